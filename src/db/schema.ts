@@ -1,0 +1,237 @@
+// Row types for Kysely, kept by hand beside the migrations they describe.
+// int8 and numeric arrive as numbers, date as 'YYYY-MM-DD', timestamptz as Date.
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T = Record<string, unknown>> = ColumnType<T, string | undefined, string>;
+
+export type Consent = Record<string, Record<string, boolean>>;
+
+export interface WorkspacesTable {
+  id: number;
+  slug: string;
+  name: string;
+  industry: Generated<string>;
+  time_zone: Generated<string>;
+  currency: Generated<string>;
+  locale: Generated<string>;
+  settings: Json;
+  created_at: DefaultTimestamp;
+}
+
+export interface CustomersTable {
+  workspace_id: number;
+  id: string;
+  name: string | null;
+  phone: string | null;
+  email: string | null;
+  gender: 'female' | 'male' | 'other' | null;
+  birthday: string | null;
+  region: string | null;
+  city: string | null;
+  time_zone: string | null;
+  registered_at: Timestamp | null;
+  acquisition_channel: string | null;
+  membership_level: string | null;
+  membership_expires_at: Timestamp | null;
+  owner: string | null;
+  preferred_channel: string | null;
+  consent: Json<Consent>;
+  attributes: Json;
+  is_stub: Generated<boolean>;
+  merged_into: string | null;
+  erased_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export interface ProductsTable {
+  workspace_id: number;
+  id: string;
+  name: string | null;
+  category: string | null;
+  price: number | null;
+  attributes: Json;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export type OrderStatus = 'paid' | 'refunded' | 'returned';
+
+export interface OrdersTable {
+  workspace_id: number;
+  id: string;
+  customer_id: string;
+  ordered_at: Timestamp;
+  amount: number;
+  discount: Generated<number>;
+  coupon_code: string | null;
+  status: Generated<OrderStatus>;
+  store: string | null;
+  channel: string | null;
+  attributes: Json;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export interface OrderLinesTable {
+  workspace_id: number;
+  order_id: string;
+  line_no: number;
+  product_id: string | null;
+  category: string | null;
+  quantity: Generated<number>;
+  price: number;
+}
+
+export interface EventsTable {
+  workspace_id: number;
+  message_id: string;
+  customer_id: string | null;
+  anonymous_id: string | null;
+  type: string;
+  occurred_at: Timestamp;
+  received_at: DefaultTimestamp;
+  properties: Json;
+}
+
+export interface TicketsTable {
+  workspace_id: number;
+  id: string;
+  customer_id: string | null;
+  kind: Generated<'complaint' | 'suggestion' | 'inquiry'>;
+  category: string | null;
+  priority: Generated<'urgent' | 'important' | 'general' | 'minor'>;
+  status: Generated<'open' | 'pending' | 'resolved' | 'closed' | 'reopened'>;
+  channel: string | null;
+  subject: string | null;
+  body: string | null;
+  owner: string | null;
+  created_at: Timestamp;
+  first_response_at: Timestamp | null;
+  resolved_at: Timestamp | null;
+  due_at: Timestamp | null;
+  csat: number | null;
+  attributes: Json;
+  updated_at: DefaultTimestamp;
+}
+
+export interface SurveyResponsesTable {
+  workspace_id: number;
+  id: string;
+  customer_id: string | null;
+  survey: Generated<string>;
+  responded_at: Timestamp;
+  nps: number | null;
+  csat: number | null;
+  churn_reason: string | null;
+  text: string | null;
+  attributes: Json;
+  updated_at: DefaultTimestamp;
+}
+
+export interface ReferralsTable {
+  workspace_id: number;
+  id: string;
+  referrer_id: string;
+  referee_id: string | null;
+  referred_at: Timestamp;
+  converted_at: Timestamp | null;
+}
+
+export interface CouponsTable {
+  workspace_id: number;
+  code: string;
+  customer_id: string | null;
+  campaign: string | null;
+  value: Generated<number>;
+  min_spend: Generated<number>;
+  issued_at: Timestamp;
+  expires_at: Timestamp | null;
+  redeemed_at: Timestamp | null;
+  order_id: string | null;
+}
+
+export interface DemoTruthTable {
+  workspace_id: number;
+  customer_id: string;
+  purchase_rate: number;
+  dropout_probability: number;
+  dropped_out_at: Timestamp | null;
+  mean_spend: number;
+  segment: string | null;
+}
+
+export interface ApiKeysTable {
+  workspace_id: number;
+  id: string;
+  name: string | null;
+  role: 'ingest' | 'admin';
+  key_hash: string;
+  prefix: string;
+  created_at: DefaultTimestamp;
+  created_by: string | null;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface AuditLogTable {
+  workspace_id: number;
+  id: Generated<number>;
+  at: DefaultTimestamp;
+  actor: string;
+  action: string;
+  entity: string;
+  entity_id: string | null;
+  before: ColumnType<unknown, string | null, string | null>;
+  after: ColumnType<unknown, string | null, string | null>;
+}
+
+export interface ImportRunsTable {
+  workspace_id: number;
+  id: Generated<number>;
+  entity: string;
+  file_name: string;
+  started_at: DefaultTimestamp;
+  finished_at: Timestamp | null;
+  status: Generated<'running' | 'done' | 'failed' | 'dry_run'>;
+  rows_total: Generated<number>;
+  inserted: Generated<number>;
+  updated: Generated<number>;
+  unchanged: Generated<number>;
+  rejected: Generated<number>;
+  report: Json;
+}
+
+export interface PipelineRunsTable {
+  workspace_id: number;
+  id: Generated<number>;
+  kind: Generated<string>;
+  started_at: DefaultTimestamp;
+  finished_at: Timestamp | null;
+  status: Generated<'queued' | 'running' | 'done' | 'failed'>;
+  steps: Json<unknown[]>;
+  error: string | null;
+}
+
+export interface Database {
+  workspaces: WorkspacesTable;
+  customers: CustomersTable;
+  products: ProductsTable;
+  orders: OrdersTable;
+  order_lines: OrderLinesTable;
+  events: EventsTable;
+  tickets: TicketsTable;
+  survey_responses: SurveyResponsesTable;
+  referrals: ReferralsTable;
+  coupons: CouponsTable;
+  demo_truth: DemoTruthTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
+  import_runs: ImportRunsTable;
+  pipeline_runs: PipelineRunsTable;
+  liuke_migrations: { version: number; name: string; applied_at: DefaultTimestamp };
+}
+
+export const DEFAULT_WORKSPACE_ID = 1;
