@@ -1,6 +1,13 @@
 // Every CLI command, one file each. Add a line here to register a new one.
 import type { Command } from 'commander';
+import { registerKeys } from './keys.ts';
 import { registerMigrate } from './migrate.ts';
+import { registerStart } from './start.ts';
 import { registerStatus } from './status.ts';
 
-export const commands: ((program: Command) => void)[] = [registerMigrate, registerStatus];
+export const commands: ((program: Command) => void)[] = [
+  registerMigrate,
+  registerStart,
+  registerStatus,
+  registerKeys,
+];

@@ -1,0 +1,9 @@
+// Every route group, one file per core concept. Add a line here to register one.
+import type { FastifyInstance } from 'fastify';
+import { healthRoutes } from './health.routes.ts';
+import { statusRoutes } from './status.routes.ts';
+
+export async function registerRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(healthRoutes);
+  await app.register(statusRoutes);
+}
