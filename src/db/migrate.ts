@@ -22,7 +22,7 @@ export async function loadMigrations(dir = DIR): Promise<Migration[]> {
     out.push({ version: Number(f.slice(0, 4)), name: f.replace(/\.sql$/, ''), sql: await readFile(dir + f, 'utf8') });
   }
   out.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migration numbering has a gap or duplicate at ${m.name}`);
+    if (i > 0 && m.version === out[i - 1]!.version) throw new Error(`two migrations are numbered ${m.version}: ${m.name}`);
   });
   return out;
 }
@@ -36,10 +36,11 @@ export async function migrate(store: Store): Promise<string[]> {
       await sql`create table if not exists liuke_migrations (
         version integer primary key, name text not null, applied_at timestamptz not null default now())`.execute(db);
       const done = new Set((await db.selectFrom('liuke_migrations').select('version').execute()).map((r) => r.version));
-      const latest = done.size ? Math.max(...done) : 0;
-      if (latest > migrations.length) {
+      const known = new Set(migrations.map((m) => m.version));
+      const unknown = [...done].filter((v) => !known.has(v));
+      if (unknown.length > 0) {
         throw new Error(
-          `the store is at migration ${latest} but this Liuke knows only ${migrations.length}: upgrade Liuke, never downgrade a store`,
+          `the store has migration ${unknown.join(', ')} that this Liuke does not know: upgrade Liuke, never downgrade a store`,
         );
       }
       const applied: string[] = [];

@@ -215,6 +215,84 @@ export interface PipelineRunsTable {
   error: string | null;
 }
 
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface JobsTable {
+  id: Generated<number>;
+  workspace_id: number;
+  task: string;
+  payload: Json<unknown>;
+  key: string | null;
+  status: Generated<JobStatus>;
+  run_at: DefaultTimestamp;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  locked_by: string | null;
+  locked_at: Timestamp | null;
+  heartbeat_at: Timestamp | null;
+  progress: ColumnType<unknown, string | null | undefined, string | null>;
+  last_error: string | null;
+  result: ColumnType<unknown, string | null | undefined, string | null>;
+  created_at: DefaultTimestamp;
+  finished_at: Timestamp | null;
+}
+
+export interface SchedulesTable {
+  workspace_id: number;
+  name: string;
+  task: string;
+  cron: string;
+  time_zone: string;
+  payload: Json<unknown>;
+  enabled: Generated<boolean>;
+  next_run_at: Timestamp;
+  last_run_at: Timestamp | null;
+}
+
+export type UserRole = 'admin' | 'operator' | 'analyst' | 'agent' | 'viewer';
+
+export interface UsersTable {
+  workspace_id: number;
+  id: string;
+  email: string;
+  name: string | null;
+  role: UserRole;
+  password_hash: string;
+  locale: Generated<'zh-CN' | 'en'>;
+  created_at: DefaultTimestamp;
+  disabled_at: Timestamp | null;
+  must_change_password: Generated<boolean>;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  workspace_id: number;
+  created_at: DefaultTimestamp;
+  expires_at: Timestamp;
+  last_seen_at: DefaultTimestamp;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+export interface LoginAttemptsTable {
+  workspace_id: number;
+  email: string;
+  ip: string;
+  at: Timestamp;
+}
+
+export interface CustomerStatsTable {
+  workspace_id: number;
+  customer_id: string;
+  first_order_at: Timestamp | null;
+  last_order_at: Timestamp | null;
+  orders: Generated<number>;
+  spend: Generated<number>;
+  refunded_orders: Generated<number>;
+  refreshed_at: DefaultTimestamp;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   customers: CustomersTable;
@@ -231,6 +309,12 @@ export interface Database {
   audit_log: AuditLogTable;
   import_runs: ImportRunsTable;
   pipeline_runs: PipelineRunsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  login_attempts: LoginAttemptsTable;
+  customer_stats: CustomerStatsTable;
+  jobs: JobsTable;
+  schedules: SchedulesTable;
   liuke_migrations: { version: number; name: string; applied_at: DefaultTimestamp };
 }
 
