@@ -2,12 +2,16 @@
 import type { Command } from 'commander';
 import { registerKeys } from './keys.ts';
 import { registerMigrate } from './migrate.ts';
+import { registerPipeline } from './pipeline.ts';
 import { registerStart } from './start.ts';
 import { registerStatus } from './status.ts';
+import { registerWorker } from './worker.ts';
 
 export const commands: ((program: Command) => void)[] = [
   registerMigrate,
   registerStart,
   registerStatus,
   registerKeys,
+  registerPipeline,
+  registerWorker,
 ];

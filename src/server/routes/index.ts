@@ -1,9 +1,13 @@
 // Every route group, one file per core concept. Add a line here to register one.
 import type { FastifyInstance } from 'fastify';
 import { healthRoutes } from './health.routes.ts';
+import { pipelineRoutes } from './pipeline.routes.ts';
 import { statusRoutes } from './status.routes.ts';
+import { webRoutes } from './web.routes.ts';
 
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(healthRoutes);
   await app.register(statusRoutes);
+  await app.register(pipelineRoutes);
+  await app.register(webRoutes);
 }

@@ -1,0 +1,166 @@
+// The daily pipeline: a chain of named steps, each testable alone. A run is a
+// row in pipeline_runs whose `steps` array shows each step's status, progress,
+// duration and error as it goes, so the CLI and UI can follow it.
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { Store } from '../../db/store.ts';
+
+export interface StepContext {
+  store: Store;
+  db: Kysely<Database>;
+  workspaceId: number;
+  /** The reference time of the run: "today" for every step. */
+  now: Date;
+  /** Start of the last successful run, or null: steps may recompute only what changed since. */
+  since: Date | null;
+  mode: 'full' | 'incremental';
+  progress(done: number, total: number, note?: string): Promise<void>;
+  log(msg: string): void;
+}
+
+export interface Step {
+  name: string;
+  /** One line for people, English and Chinese. */
+  title: { en: string; zh: string };
+  run(ctx: StepContext): Promise<Record<string, unknown> | undefined>;
+}
+
+export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+
+export interface StepState {
+  name: string;
+  title: { en: string; zh: string };
+  status: StepStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  progress?: { done: number; total: number; note?: string };
+  result?: Record<string, unknown>;
+  error?: string;
+}
+
+export interface RunOptions {
+  workspaceId: number;
+  now: Date;
+  steps: Step[];
+  mode?: 'full' | 'incremental';
+  /** Run only these steps (by name), in pipeline order. */
+  only?: string[];
+  kind?: string;
+  log?: (msg: string) => void;
+  /** Called after each state change (for a progress display). */
+  onUpdate?: (steps: StepState[]) => void;
+}
+
+export interface RunResult {
+  runId: number;
+  status: 'done' | 'failed';
+  steps: StepState[];
+  error?: string;
+}
+
+export async function lastSuccessfulRunStart(db: Kysely<Database>, workspaceId: number, kind = 'daily'): Promise<Date | null> {
+  const r = await db
+    .selectFrom('pipeline_runs')
+    .select('started_at')
+    .where('workspace_id', '=', workspaceId)
+    .where('kind', '=', kind)
+    .where('status', '=', 'done')
+    .orderBy('started_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return r?.started_at ?? null;
+}
+
+export async function runPipeline(store: Store, opts: RunOptions): Promise<RunResult> {
+  const { db } = store;
+  const kind = opts.kind ?? 'daily';
+  const log = opts.log ?? (() => {});
+  const unknown = (opts.only ?? []).filter((n) => !opts.steps.some((s) => s.name === n));
+  if (unknown.length) {
+    throw new Error(`unknown pipeline step ${unknown.join(', ')}; the steps are: ${opts.steps.map((s) => s.name).join(', ')}`);
+  }
+  const chosen = opts.only?.length ? opts.steps.filter((s) => opts.only!.includes(s.name)) : opts.steps;
+  const states: StepState[] = chosen.map((s) => ({ name: s.name, title: s.title, status: 'pending' }));
+  const since = opts.mode === 'incremental' ? await lastSuccessfulRunStart(db, opts.workspaceId, kind) : null;
+  const mode = opts.mode === 'incremental' && since ? 'incremental' : 'full';
+
+  const row = await db
+    .insertInto('pipeline_runs')
+    .values({ workspace_id: opts.workspaceId, kind, status: 'running', steps: JSON.stringify(states), error: null, finished_at: null })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const runId = row.id;
+  const save = async (extra: { status?: 'done' | 'failed'; error?: string } = {}) => {
+    opts.onUpdate?.(states);
+    await db
+      .updateTable('pipeline_runs')
+      .set({
+        steps: JSON.stringify(states),
+        ...(extra.status ? { status: extra.status, finished_at: new Date(), error: extra.error ?? null } : {}),
+      })
+      .where('id', '=', runId)
+      .execute();
+  };
+
+  for (let i = 0; i < chosen.length; i++) {
+    const step = chosen[i]!;
+    const st = states[i]!;
+    const t0 = performance.now();
+    st.status = 'running';
+    st.startedAt = new Date().toISOString();
+    await save();
+    try {
+      const result = await step.run({
+        store,
+        db,
+        workspaceId: opts.workspaceId,
+        now: opts.now,
+        since,
+        mode,
+        log,
+        progress: async (done, total, note) => {
+          st.progress = { done, total, ...(note ? { note } : {}) };
+          await save();
+        },
+      });
+      st.status = 'done';
+      if (result) st.result = result;
+    } catch (e) {
+      st.status = 'failed';
+      st.error = (e as Error)?.message ?? String(e);
+    }
+    st.finishedAt = new Date().toISOString();
+    st.durationMs = Math.round(performance.now() - t0);
+    log(`${step.name}: ${st.status} in ${st.durationMs} ms${st.error ? ` — ${st.error}` : ''}`);
+    if (st.status === 'failed') {
+      for (const rest of states.slice(i + 1)) rest.status = 'skipped';
+      const error = `step ${step.name} failed: ${st.error}`;
+      await save({ status: 'failed', error });
+      return { runId, status: 'failed', steps: states, error };
+    }
+  }
+  await save({ status: 'done' });
+  return { runId, status: 'done', steps: states };
+}
+
+export function listRuns(db: Kysely<Database>, workspaceId: number, limit = 20) {
+  return db
+    .selectFrom('pipeline_runs')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('started_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+/** A run left 'running' by a process that died is marked failed (embedded mode: at start). */
+export async function failOrphanedRuns(db: Kysely<Database>, workspaceId: number): Promise<number> {
+  const r = await sql`
+    update pipeline_runs set status = 'failed', finished_at = now(),
+      error = 'the process running this pipeline stopped before it finished'
+    where workspace_id = ${workspaceId} and status = 'running'`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
