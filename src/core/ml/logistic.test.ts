@@ -44,7 +44,7 @@ describe('calibration', () => {
     // PAV: [0] [1,0]→0.5 [1] [1,0]→0.5 then pooling [1, .5] → [0.5,0.5,...]: result 0, .5,.5, 2/3,2/3,2/3
     const fitted = [1, 2, 3, 4, 5, 6].map((s) => calibrate(c, s));
     const want = [0, 0.5, 0.5, 2 / 3, 2 / 3, 2 / 3];
-    fitted.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-12, `${i}: ${v}`));
+    for (const [i, v] of fitted.entries()) assert.ok(Math.abs(v - want[i]!) < 1e-12, `${i}: ${v}`);
     for (let i = 1; i < fitted.length; i++) assert.ok(fitted[i]! >= fitted[i - 1]!);
   });
 

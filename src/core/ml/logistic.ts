@@ -64,15 +64,15 @@ export function fitLogistic(x: Matrix, y: ArrayLike<number>, opts: LogisticOptio
     for (let j = 0; j < p; j++) {
       const v = x.data[i * p + j]!;
       if (!Number.isNaN(v)) {
-        means[j] += v;
-        counts[j]++;
+        means[j]! += v;
+        counts[j]!++;
       }
     }
   for (let j = 0; j < p; j++) means[j] = counts[j] ? means[j]! / counts[j]! : 0;
   for (let i = 0; i < n; i++)
     for (let j = 0; j < p; j++) {
       const v = x.data[i * p + j]!;
-      if (!Number.isNaN(v)) stds[j] += (v - means[j]!) ** 2;
+      if (!Number.isNaN(v)) stds[j]! += (v - means[j]!) ** 2;
     }
   for (let j = 0; j < p; j++) {
     const s = Math.sqrt(stds[j]! / Math.max(1, counts[j]! - 1));
@@ -121,15 +121,15 @@ export function fitLogistic(x: Matrix, y: ArrayLike<number>, opts: LogisticOptio
       const h = wi * Math.max(mu * (1 - mu), 1e-10);
       for (let a = 0; a < d; a++) {
         const za = z[a]!;
-        grad[a] += r * za;
+        grad[a]! += r * za;
         const hz = h * za;
         const base = a * d;
-        for (let b = 0; b <= a; b++) hess[base + b] += hz * z[b]!;
+        for (let b = 0; b <= a; b++) hess[base + b]! += hz * z[b]!;
       }
     }
     for (let a = 1; a < d; a++) {
-      grad[a] += l2 * beta[a]!;
-      hess[a * d + a] += l2;
+      grad[a]! += l2 * beta[a]!;
+      hess[a * d + a]! += l2;
     }
     for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) hess[b * d + a] = hess[a * d + b]!;
     const step = choleskySolve(hess, grad, d);
