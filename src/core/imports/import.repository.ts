@@ -1,0 +1,177 @@
+// SQL for imports: a temporary staging table filled by COPY, then one
+// set-based upsert per batch that writes only rows whose values differ and
+// reports inserted vs. updated; stub customers for unknown customer ids; the
+// import_runs record. Identifiers come only from the entity specs (a whitelist).
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { EntitySpec } from './entities.ts';
+import type { LoadColumn } from './validate.ts';
+
+export const STAGE = 'liuke_import_stage';
+
+const SAFE = /^[a-z_][a-z0-9_]*$/;
+function ident(s: string): string {
+  if (!SAFE.test(s)) throw new Error(`not a safe SQL identifier: ${s}`);
+  return `"${s}"`;
+}
+
+const SQL_TYPE: Record<LoadColumn['sqlType'], string> = {
+  text: 'text',
+  timestamptz: 'timestamptz',
+  date: 'date',
+  numeric: 'numeric',
+  integer: 'integer',
+  jsonb: 'jsonb',
+};
+
+export async function sqlBegin(db: Kysely<Database>): Promise<void> {
+  await sql`begin`.execute(db);
+}
+export async function sqlCommit(db: Kysely<Database>): Promise<void> {
+  await sql`commit`.execute(db);
+}
+export async function sqlRollback(db: Kysely<Database>): Promise<void> {
+  await sql`rollback`.execute(db);
+}
+
+export async function workspaceTimeZone(db: Kysely<Database>, workspaceId: number): Promise<string> {
+  const row = await db.selectFrom('workspaces').select('time_zone').where('id', '=', workspaceId).executeTakeFirst();
+  if (!row) throw new Error(`workspace ${workspaceId} does not exist`);
+  return row.time_zone;
+}
+
+/** Session time zone for this transaction: timestamps without an offset are read in it. */
+export async function setLocalTimeZone(db: Kysely<Database>, tz: string): Promise<void> {
+  await sql`select set_config('TimeZone', ${tz}, true)`.execute(db);
+}
+
+export async function createStage(db: Kysely<Database>, columns: readonly LoadColumn[]): Promise<void> {
+  const cols = columns.map((c) => `${ident(c.name)} ${SQL_TYPE[c.sqlType]}`).join(', ');
+  await sql.raw(`create temporary table ${STAGE} (${cols}) on commit drop`).execute(db);
+}
+
+export async function clearStage(db: Kysely<Database>): Promise<void> {
+  await sql.raw(`truncate ${STAGE}`).execute(db);
+}
+
+/** Creates a stub customer for each customer id in the stage that does not exist yet. */
+export async function createStubCustomers(db: Kysely<Database>, workspaceId: number, now: Date): Promise<number> {
+  const r = await sql`
+    insert into customers (workspace_id, id, is_stub, created_at, updated_at)
+    select distinct ${workspaceId}::integer, customer_id, true, ${now}::timestamptz, ${now}::timestamptz
+    from ${sql.raw(STAGE)} where customer_id is not null
+    on conflict (workspace_id, id) do nothing`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+/**
+ * Upserts the stage into the entity's table. A row whose values equal the
+ * stored ones is not written (so a re-import changes nothing). Returns how
+ * many rows were inserted and updated; the rest of the stage was unchanged.
+ */
+export async function upsertStage(
+  db: Kysely<Database>,
+  spec: EntitySpec,
+  columns: readonly LoadColumn[],
+  workspaceId: number,
+  now: Date,
+): Promise<{ inserted: number; updated: number }> {
+  const t = ident(spec.table);
+  const names = columns.map((c) => c.name);
+  const keys = spec.key.map(ident);
+  const nowP = sql`${now}::timestamptz`;
+  const insertCols: string[] = names.map(ident);
+  const selectCols = names.map((n) => sql.raw(ident(n)));
+  const set = [] as ReturnType<typeof sql.raw>[];
+  const before: string[] = [];
+  const after: string[] = [];
+  for (const name of names) {
+    if (spec.key.includes(name)) continue;
+    const c = ident(name);
+    if (name === 'attributes') {
+      // Custom attributes merge: keys not in this file stay as they were.
+      set.push(sql.raw(`${c} = ${t}.${c} || excluded.${c}`));
+      before.push(`${t}.${c}`);
+      after.push(`${t}.${c} || excluded.${c}`);
+    } else {
+      set.push(sql.raw(`${c} = excluded.${c}`));
+      before.push(`${t}.${c}`);
+      after.push(`excluded.${c}`);
+    }
+  }
+  if (spec.entity === 'customers') {
+    // An imported customer is a real one, even if an order made a stub of it first.
+    insertCols.push('"is_stub"');
+    selectCols.push(sql.raw('false'));
+    set.push(sql.raw('"is_stub" = false'));
+    before.push(`${t}."is_stub"`);
+    after.push('false');
+  }
+  if (spec.updatedAt) {
+    insertCols.push('"updated_at"');
+    selectCols.push(nowP);
+    if (set.length > 0) set.push(sql`"updated_at" = ${now}::timestamptz`);
+  }
+  if (spec.entity === 'events') {
+    insertCols.push('"received_at"');
+    selectCols.push(nowP);
+  }
+  const conflict =
+    set.length === 0
+      ? sql`do nothing`
+      : sql`do update set ${sql.join(set)} where (${sql.raw(before.join(', '))}) is distinct from (${sql.raw(after.join(', '))})`;
+  const r = await sql<{ inserted: number; updated: number }>`
+    with up as (
+      insert into ${sql.raw(t)} ("workspace_id", ${sql.raw(insertCols.join(', '))})
+      select ${workspaceId}::integer, ${sql.join(selectCols)} from ${sql.raw(STAGE)}
+      on conflict ("workspace_id", ${sql.raw(keys.join(', '))}) ${conflict}
+      returning (xmax = 0) as ins)
+    select count(*) filter (where ins) as inserted, count(*) filter (where not ins) as updated from up`.execute(db);
+  const row = r.rows[0];
+  return { inserted: Number(row?.inserted ?? 0), updated: Number(row?.updated ?? 0) };
+}
+
+export async function insertRun(db: Kysely<Database>, workspaceId: number, entity: string, fileName: string, now: Date): Promise<number> {
+  const r = await db
+    .insertInto('import_runs')
+    .values({ workspace_id: workspaceId, entity, file_name: fileName, started_at: now, report: '{}' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(r.id);
+}
+
+export async function finishRun(
+  db: Kysely<Database>,
+  workspaceId: number,
+  id: number,
+  r: {
+    status: 'done' | 'failed' | 'dry_run';
+    finishedAt: Date;
+    rowsTotal: number;
+    inserted: number;
+    updated: number;
+    unchanged: number;
+    rejected: number;
+    report: unknown;
+  },
+): Promise<void> {
+  await db
+    .updateTable('import_runs')
+    .set({
+      status: r.status,
+      finished_at: r.finishedAt,
+      rows_total: r.rowsTotal,
+      inserted: r.inserted,
+      updated: r.updated,
+      unchanged: r.unchanged,
+      rejected: r.rejected,
+      report: JSON.stringify(r.report),
+    })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function getRun(db: Kysely<Database>, workspaceId: number, id: number) {
+  return db.selectFrom('import_runs').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+}

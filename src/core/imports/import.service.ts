@@ -1,0 +1,217 @@
+// An import: read the file as a stream, map its headers, validate each row,
+// load valid rows in batches through a staging table and upsert them, all in
+// one transaction (a file that turns out to be broken halfway leaves nothing
+// behind). --strict rolls back when any row was rejected; --dry-run always
+// rolls back, so its counts are exactly what a real run would do.
+import type { Store } from '../../db/store.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { type ImportEntity, SPECS } from './entities.ts';
+import * as repo from './import.repository.ts';
+import { type ExplicitMapping, resolveMapping } from './mapping.ts';
+import { type Encoding, type Input, openSource, type Source } from './reader.ts';
+import { type RowIssue, rowChecker } from './validate.ts';
+
+export interface ImportOptions {
+  workspaceId: number;
+  entity: ImportEntity;
+  input: Input;
+  /** Name shown in messages and recorded in import_runs. */
+  fileName: string;
+  mapping?: ExplicitMapping | undefined;
+  encoding?: Encoding | undefined;
+  sheet?: string | undefined;
+  strict?: boolean | undefined;
+  dryRun?: boolean | undefined;
+  /** For the audit log: "cli", "user:alice", … */
+  actor: string;
+  now: Date;
+  onBytes?: ((bytes: number) => void) | undefined;
+  /** Every rejected row, as found (the CLI streams them to the errors CSV). */
+  onIssue?: ((issue: RowIssue) => void) | undefined;
+  /** Rows per staging batch. */
+  batchRows?: number | undefined;
+}
+
+export type ImportStatus = 'done' | 'failed' | 'dry_run';
+
+export interface ImportReport {
+  runId: number;
+  entity: ImportEntity;
+  file: string;
+  status: ImportStatus;
+  /** Why a failed run failed. */
+  message?: string;
+  format?: 'csv' | 'xlsx';
+  encoding?: string;
+  sheet?: string;
+  /** header → field (customers' extra columns as attributes.NAME). */
+  mapping: Record<string, string>;
+  ignoredHeaders: { header: string; reason: string }[];
+  rowsRead: number;
+  /** In a dry run: what would be new / changed / unchanged. */
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  /** Customers created as stubs because a row named an unknown customer id. */
+  stubCustomers: number;
+  durationMs: number;
+  /** The first rejected rows (all of them go to onIssue). */
+  errors: RowIssue[];
+  errorsTruncated: boolean;
+}
+
+/** How many rejected rows a report (and the import_runs record) carries. */
+export const REPORT_ERRORS = 1000;
+const BATCH_ROWS = 50_000;
+
+/** Runs an import. A file that cannot be imported at all throws ImportFileError (recorded as a failed run). */
+export async function runImport(store: Store, o: ImportOptions): Promise<ImportReport> {
+  const t0 = performance.now();
+  const spec = SPECS[o.entity];
+  const runId = await repo.insertRun(store.db, o.workspaceId, o.entity, o.fileName, o.now);
+  const report: ImportReport = {
+    runId,
+    entity: o.entity,
+    file: o.fileName,
+    status: 'done',
+    mapping: {},
+    ignoredHeaders: [],
+    rowsRead: 0,
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    rejected: 0,
+    stubCustomers: 0,
+    durationMs: 0,
+    errors: [],
+    errorsTruncated: false,
+  };
+  const finish = async (status: ImportStatus, message?: string) => {
+    report.status = status;
+    if (message) report.message = message;
+    report.durationMs = Math.round(performance.now() - t0);
+    const finishedAt = new Date(o.now.getTime() + report.durationMs);
+    await repo.finishRun(store.db, o.workspaceId, runId, {
+      status,
+      finishedAt,
+      rowsTotal: report.rowsRead,
+      inserted: report.inserted,
+      updated: report.updated,
+      unchanged: report.unchanged,
+      rejected: report.rejected,
+      report,
+    });
+  };
+
+  let source: Source | undefined;
+  try {
+    source = await openSource(o.input, { encoding: o.encoding, sheet: o.sheet, onBytes: o.onBytes });
+    report.format = source.format;
+    if (source.encoding) report.encoding = source.encoding;
+    if (source.sheet) report.sheet = source.sheet;
+    const mapping = resolveMapping(o.entity, source.headers, o.mapping);
+    report.mapping = mapping.byHeader;
+    report.ignoredHeaders = mapping.ignored;
+    const checker = rowChecker(spec, mapping, source.headers, source.format);
+    const columns = checker.columns;
+    const colNames = columns.map((c) => c.name);
+    const stubs = spec.customerRef && colNames.includes('customer_id');
+    const batchRows = o.batchRows ?? BATCH_ROWS;
+    const src = source;
+
+    await store.session(async (s) => {
+      await repo.sqlBegin(s.db);
+      let pending: Promise<void> | null = null;
+      try {
+        await repo.setLocalTimeZone(s.db, await repo.workspaceTimeZone(s.db, o.workspaceId));
+        await repo.createStage(s.db, columns);
+        const flush = async (lines: string[]) => {
+          await repo.clearStage(s.db);
+          await s.copyCsv(repo.STAGE, colNames, lines);
+          if (stubs) report.stubCustomers += await repo.createStubCustomers(s.db, o.workspaceId, o.now);
+          const r = await repo.upsertStage(s.db, spec, columns, o.workspaceId, o.now);
+          report.inserted += r.inserted;
+          report.updated += r.updated;
+          report.unchanged += lines.length - r.inserted - r.updated;
+        };
+        // One batch loads while the next is parsed; never more than one ahead.
+        const start = async (lines: string[]) => {
+          if (pending) await pending;
+          const p = flush(lines);
+          p.catch(() => {});
+          pending = p;
+        };
+        let lines: string[] = [];
+        for await (const row of src.rows) {
+          report.rowsRead++;
+          const r = checker.check(row);
+          if ('issues' in r) {
+            report.rejected++;
+            for (const issue of r.issues) {
+              o.onIssue?.(issue);
+              if (report.errors.length < REPORT_ERRORS) report.errors.push(issue);
+              else report.errorsTruncated = true;
+            }
+            continue;
+          }
+          // In strict mode nothing more is loaded once a row is bad; reading goes on to report every bad row.
+          if (o.strict && report.rejected > 0) continue;
+          lines.push(r.ok.line);
+          if (lines.length >= batchRows) {
+            await start(lines);
+            lines = [];
+          }
+        }
+        if (lines.length > 0 && !(o.strict && report.rejected > 0)) await start(lines);
+        if (pending) await pending;
+        const keep = !o.dryRun && !(o.strict && report.rejected > 0);
+        if (keep) {
+          if (o.entity === 'customers' && report.inserted + report.updated > 0) {
+            await recordAudit(s.db, {
+              workspaceId: o.workspaceId,
+              actor: o.actor,
+              action: 'import',
+              entity: 'customer',
+              entityId: null,
+              after: { file: o.fileName, runId, inserted: report.inserted, updated: report.updated },
+              at: o.now,
+            });
+          }
+          await repo.sqlCommit(s.db);
+        } else {
+          await repo.sqlRollback(s.db);
+        }
+      } catch (e) {
+        if (pending) await (pending as Promise<void>).catch(() => {});
+        await repo.sqlRollback(s.db).catch(() => {});
+        throw e;
+      }
+    });
+  } catch (e) {
+    // Nothing of this file was kept: say so in the run record.
+    zero(report);
+    await finish('failed', (e as Error).message).catch(() => {});
+    throw e;
+  } finally {
+    await source?.cleanup();
+  }
+  if (o.strict && report.rejected > 0) {
+    const rejected = report.rejected;
+    const counts = { ...report };
+    zero(report);
+    report.rowsRead = counts.rowsRead;
+    report.rejected = rejected;
+    await finish('failed', `${rejected} row${rejected === 1 ? ' was' : 's were'} rejected and --strict is set: nothing was imported`);
+    return report;
+  }
+  await finish(o.dryRun ? 'dry_run' : 'done');
+  return report;
+}
+
+function zero(r: ImportReport): void {
+  r.inserted = 0;
+  r.updated = 0;
+  r.unchanged = 0;
+  r.stubCustomers = 0;
+}
