@@ -2,7 +2,7 @@
 // while alive a customer buys as a Poisson process with rate λ ~ Gamma(r, α); after
 // each purchase they drop out with probability p ~ Beta(a, b).
 import { minimize } from './optimize.ts';
-import { hyp2f1, lbeta, lgamma } from './special.ts';
+import { hyp2f1, lbeta, lgamma, logHyp2f1 } from './special.ts';
 import { checkRfm, type FitOptions, type FitResult, fillPochhammerLog, groupRfm, integerMax, type RfmData } from './types.ts';
 
 export interface BgNbdParams {
@@ -110,17 +110,14 @@ export function bgnbdConditionalExpected(p: BgNbdParams, t: number, x: number, t
   if (t <= 0) return 0;
   const z = t / (alpha + T + t);
   // 2F1(r+x, b+x; a+b+x−1; z) · ((α+T)/(α+T+t))^(r+x), in logs.
-  const logHyp = Math.log(hyp2f1(r + x, b + x, a + b + x - 1, z));
+  const logHyp = logHyp2f1(r + x, b + x, a + b + x - 1, z);
   const logPow = (r + x) * Math.log1p(-z);
   const second = -Math.expm1(logHyp + logPow);
-  const first = a === 1 ? Number.NaN : (a + b + x - 1) / (a - 1);
-  let num = first * second;
-  if (!Number.isFinite(num)) {
-    // a → 1: the closed form has a removable singularity; step a little either side.
-    const e = 1e-6;
-    num = 0.5 * (bgnbdConditionalExpected({ ...p, a: a + e }, t, x, tx, T) + bgnbdConditionalExpected({ ...p, a: a - e }, t, x, tx, T));
-    return num;
+  if (Math.abs(a - 1) < 1e-7) {
+    // a = 1 is a removable singularity of the closed form: average either side.
+    return 0.5 * (bgnbdConditionalExpected({ ...p, a: 1 + 1e-6 }, t, x, tx, T) + bgnbdConditionalExpected({ ...p, a: 1 - 1e-6 }, t, x, tx, T));
   }
+  const num = ((a + b + x - 1) / (a - 1)) * second;
   const den = x > 0 ? 1 + (a / (b + x - 1)) * Math.exp((r + x) * (Math.log(alpha + T) - Math.log(alpha + tx))) : 1;
   return num / den;
 }
@@ -137,6 +134,10 @@ export function bgnbdProbabilityAlive(p: BgNbdParams, x: number, tx: number, T: 
 export function bgnbdExpected(p: BgNbdParams, t: number): number {
   const { r, alpha, a, b } = p;
   if (t <= 0) return 0;
+  if (Math.abs(a - 1) < 1e-7) {
+    // a = 1 is a removable singularity of the closed form: average either side.
+    return 0.5 * (bgnbdExpected({ ...p, a: 1 + 1e-6 }, t) + bgnbdExpected({ ...p, a: 1 - 1e-6 }, t));
+  }
   const hyp = hyp2f1(r, b, a + b - 1, t / (alpha + t));
   return ((a + b - 1) / (a - 1)) * (1 - Math.exp(r * Math.log(alpha / (alpha + t))) * hyp);
 }

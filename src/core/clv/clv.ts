@@ -53,7 +53,7 @@ export function predictedClv(model: PurchaseModel, spend: GammaGammaParams, data
     let clv = 0;
     for (let k = 1; k <= H; k++) {
       const cum = conditionalExpected(model, k * upm, x, tx, T);
-      clv += (value * (cum - prev)) / Math.pow(1 + d, k);
+      clv += (value * (cum - prev)) / (1 + d) ** k;
       prev = cum;
     }
     out[i] = clv;

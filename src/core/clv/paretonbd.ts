@@ -168,7 +168,7 @@ export function integrate(f: (u: number) => number, lo: number, hi: number): num
   if (!(hi > lo)) return 0;
   const panels = 60;
   const first = (hi - lo) * 1e-9;
-  const ratio = Math.pow((hi - lo) / first, 1 / panels);
+  const ratio = ((hi - lo) / first) ** (1 / panels);
   let total = 0;
   let a = lo;
   let b = lo + first;
@@ -180,7 +180,7 @@ export function integrate(f: (u: number) => number, lo: number, hi: number): num
     for (let i = 0; i < 10; i++) sumP += GL_W[i]! * f(mid + half * GL_X[i]!);
     total += sumP * half;
     a = b;
-    b = Math.min(hi, lo + first * Math.pow(ratio, k + 1));
+    b = Math.min(hi, lo + first * ratio ** (k + 1));
   }
   return total;
 }

@@ -60,7 +60,7 @@ export function logDiffExp(a: number, b: number): number {
   if (a < b) return Number.NaN;
   if (a === b) return Number.NEGATIVE_INFINITY;
   const d = b - a;
-  return a + (d > -0.693 ? Math.log(-Math.expm1(d)) : Math.log1p(-Math.exp(d)));
+  return a + (d > -Math.LN2 ? Math.log(-Math.expm1(d)) : Math.log1p(-Math.exp(d)));
 }
 
 /** log Σ e^{v_i}. */
@@ -86,7 +86,10 @@ const isNonPositiveInteger = (v: number): boolean => v <= 0 && v === Math.floor(
  */
 export function logHyp2f1(a: number, b: number, c: number, z: number): number {
   hypSign = 1;
-  if (!(z < 1) || Number.isNaN(a + b + c) || isNonPositiveInteger(c)) return (hypSign = Number.NaN);
+  if (!(z < 1) || Number.isNaN(a + b + c) || isNonPositiveInteger(c)) {
+    hypSign = Number.NaN;
+    return Number.NaN;
+  }
   if (z === 0 || a === 0 || b === 0) return 0;
   if (isNonPositiveInteger(a) || isNonPositiveInteger(b)) {
     if (z >= -1) return logSeries(a, b, c, z);
