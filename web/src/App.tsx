@@ -1,0 +1,75 @@
+import { useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
+import { AuthProvider, useAuth } from './auth.tsx';
+import { Layout } from './components/Layout.tsx';
+import { ErrorState, Loading } from './components/States.tsx';
+import { ChangePasswordPage } from './pages/ChangePassword.tsx';
+import { ComingSoon } from './pages/ComingSoon.tsx';
+import { Customer360Page } from './pages/Customer360.tsx';
+import { CustomersPage } from './pages/Customers.tsx';
+import { DashboardPage } from './pages/Dashboard.tsx';
+import { LoginPage } from './pages/Login.tsx';
+import { NotFoundPage } from './pages/NotFound.tsx';
+import { SettingsPage } from './pages/Settings.tsx';
+
+/** Pages that need a signed-in user; must_change_password comes first. */
+function RequireAuth({ children }: { children: React.ReactNode }) {
+  const { me, loadError, refresh } = useAuth();
+  const location = useLocation();
+  if (me === undefined) return <Loading />;
+  if (loadError) return <ErrorState error={loadError} onRetry={() => void refresh()} />;
+  if (me === null) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  if (me.user.must_change_password && location.pathname !== '/change-password') return <Navigate to="/change-password" replace />;
+  return <>{children}</>;
+}
+
+function Title() {
+  const { t, i18n } = useTranslation();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-run when the language changes
+  useEffect(() => {
+    document.title = t('app.title');
+  }, [t, i18n.language]);
+  return null;
+}
+
+export function App() {
+  return (
+    <AuthProvider>
+      <BrowserRouter>
+        <Title />
+        <Routes>
+          <Route path="/login" element={<LoginPage />} />
+          <Route
+            path="/change-password"
+            element={
+              <RequireAuth>
+                <ChangePasswordPage />
+              </RequireAuth>
+            }
+          />
+          <Route
+            element={
+              <RequireAuth>
+                <Layout />
+              </RequireAuth>
+            }
+          >
+            <Route index element={<DashboardPage />} />
+            <Route path="customers" element={<CustomersPage />} />
+            <Route path="customers/:id" element={<Customer360Page />} />
+            <Route path="segments" element={<ComingSoon area="segments" />} />
+            <Route path="risk" element={<ComingSoon area="risk" />} />
+            <Route path="automations" element={<ComingSoon area="automations" />} />
+            <Route path="tickets" element={<ComingSoon area="tickets" />} />
+            <Route path="loyalty" element={<ComingSoon area="loyalty" />} />
+            <Route path="reports" element={<ComingSoon area="reports" />} />
+            <Route path="models" element={<ComingSoon area="models" />} />
+            <Route path="settings" element={<SettingsPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+        </Routes>
+      </BrowserRouter>
+    </AuthProvider>
+  );
+}
