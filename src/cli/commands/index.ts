@@ -1,5 +1,8 @@
 // Every CLI command, one file each. Add a line here to register a new one.
 import type { Command } from 'commander';
+import { registerClv } from './clv.ts';
+import { registerCustomers } from './customers.ts';
+import { registerDataQuality } from './data-quality.ts';
 import { registerKeys } from './keys.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerPipeline } from './pipeline.ts';
@@ -12,6 +15,9 @@ export const commands: ((program: Command) => void)[] = [
   registerStart,
   registerStatus,
   registerKeys,
+  registerDataQuality,
+  registerCustomers,
   registerPipeline,
   registerWorker,
+  registerClv,
 ];

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { healthRoutes } from './health.routes.ts';
 import { pipelineRoutes } from './pipeline.routes.ts';
+import { qualityRoutes } from './quality.routes.ts';
 import { statusRoutes } from './status.routes.ts';
 import { webRoutes } from './web.routes.ts';
 
@@ -9,5 +10,6 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(healthRoutes);
   await app.register(statusRoutes);
   await app.register(pipelineRoutes);
+  await app.register(qualityRoutes);
   await app.register(webRoutes);
 }
