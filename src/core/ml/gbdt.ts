@@ -111,7 +111,7 @@ export function fitGbdt(x: Matrix, y: ArrayLike<number>, opts: GbdtOptions = {})
       h[i] = w * Math.max(p * (1 - p), 1e-16);
       rowsBuf[m++] = i;
     }
-    const tree = growTree(binned, d, rowsBuf.subarray(0, m), g, h, binning.edges, params);
+    const tree = growTree(binned, n, d, rowsBuf.subarray(0, m), g, h, binning.edges, params);
     trees.push(tree);
     if (tree.feature.length === 1) {
       // nothing left to learn
@@ -119,7 +119,7 @@ export function fitGbdt(x: Matrix, y: ArrayLike<number>, opts: GbdtOptions = {})
       if (!useValidation) bestIter = trees.length;
       break;
     }
-    for (let i = 0; i < n; i++) raw[i]! += tree.value[leafOfBinned(tree, binned, i * d)]!;
+    for (let i = 0; i < n; i++) raw[i]! += tree.value[leafOfBinned(tree, binned, n, i)]!;
     if (useValidation) {
       let loss = 0;
       for (const i of validIdx) {

@@ -78,13 +78,14 @@ function binOf(e: number[], v: number): number {
   return Math.min(lo, MISSING_BIN - 1);
 }
 
-/** The binned matrix, row-major bytes. */
+/** The binned matrix, column-major bytes: the bin of (i, j) is at j * rows + i. */
 export function applyBinning(b: Binning, x: Matrix): Uint8Array {
-  const out = new Uint8Array(x.rows * x.cols);
+  const n = x.rows;
+  const out = new Uint8Array(n * x.cols);
   const d = x.cols;
   for (let j = 0; j < d; j++) {
     const e = b.edges[j]!;
-    for (let i = 0; i < x.rows; i++) out[i * d + j] = binOf(e, x.data[i * d + j]!);
+    for (let i = 0; i < n; i++) out[j * n + i] = binOf(e, x.data[i * d + j]!);
   }
   return out;
 }
@@ -119,13 +120,14 @@ interface Candidate {
 }
 
 /**
- * Grows one tree over rows[start, end) of a binned matrix, best split first.
+ * Grows one tree over the given rows of a column-major binned matrix of n rows, best split first.
  * Per row: g and h are the gradient and hessian (newton), or weighted label and
  * weight (gini). Histograms hold (g, h, count) per feature and bin; a child's
  * histogram is built for the smaller child only, the other is parent − smaller.
  */
 export function growTree(
   binned: Uint8Array,
+  n: number,
   d: number,
   rows: Uint32Array,
   g: Float64Array,
@@ -149,17 +151,25 @@ export function growTree(
   const scratch = new Uint32Array(rows.length);
   const nbins = edges.map((e) => Math.min(e.length + 1, MISSING_BIN));
 
+  const og = new Float64Array(rows.length);
+  const oh = new Float64Array(rows.length);
+  // gradients gathered in node order once, then one feature at a time so its
+  // 256 bins stay in the L1 cache
   const build = (start: number, end: number): Float64Array => {
     const hist = new Float64Array(histSize);
-    for (let k = start; k < end; k++) {
-      const r = rows[k]!;
-      const gi = g[r]!;
-      const hi = h[r]!;
-      const base = r * d;
-      for (let f = 0; f < d; f++) {
-        const idx = ((f << 8) | binned[base + f]!) * 3;
-        hist[idx]! += gi;
-        hist[idx + 1]! += hi;
+    const m = end - start;
+    for (let k = 0; k < m; k++) {
+      const r = rows[start + k]!;
+      og[k] = g[r]!;
+      oh[k] = h[r]!;
+    }
+    for (let f = 0; f < d; f++) {
+      const col = f * n;
+      const off = f * HIST_BINS * 3;
+      for (let k = 0; k < m; k++) {
+        const idx = off + binned[col + rows[start + k]!]! * 3;
+        hist[idx]! += og[k]!;
+        hist[idx + 1]! += oh[k]!;
         hist[idx + 2]!++;
       }
     }
@@ -278,7 +288,7 @@ export function growTree(
     let s = 0;
     for (let k = c.start; k < c.end; k++) {
       const r = rows[k]!;
-      const bin = binned[r * d + f]!;
+      const bin = binned[f * n + r]!;
       const goLeft = bin === MISSING_BIN ? c.missingLeft : bin <= c.bin;
       if (goLeft) rows[l++] = r;
       else scratch[s++] = r;
@@ -324,11 +334,11 @@ export function leafOf(t: TreeNodes, x: Float64Array | number[], offset = 0): nu
   return n;
 }
 
-/** The leaf a binned row reaches (training). */
-export function leafOfBinned(t: TreeNodes, binned: Uint8Array, offset: number): number {
+/** The leaf row i of a column-major binned matrix of `rows` rows reaches (training). */
+export function leafOfBinned(t: TreeNodes, binned: Uint8Array, rows: number, i: number): number {
   let n = 0;
   while (t.feature[n]! >= 0) {
-    const b = binned[offset + t.feature[n]!]!;
+    const b = binned[t.feature[n]! * rows + i]!;
     n = (b === MISSING_BIN ? t.missingLeft[n] : b <= t.binThreshold[n]!) ? t.left[n]! : t.right[n]!;
   }
   return n;
@@ -386,7 +396,7 @@ function fitTreeFixed(x: Matrix, y: ArrayLike<number>, depth: number, opts: Tree
   const rows = new Uint32Array(n);
   for (let i = 0; i < n; i++) rows[i] = i;
   const minLeaf = opts.minSamplesLeaf ?? Math.max(5, Math.round(n * 0.005));
-  const nodes = growTree(binned, x.cols, rows, g, h, binning.edges, {
+  const nodes = growTree(binned, n, x.cols, rows, g, h, binning.edges, {
     kind: 'gini',
     maxDepth: depth,
     maxLeaves: opts.maxLeaves ?? 1 << 20,
