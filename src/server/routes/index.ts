@@ -1,6 +1,8 @@
 // Every route group, one file per core concept. Add a line here to register one.
 import type { FastifyInstance } from 'fastify';
 import { healthRoutes } from './health.routes.ts';
+import { ingestRoutes } from './ingest.routes.ts';
+import { dataRoutes } from './data.routes.ts';
 import { pipelineRoutes } from './pipeline.routes.ts';
 import { qualityRoutes } from './quality.routes.ts';
 import { statusRoutes } from './status.routes.ts';
@@ -9,6 +11,8 @@ import { webRoutes } from './web.routes.ts';
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(healthRoutes);
   await app.register(statusRoutes);
+  await app.register(ingestRoutes);
+  await app.register(dataRoutes);
   await app.register(pipelineRoutes);
   await app.register(qualityRoutes);
   await app.register(webRoutes);
