@@ -20,6 +20,10 @@ const ConfigSchema = Type.Object({
   LIUKE_DEMO_CUSTOMERS: Type.Integer({ minimum: 0, default: 2000 }),
   /** Secret for signed links and session cookies; generated into the data folder when unset. */
   LIUKE_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  /** How long a browser session lasts without activity, hours (it slides forward while used). */
+  LIUKE_SESSION_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 90, default: 24 * 7 }),
+  /** Secure flag on the session cookie: auto = when the request came over HTTPS. */
+  LIUKE_COOKIE_SECURE: Type.Union([Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')], { default: 'auto' }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -28,7 +32,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const INTEGER_KEYS = new Set(['LIUKE_PORT', 'LIUKE_MAX_BODY_BYTES', 'LIUKE_MAX_UPLOAD_BYTES', 'LIUKE_DEMO_CUSTOMERS']);
+const INTEGER_KEYS = new Set(['LIUKE_PORT', 'LIUKE_MAX_BODY_BYTES', 'LIUKE_MAX_UPLOAD_BYTES', 'LIUKE_DEMO_CUSTOMERS', 'LIUKE_SESSION_TTL_HOURS']);
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const raw: Record<string, unknown> = {};

@@ -1,12 +1,14 @@
 // The app factory: one Fastify instance with schema validation (TypeBox), the
 // OpenAPI document built from the same schemas, authentication, role checks
 // on every route, and one error shape.
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Store } from '../db/store.ts';
-import { type Authenticator, authenticate, checkRoles, keyAuthenticator, localTokenAuthenticator } from './auth.ts';
+import { type Authenticator, authenticate, checkRoles, keyAuthenticator, localTokenAuthenticator, sessionAuthenticator } from './auth.ts';
 import { AppError, type ErrorBody } from './errors.ts';
 import { registerRoutes } from './routes/index.ts';
 import { DEFAULT_WORKSPACE_ID } from '../db/schema.ts';
@@ -64,9 +66,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
+  await app.register(cookie);
   const authenticators: Authenticator[] = [
     localTokenAuthenticator(deps.localToken, DEFAULT_WORKSPACE_ID),
     keyAuthenticator(deps.store.db),
+    sessionAuthenticator(deps.store.db, deps.config.LIUKE_SESSION_TTL_HOURS * 3_600_000, () => app.deps.now()),
     ...(deps.authenticators ?? []),
   ];
   app.addHook('onRequest', async (req) => {
@@ -106,6 +110,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await registerRoutes(app);
   app.get('/api/docs', { config: { roles: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  // Swagger UI over the same document; its routes are public like the document.
+  await app.register(async (ui) => {
+    ui.addHook('onRoute', (r) => {
+      r.config = { ...(r.config ?? {}), roles: 'public' };
+    });
+    await ui.register(swaggerUi, { routePrefix: '/api/docs/ui' });
+  });
   await app.ready();
   return app;
 }

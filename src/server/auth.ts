@@ -4,8 +4,9 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { verifyKey } from '../core/keys/keys.service.ts';
+import { resolveSession, SESSION_COOKIE } from '../core/sessions/sessions.service.ts';
 import type { Database } from '../db/schema.ts';
-import { forbidden, unauthorized } from './errors.ts';
+import { AppError, forbidden, unauthorized } from './errors.ts';
 
 /** User roles (SPEC §8) plus 'ingest' for write keys, which may only send data. */
 export type Role = 'admin' | 'operator' | 'analyst' | 'agent' | 'viewer' | 'ingest';
@@ -21,6 +22,10 @@ export interface Principal {
   actor: string;
   role: Role;
   workspaceId: number;
+  /** Signed in with a one-time password: only /api/auth/* until it is changed. */
+  mustChangePassword?: boolean;
+  /** Hash of the session cookie, for users signed in through the browser. */
+  sessionId?: string;
 }
 
 export type RouteRoles = Role[] | 'public';
@@ -72,6 +77,26 @@ export function localTokenAuthenticator(token: string | undefined, workspaceId: 
   };
 }
 
+/** The browser session cookie (liuke_session) set by POST /api/auth/login. */
+export function sessionAuthenticator(db: Kysely<Database>, ttlMs: number, now: () => Date): Authenticator {
+  return async (req) => {
+    const token = (req as FastifyRequest & { cookies?: Record<string, string | undefined> }).cookies?.[SESSION_COOKIE];
+    if (!token) return null;
+    const s = await resolveSession(db, token, ttlMs, now());
+    // An expired or unknown cookie is simply no credential: public routes still work.
+    if (!s) return null;
+    return {
+      kind: 'user',
+      id: s.userId,
+      actor: `user:${s.email}`,
+      role: s.role,
+      workspaceId: s.workspaceId,
+      mustChangePassword: s.mustChangePassword,
+      sessionId: s.sessionId,
+    };
+  };
+}
+
 export async function authenticate(req: FastifyRequest, authenticators: Authenticator[]): Promise<Principal | null> {
   for (const a of authenticators) {
     const p = await a(req);
@@ -87,6 +112,9 @@ export function checkRoles(req: FastifyRequest, _reply: FastifyReply): void {
   if (roles === undefined) throw new Error(`route ${req.routeOptions.url} does not declare config.roles`);
   if (roles === 'public') return;
   if (!req.principal) throw unauthorized();
+  if (req.principal.mustChangePassword && !req.routeOptions.url?.startsWith('/api/auth/')) {
+    throw new AppError(403, 'password_change_required', 'set a new password first (POST /api/auth/password): you signed in with a one-time password');
+  }
   if (!roles.includes(req.principal.role)) {
     throw forbidden(`role ${req.principal.role} may not use ${req.method} ${req.routeOptions.url}; allowed: ${roles.join(', ')}`);
   }

@@ -1,5 +1,12 @@
 // Every route group, one file per core concept. Add a line here to register one.
 import type { FastifyInstance } from 'fastify';
+import { authRoutes } from './auth.routes.ts';
+import { usersRoutes } from './users.routes.ts';
+import { keysRoutes } from './keys.routes.ts';
+import { settingsRoutes } from './settings.routes.ts';
+import { auditRoutes } from './audit.routes.ts';
+import { customersRoutes } from './customers.routes.ts';
+import { privacyRoutes } from './privacy.routes.ts';
 import { healthRoutes } from './health.routes.ts';
 import { ingestRoutes } from './ingest.routes.ts';
 import { dataRoutes } from './data.routes.ts';
@@ -11,6 +18,13 @@ import { webRoutes } from './web.routes.ts';
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(healthRoutes);
   await app.register(statusRoutes);
+  await app.register(authRoutes);
+  await app.register(usersRoutes);
+  await app.register(keysRoutes);
+  await app.register(settingsRoutes);
+  await app.register(auditRoutes);
+  await app.register(customersRoutes);
+  await app.register(privacyRoutes);
   await app.register(ingestRoutes);
   await app.register(dataRoutes);
   await app.register(pipelineRoutes);

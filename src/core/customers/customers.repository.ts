@@ -1,0 +1,272 @@
+// Customer list, search, profile, figures and timeline: SQL only.
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+
+export const SORTS = ['id', 'name', 'registered_at', 'last_order_at', 'orders', 'spend'] as const;
+export type CustomerSort = (typeof SORTS)[number];
+
+export interface CustomerFilter {
+  q?: string | undefined;
+  city?: string | undefined;
+  membership_level?: string | undefined;
+  owner?: string | undefined;
+  is_stub?: boolean | undefined;
+  registered_from?: Date | undefined;
+  registered_to?: Date | undefined;
+  min_spend?: number | undefined;
+  max_spend?: number | undefined;
+}
+
+export interface CustomerListRow {
+  id: string;
+  name: string | null;
+  phone: string | null;
+  email: string | null;
+  city: string | null;
+  membership_level: string | null;
+  owner: string | null;
+  registered_at: Date | null;
+  first_order_at: Date | null;
+  last_order_at: Date | null;
+  orders: number;
+  spend: number;
+}
+
+/** Searches this many matches at most; totals above it are reported as "at least". */
+export const SEARCH_CAP = 10_000;
+
+const likePrefix = (s: string) => `${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * What q matches, each through its own index: id prefix (so the exact id
+ * too), phone prefix, phone suffix (4+ digits, e.g. the last four), email
+ * prefix and name prefix, case-insensitive. No "contains": it would need
+ * pg_trgm, which PGlite does not ship by default.
+ */
+function searchCondition(q: string): RawBuilder<boolean> {
+  const parts: RawBuilder<unknown>[] = [sql`c.id like ${likePrefix(q)}`];
+  const lower = q.toLowerCase();
+  if (/^\+?[\d\- ]+$/.test(q)) {
+    const digits = q.replace(/[\- ]/g, '');
+    parts.push(sql`(c.phone is not null and c.phone like ${likePrefix(digits)})`);
+    if (/^\d{4,}$/.test(digits)) {
+      parts.push(sql`(c.phone is not null and reverse(c.phone) like ${likePrefix([...digits].reverse().join(''))})`);
+    }
+  }
+  if (!/\s/.test(q)) parts.push(sql`(c.email is not null and lower(c.email) like ${likePrefix(lower)})`);
+  parts.push(sql`(c.name is not null and lower(c.name) like ${likePrefix(lower)})`);
+  return sql<boolean>`(${sql.join(parts, sql` or `)})`;
+}
+
+function conditions(workspaceId: number, f: CustomerFilter, withSearch: boolean): RawBuilder<unknown>[] {
+  const w: RawBuilder<unknown>[] = [sql`c.workspace_id = ${workspaceId}`, sql`c.merged_into is null`];
+  if (withSearch && f.q) w.push(searchCondition(f.q));
+  if (f.city) w.push(sql`c.city = ${f.city}`);
+  if (f.membership_level) w.push(sql`c.membership_level = ${f.membership_level}`);
+  if (f.owner) w.push(sql`c.owner = ${f.owner}`);
+  if (f.is_stub !== undefined) w.push(sql`c.is_stub = ${f.is_stub}`);
+  if (f.registered_from) w.push(sql`c.registered_at >= ${f.registered_from}`);
+  if (f.registered_to) w.push(sql`c.registered_at < ${f.registered_to}`);
+  if (f.min_spend !== undefined) w.push(sql`s.spend >= ${f.min_spend}`);
+  if (f.max_spend !== undefined) w.push(sql`coalesce(s.spend, 0) <= ${f.max_spend}`);
+  return w;
+}
+
+// Whitelisted ORDER BY clauses; each is served by an index.
+const ORDER_SQL: Record<CustomerSort, Record<'asc' | 'desc', string>> = {
+  id: { asc: 'c.id asc', desc: 'c.id desc' },
+  name: { asc: 'c.name asc, c.id asc', desc: 'c.name desc, c.id desc' },
+  registered_at: { asc: 'c.registered_at asc, c.id asc', desc: 'c.registered_at desc, c.id desc' },
+  last_order_at: { asc: 's.last_order_at asc, s.customer_id asc', desc: 's.last_order_at desc, s.customer_id desc' },
+  orders: { asc: 's.orders asc, s.customer_id asc', desc: 's.orders desc, s.customer_id desc' },
+  spend: { asc: 's.spend asc, s.customer_id asc', desc: 's.spend desc, s.customer_id desc' },
+};
+const STATS_SORTS = new Set<CustomerSort>(['last_order_at', 'orders', 'spend']);
+
+export interface ListOptions {
+  sort: CustomerSort;
+  order: 'asc' | 'desc';
+  limit: number;
+  offset: number;
+}
+
+/**
+ * One page of customers. With q, matches are first collected (at most
+ * SEARCH_CAP) through the search indexes, then filtered and sorted; sorting
+ * by a figure walks customer_stats' index, so only customers with a stats row
+ * (see refreshCustomerStats) appear in those sorts.
+ */
+export function listCustomers(db: Kysely<Database>, workspaceId: number, f: CustomerFilter, o: ListOptions) {
+  const statsJoin = STATS_SORTS.has(o.sort) || f.min_spend !== undefined ? sql`join` : sql`left join`;
+  const where = conditions(workspaceId, f, false);
+  const search = f.q
+    ? sql`c.id in (select c.id from customers c where c.workspace_id = ${workspaceId} and ${searchCondition(f.q)} limit ${SEARCH_CAP})`
+    : sql`true`;
+  return sql<CustomerListRow>`
+    select c.id, c.name, c.phone, c.email, c.city, c.membership_level, c.owner, c.registered_at,
+           s.first_order_at, s.last_order_at, coalesce(s.orders, 0) as orders, coalesce(s.spend, 0) as spend
+    from customers c
+    ${statsJoin} customer_stats s on s.workspace_id = c.workspace_id and s.customer_id = c.id
+    where ${sql.join(where, sql` and `)} and ${search}
+    order by ${sql.raw(ORDER_SQL[o.sort][o.order])}
+    limit ${o.limit} offset ${o.offset}`
+    .execute(db)
+    .then((r) => r.rows);
+}
+
+/** Matching customers, counted up to `cap` + 1 (so the caller can tell "more than cap"). */
+export async function countCustomers(db: Kysely<Database>, workspaceId: number, f: CustomerFilter, cap: number): Promise<number> {
+  const where = conditions(workspaceId, f, true);
+  const r = await sql<{ n: number }>`
+    select count(*) as n from (
+      select 1 from customers c
+      ${f.min_spend !== undefined ? sql`join` : sql`left join`} customer_stats s on s.workspace_id = c.workspace_id and s.customer_id = c.id
+      where ${sql.join(where, sql` and `)}
+      limit ${cap + 1}
+    ) x`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** Every matching customer in keyset batches (for exports), id order. */
+export async function* streamCustomers(db: Kysely<Database>, workspaceId: number, f: CustomerFilter, batch = 5000): AsyncGenerator<CustomerListRow> {
+  let after: string | null = null;
+  const where = conditions(workspaceId, f, true);
+  for (;;) {
+    const r: { rows: CustomerListRow[] } = await sql<CustomerListRow>`
+      select c.id, c.name, c.phone, c.email, c.city, c.membership_level, c.owner, c.registered_at,
+             s.first_order_at, s.last_order_at, coalesce(s.orders, 0) as orders, coalesce(s.spend, 0) as spend
+      from customers c
+      left join customer_stats s on s.workspace_id = c.workspace_id and s.customer_id = c.id
+      where ${sql.join(where, sql` and `)} ${after === null ? sql`` : sql`and c.id > ${after}`}
+      order by c.id
+      limit ${batch}`.execute(db);
+    yield* r.rows;
+    if (r.rows.length < batch) return;
+    after = r.rows[r.rows.length - 1]!.id;
+  }
+}
+
+export function findCustomer(db: Kysely<Database>, workspaceId: number, id: string) {
+  return db.selectFrom('customers').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+}
+
+export interface CustomerFigures {
+  first_order_at: Date | null;
+  last_order_at: Date | null;
+  orders: number;
+  spend: number;
+  average_order_value: number | null;
+  refunded_orders: number;
+  open_tickets: number;
+  last_nps: number | null;
+  last_csat: number | null;
+  events_30d: number;
+}
+
+/** One customer's figures, live from their own rows (each an indexed range). */
+export async function customerFigures(db: Kysely<Database>, workspaceId: number, id: string, now: Date): Promise<CustomerFigures> {
+  const since = new Date(now.getTime() - 30 * 86_400_000);
+  const r = await sql<CustomerFigures>`
+    select o.first_order_at, o.last_order_at, o.orders, o.spend,
+           case when o.orders > 0 then round(o.spend / o.orders, 2) end as average_order_value,
+           o.refunded_orders,
+           (select count(*) from tickets t where t.workspace_id = ${workspaceId} and t.customer_id = ${id}
+              and t.status in ('open', 'pending', 'reopened')) as open_tickets,
+           (select s.nps from survey_responses s where s.workspace_id = ${workspaceId} and s.customer_id = ${id} and s.nps is not null
+              order by s.responded_at desc limit 1) as last_nps,
+           (select s.csat from survey_responses s where s.workspace_id = ${workspaceId} and s.customer_id = ${id} and s.csat is not null
+              order by s.responded_at desc limit 1) as last_csat,
+           (select count(*) from events e where e.workspace_id = ${workspaceId} and e.customer_id = ${id}
+              and e.occurred_at >= ${since}) as events_30d
+    from (
+      select min(ordered_at) filter (where status = 'paid') as first_order_at,
+             max(ordered_at) filter (where status = 'paid') as last_order_at,
+             count(*) filter (where status = 'paid') as orders,
+             coalesce(sum(amount) filter (where status = 'paid'), 0) as spend,
+             count(*) filter (where status <> 'paid') as refunded_orders
+      from orders where workspace_id = ${workspaceId} and customer_id = ${id}
+    ) o`.execute(db);
+  const f = r.rows[0]!;
+  return {
+    ...f,
+    orders: Number(f.orders),
+    spend: Number(f.spend),
+    average_order_value: f.average_order_value === null ? null : Number(f.average_order_value),
+    refunded_orders: Number(f.refunded_orders),
+    open_tickets: Number(f.open_tickets),
+    events_30d: Number(f.events_30d),
+  };
+}
+
+export const TIMELINE_TYPES = ['order', 'event', 'ticket', 'survey'] as const;
+export type TimelineType = (typeof TIMELINE_TYPES)[number];
+
+export interface TimelineRow {
+  type: TimelineType;
+  at: Date;
+  at_key: string;
+  id: string;
+  title: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface TimelineCursor {
+  at: string;
+  type: string;
+  id: string;
+}
+
+const AT_KEY = (col: string) => sql.raw(`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
+
+/**
+ * A customer's history, newest first, as one UNION ALL over orders, events,
+ * tickets and surveys. Keyset paging on (at, type, id): each branch takes
+ * only its own first `limit` rows after the cursor through its
+ * (workspace_id, customer_id, time) index.
+ */
+export async function timeline(
+  db: Kysely<Database>,
+  workspaceId: number,
+  customerId: string,
+  types: readonly TimelineType[],
+  before: TimelineCursor | null,
+  limit: number,
+): Promise<TimelineRow[]> {
+  const after = (col: string, type: TimelineType, idCol: string) =>
+    before
+      ? sql`and ${sql.raw(col)} <= ${before.at}::timestamptz and (${sql.raw(col)}, ${type}::text, ${sql.raw(idCol)}) < (${before.at}::timestamptz, ${before.type}::text, ${before.id}::text)`
+      : sql``;
+  const branches: RawBuilder<unknown>[] = [];
+  if (types.includes('order')) {
+    branches.push(sql`(select 'order'::text as type, o.ordered_at as at, ${AT_KEY('o.ordered_at')} as at_key, o.id, o.status as title,
+        jsonb_build_object('amount', o.amount, 'discount', o.discount, 'status', o.status, 'store', o.store, 'channel', o.channel, 'coupon_code', o.coupon_code,
+          'lines', (select coalesce(jsonb_agg(jsonb_build_object('product_id', l.product_id, 'category', l.category, 'quantity', l.quantity, 'price', l.price) order by l.line_no), '[]'::jsonb)
+                    from order_lines l where l.workspace_id = o.workspace_id and l.order_id = o.id)) as detail
+      from orders o where o.workspace_id = ${workspaceId} and o.customer_id = ${customerId} ${after('o.ordered_at', 'order', 'o.id')}
+      order by o.ordered_at desc, o.id desc limit ${limit})`);
+  }
+  if (types.includes('event')) {
+    branches.push(sql`(select 'event'::text as type, e.occurred_at as at, ${AT_KEY('e.occurred_at')} as at_key, e.message_id as id, e.type as title, e.properties as detail
+      from events e where e.workspace_id = ${workspaceId} and e.customer_id = ${customerId} ${after('e.occurred_at', 'event', 'e.message_id')}
+      order by e.occurred_at desc, e.message_id desc limit ${limit})`);
+  }
+  if (types.includes('ticket')) {
+    branches.push(sql`(select 'ticket'::text as type, t.created_at as at, ${AT_KEY('t.created_at')} as at_key, t.id, coalesce(t.subject, t.category, t.kind) as title,
+        jsonb_build_object('kind', t.kind, 'category', t.category, 'priority', t.priority, 'status', t.status, 'channel', t.channel, 'owner', t.owner,
+          'body', t.body, 'resolved_at', t.resolved_at, 'csat', t.csat) as detail
+      from tickets t where t.workspace_id = ${workspaceId} and t.customer_id = ${customerId} ${after('t.created_at', 'ticket', 't.id')}
+      order by t.created_at desc, t.id desc limit ${limit})`);
+  }
+  if (types.includes('survey')) {
+    branches.push(sql`(select 'survey'::text as type, s.responded_at as at, ${AT_KEY('s.responded_at')} as at_key, s.id, s.survey as title,
+        jsonb_build_object('nps', s.nps, 'csat', s.csat, 'churn_reason', s.churn_reason, 'text', s.text) as detail
+      from survey_responses s where s.workspace_id = ${workspaceId} and s.customer_id = ${customerId} ${after('s.responded_at', 'survey', 's.id')}
+      order by s.responded_at desc, s.id desc limit ${limit})`);
+  }
+  if (branches.length === 0) return [];
+  const r = await sql<TimelineRow>`
+    select * from (${sql.join(branches, sql` union all `)}) t
+    order by at desc, type desc, id desc
+    limit ${limit}`.execute(db);
+  return r.rows;
+}

@@ -1,0 +1,57 @@
+// The per-customer order summary (customer_stats) that the customer list
+// sorts and filters on. Refreshed set-based — one INSERT … SELECT … GROUP BY —
+// never per request. Whoever writes orders calls it afterwards:
+//
+//   await refreshCustomerStats(db, workspaceId)            // everyone (after a demo load or a full import)
+//   await refreshCustomerStats(db, workspaceId, ids)       // just the customers a batch touched
+//
+// Orders and spend count paid orders only; refunded_orders counts the rest.
+// Every customer gets a row, with zeros when they have no orders, so sorting
+// by spend, orders or last order covers everyone refreshed.
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+
+/** Returns the number of rows written. `now` stamps refreshed_at. */
+export async function refreshCustomerStats(
+  db: Kysely<Database>,
+  workspaceId: number,
+  customerIds?: readonly string[],
+  now: Date = new Date(),
+): Promise<number> {
+  if (customerIds && customerIds.length === 0) return 0;
+  const ids = customerIds ? [...new Set(customerIds)] : null;
+  const onlyOrders = ids ? sql`and o.customer_id = any(${ids}::text[])` : sql``;
+  const onlyCustomers = ids ? sql`and c.id = any(${ids}::text[])` : sql``;
+  const r = await sql`
+    insert into customer_stats (workspace_id, customer_id, first_order_at, last_order_at, orders, spend, refunded_orders, refreshed_at)
+    select c.workspace_id, c.id, o.first_order_at, o.last_order_at, coalesce(o.orders, 0), coalesce(o.spend, 0), coalesce(o.refunded_orders, 0), ${now}
+    from customers c
+    left join (
+      select o.customer_id,
+             min(o.ordered_at) filter (where o.status = 'paid') as first_order_at,
+             max(o.ordered_at) filter (where o.status = 'paid') as last_order_at,
+             count(*) filter (where o.status = 'paid') as orders,
+             coalesce(sum(o.amount) filter (where o.status = 'paid'), 0) as spend,
+             count(*) filter (where o.status <> 'paid') as refunded_orders
+      from orders o
+      where o.workspace_id = ${workspaceId} ${onlyOrders}
+      group by o.customer_id
+    ) o on o.customer_id = c.id
+    where c.workspace_id = ${workspaceId} ${onlyCustomers}
+    on conflict (workspace_id, customer_id) do update set
+      first_order_at = excluded.first_order_at,
+      last_order_at = excluded.last_order_at,
+      orders = excluded.orders,
+      spend = excluded.spend,
+      refunded_orders = excluded.refunded_orders,
+      refreshed_at = excluded.refreshed_at
+    where (customer_stats.first_order_at, customer_stats.last_order_at, customer_stats.orders, customer_stats.spend, customer_stats.refunded_orders)
+      is distinct from (excluded.first_order_at, excluded.last_order_at, excluded.orders, excluded.spend, excluded.refunded_orders)`.execute(db);
+  // Rows for customers that no longer exist (merged away, deleted) go too.
+  const onlyStats = ids ? sql`and s.customer_id = any(${ids}::text[])` : sql``;
+  await sql`
+    delete from customer_stats s
+    where s.workspace_id = ${workspaceId} ${onlyStats}
+      and not exists (select 1 from customers c where c.workspace_id = s.workspace_id and c.id = s.customer_id)`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
