@@ -91,7 +91,7 @@ export const SYNONYMS: Record<ImportEntity, Record<string, readonly string[]>> =
 
 /** Header text as compared: lower-case, no spaces/underscores/hyphens, no unit in brackets. */
 export function headerKey(h: string): string {
-  return squash(h.replace(/[(（\[【][^)）\]】]*[)）\]】]\s*$/, ''));
+  return squash(h.replace(/[(（[【][^)）\]】]*[)）\]】]\s*$/, ''));
 }
 
 export interface Mapping {

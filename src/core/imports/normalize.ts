@@ -34,7 +34,8 @@ const COMPACT = /^(\d{4})(\d{2})(\d{2})(?:[\sT]?(\d{2})(\d{2})(\d{2})?)?$/;
  */
 export function parseDateTime(raw: string): string {
   const s = raw.trim();
-  let m = DATE_TIME.exec(s);
+  const m = DATE_TIME.exec(s);
+  const c = m ? null : COMPACT.exec(s);
   let y: number, mo: number, d: number, h = 0, mi = 0, sec = 0;
   let frac = '';
   let off = '';
@@ -49,14 +50,14 @@ export function parseDateTime(raw: string): string {
       frac = m[7] ? `.${m[7]}` : '';
     }
     if (m[8]) off = m[8].toUpperCase() === 'Z' ? '+00:00' : m[8].length === 5 ? `${m[8].slice(0, 3)}:${m[8].slice(3)}` : m[8];
-  } else if ((m = COMPACT.exec(s))) {
-    y = Number(m[1]);
-    mo = Number(m[2]);
-    d = Number(m[3]);
-    if (m[4] !== undefined) {
-      h = Number(m[4]);
-      mi = Number(m[5]);
-      sec = m[6] ? Number(m[6]) : 0;
+  } else if (c) {
+    y = Number(c[1]);
+    mo = Number(c[2]);
+    d = Number(c[3]);
+    if (c[4] !== undefined) {
+      h = Number(c[4]);
+      mi = Number(c[5]);
+      sec = c[6] ? Number(c[6]) : 0;
     }
   } else {
     throw new RowError(`not a date: ${JSON.stringify(raw)} (use e.g. 2024-01-02, 2024/1/2 13:05, 20240102 or ISO 8601)`);

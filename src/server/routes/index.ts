@@ -8,6 +8,7 @@ import { auditRoutes } from './audit.routes.ts';
 import { customersRoutes } from './customers.routes.ts';
 import { privacyRoutes } from './privacy.routes.ts';
 import { healthRoutes } from './health.routes.ts';
+import { importsRoutes } from './imports.routes.ts';
 import { ingestRoutes } from './ingest.routes.ts';
 import { dataRoutes } from './data.routes.ts';
 import { pipelineRoutes } from './pipeline.routes.ts';
@@ -18,6 +19,7 @@ import { webRoutes } from './web.routes.ts';
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(healthRoutes);
   await app.register(statusRoutes);
+  await app.register(importsRoutes);
   await app.register(authRoutes);
   await app.register(usersRoutes);
   await app.register(keysRoutes);
