@@ -1,10 +1,12 @@
 // Every CLI command, one file each. Add a line here to register a new one.
 import type { Command } from 'commander';
+import { registerImport } from './import.ts';
 import { registerClv } from './clv.ts';
 import { registerCustomers } from './customers.ts';
 import { registerDataQuality } from './data-quality.ts';
 import { registerKeys } from './keys.ts';
 import { registerMigrate } from './migrate.ts';
+import { registerModel } from './model.ts';
 import { registerPipeline } from './pipeline.ts';
 import { registerStart } from './start.ts';
 import { registerStatus } from './status.ts';
@@ -14,10 +16,12 @@ export const commands: ((program: Command) => void)[] = [
   registerMigrate,
   registerStart,
   registerStatus,
+  registerImport,
   registerKeys,
   registerDataQuality,
   registerCustomers,
   registerPipeline,
   registerWorker,
   registerClv,
+  registerModel,
 ];

@@ -127,7 +127,7 @@ export function fitGbdt(x: Matrix, y: ArrayLike<number>, opts: GbdtOptions = {})
         loss -= weight(i) * (y[i]! > 0.5 ? Math.log(p) : Math.log(1 - p));
       }
       validationLoss.push(loss / validIdx.length);
-      if (loss < best - 1e-9 * Math.abs(best)) {
+      if (bestIter === 0 || loss < best - 1e-9 * Math.abs(best)) {
         best = loss;
         bestIter = trees.length;
       } else if (trees.length - bestIter >= esRounds) {
@@ -163,7 +163,7 @@ export function gbdtMargin(m: GbdtModel, x: Matrix): Float64Array {
       let f = feature[0]!;
       while (f >= 0) {
         const v = data[off + f]!;
-        nd = v <= threshold[nd]! || (v !== v && missingLeft[nd]) ? left[nd]! : right[nd]!;
+        nd = v <= threshold[nd]! || (Number.isNaN(v) && missingLeft[nd]) ? left[nd]! : right[nd]!;
         f = feature[nd]!;
       }
       out[i]! += value[nd]!;

@@ -1,0 +1,168 @@
+// Turning a table of text cells into a numeric matrix: id-like and constant
+// columns dropped, numbers kept (blanks → NaN or the median, with a missing
+// indicator), categories one-hot encoded with rare levels pooled into "other".
+// Every automatic decision is written down in `decisions`.
+import type { Table } from './dataset.ts';
+import { isBlank, parseNumber } from './dataset.ts';
+import { type Matrix, matrix } from './matrix.ts';
+
+export interface PrepOptions {
+  /** most one-hot columns per categorical column, "other" included (default 20) */
+  maxLevels?: number;
+  /** a level seen fewer times than this goes to "other" (default: 1% of rows, at least 5) */
+  minLevelCount?: number;
+  /** columns left out by the caller (e.g. the label) */
+  exclude?: string[];
+}
+
+/** What one matrix column means, for reports and rules. */
+export interface FeatureInfo {
+  name: string;
+  source: string;
+  kind: 'numeric' | 'level' | 'other' | 'missing';
+  level?: string;
+  /** numeric with whole values only */
+  integer?: boolean;
+}
+
+export interface ColumnPlan {
+  name: string;
+  index: number;
+  kind: 'numeric' | 'categorical' | 'dropped';
+  reason?: string;
+  median?: number;
+  mean?: number;
+  std?: number;
+  mode?: string;
+  levels?: string[];
+  other?: boolean;
+  missingIndicator?: boolean;
+}
+
+export interface Prep {
+  columns: ColumnPlan[];
+  features: FeatureInfo[];
+  decisions: string[];
+}
+
+const ID_NAME = /(^|[^a-z])(id|uuid|guid|key)$|^id([^a-z]|$)|(?<=[a-z])(Id|ID)$|编号|编码|^(序号|no\.?)$/i;
+
+export function fitPrep(t: Table, opts: PrepOptions = {}): Prep {
+  const n = t.rows.length;
+  const maxLevels = Math.max(2, opts.maxLevels ?? 20);
+  const minCount = opts.minLevelCount ?? Math.max(5, Math.ceil(n * 0.01));
+  const exclude = new Set(opts.exclude ?? []);
+  const columns: ColumnPlan[] = [];
+  const features: FeatureInfo[] = [];
+  const decisions: string[] = [];
+  t.columns.forEach((name, index) => {
+    if (exclude.has(name)) return;
+    const cells = t.rows.map((r) => r[index] ?? '');
+    const present = cells.filter((c) => !isBlank(c));
+    const blanks = n - present.length;
+    const distinct = new Set(present);
+    const nums = present.map(parseNumber);
+    const numeric = present.length > 0 && nums.every((v) => !Number.isNaN(v));
+    const integer = numeric && nums.every((v) => Number.isInteger(v));
+    const drop = (reason: string) => {
+      columns.push({ name, index, kind: 'dropped', reason });
+      decisions.push(`dropped "${name}": ${reason}`);
+    };
+    if (distinct.size <= 1) return drop(distinct.size ? `constant (always ${[...distinct][0]})` : 'always blank');
+    const unique = distinct.size === present.length && present.length >= Math.min(n, 20) * 0.9;
+    if (ID_NAME.test(name) && distinct.size >= 0.5 * present.length && (!numeric || integer))
+      return drop(`looks like an id (named like one, ${distinct.size} distinct values)`);
+    if (unique && !numeric) return drop('looks like an id (a different text value on every row)');
+    if (unique && integer) {
+      const sorted = [...nums].sort((a, b) => a - b);
+      if (sorted[sorted.length - 1]! - sorted[0]! === sorted.length - 1) return drop('looks like a row number (consecutive whole numbers, one per row)');
+    }
+    if (numeric) {
+      const sorted = Float64Array.from(nums).sort();
+      const h = sorted.length >> 1;
+      const median = sorted.length % 2 ? sorted[h]! : (sorted[h - 1]! + sorted[h]!) / 2;
+      let s = 0;
+      for (const v of sorted) s += v;
+      const mean = s / sorted.length;
+      let ss = 0;
+      for (const v of sorted) ss += (v - mean) ** 2;
+      const std = Math.sqrt(ss / Math.max(1, sorted.length - 1));
+      columns.push({ name, index, kind: 'numeric', median, mean, std, missingIndicator: blanks > 0 });
+      features.push({ name, source: name, kind: 'numeric', integer });
+      if (blanks > 0) {
+        features.push({ name: `${name} is missing`, source: name, kind: 'missing' });
+        decisions.push(`"${name}": ${blanks} blank value${blanks > 1 ? 's' : ''} filled with the median ${fmt(median)} (trees see them as missing), plus a "missing" indicator`);
+      }
+      return;
+    }
+    const counts = new Map<string, number>();
+    for (const c of present) counts.set(c, (counts.get(c) ?? 0) + 1);
+    const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    const mode = ranked[0]![0];
+    let levels = ranked.filter(([, c]) => c >= minCount).map(([l]) => l);
+    let other = levels.length < ranked.length;
+    if (levels.length > maxLevels - (other ? 1 : 0)) {
+      levels = levels.slice(0, maxLevels - 1);
+      other = true;
+    }
+    if (levels.length === 0) return drop(`no value occurs ${minCount} times or more`);
+    // two values without pooling: one indicator column is enough
+    const encoded = !other && levels.length === 2 ? [levels[1]!] : levels;
+    columns.push({ name, index, kind: 'categorical', mode, levels: encoded, other, missingIndicator: blanks > 0 });
+    for (const l of encoded) features.push({ name: `${name} = ${l}`, source: name, kind: 'level', level: l });
+    if (other) {
+      features.push({ name: `${name} = other`, source: name, kind: 'other' });
+      decisions.push(`"${name}": ${ranked.length} categories; kept the ${levels.length} most frequent, the other ${ranked.length - levels.length} pooled into "other"`);
+    } else decisions.push(`"${name}": categorical, one-hot encoded (${encoded.length} column${encoded.length > 1 ? 's' : ''})`);
+    if (blanks > 0) {
+      features.push({ name: `${name} is missing`, source: name, kind: 'missing' });
+      decisions.push(`"${name}": ${blanks} blank value${blanks > 1 ? 's' : ''} filled with the most frequent value "${mode}", plus a "missing" indicator`);
+    }
+  });
+  return { columns, features, decisions };
+}
+
+function fmt(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toPrecision(4);
+}
+
+export interface TransformOptions {
+  /** fill blanks in numeric columns with the median (for linear models); otherwise they stay NaN */
+  impute?: boolean;
+  /** subtract the mean and divide by the standard deviation of numeric columns */
+  standardise?: boolean;
+}
+
+/** The matrix for a table with the same columns (by name). */
+export function applyPrep(p: Prep, t: Table, opts: TransformOptions = {}): Matrix {
+  const x = matrix(t.rows.length, p.features.length, p.features.map((f) => f.name));
+  const at = new Map(t.columns.map((c, i) => [c, i]));
+  const d = x.cols;
+  for (let i = 0; i < t.rows.length; i++) {
+    const r = t.rows[i]!;
+    let j = 0;
+    for (const c of p.columns) {
+      if (c.kind === 'dropped') continue;
+      const cell = r[at.get(c.name) ?? -1] ?? '';
+      const blank = isBlank(cell);
+      if (c.kind === 'numeric') {
+        let v = blank ? Number.NaN : parseNumber(cell);
+        if (Number.isNaN(v) && opts.impute) v = c.median!;
+        if (opts.standardise && !Number.isNaN(v)) v = (v - c.mean!) / (c.std! || 1);
+        x.data[i * d + j++] = v;
+      } else {
+        const value = blank ? c.mode! : cell.trim();
+        let known = false;
+        for (const l of c.levels!) {
+          const hit = value === l;
+          known ||= hit;
+          x.data[i * d + j++] = hit ? 1 : 0;
+        }
+        if (c.other) x.data[i * d + j++] = known || c.levels!.length === 0 || c.levels!.includes(value) ? 0 : 1;
+        // a two-level column encoded as one indicator: the first level is the zero
+      }
+      if (c.missingIndicator) x.data[i * d + j++] = blank ? 1 : 0;
+    }
+  }
+  return x;
+}
