@@ -1,6 +1,6 @@
 // Streams rows as a CSV or XLSX download: rows are written as they arrive from
 // the store, so an export of a million customers never sits whole in memory.
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import ExcelJS from 'exceljs';
 import type { FastifyReply } from 'fastify';

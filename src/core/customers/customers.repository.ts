@@ -47,7 +47,7 @@ function searchCondition(q: string): RawBuilder<boolean> {
   const parts: RawBuilder<unknown>[] = [sql`c.id like ${likePrefix(q)}`];
   const lower = q.toLowerCase();
   if (/^\+?[\d\- ]+$/.test(q)) {
-    const digits = q.replace(/[\- ]/g, '');
+    const digits = q.replace(/[- ]/g, '');
     parts.push(sql`(c.phone is not null and c.phone like ${likePrefix(digits)})`);
     if (/^\d{4,}$/.test(digits)) {
       parts.push(sql`(c.phone is not null and reverse(c.phone) like ${likePrefix([...digits].reverse().join(''))})`);

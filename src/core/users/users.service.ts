@@ -241,7 +241,9 @@ export async function checkLogin(
   }
   const u = await repo.findUserByEmail(db, workspaceId, email);
   // Hash even for unknown emails so timing does not tell which emails exist.
-  const ok = u ? await verifyPassword(u.password_hash, password) : (await verifyPassword(DUMMY_HASH, password), false);
+  let ok = false;
+  if (u) ok = await verifyPassword(u.password_hash, password);
+  else await verifyPassword(DUMMY_HASH, password);
   if (!u || !ok || u.disabled_at) {
     await repo.recordFailedLogin(db, workspaceId, email, ip, now);
     return { ok: false, reason: 'bad_credentials' };

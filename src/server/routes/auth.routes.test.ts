@@ -5,6 +5,7 @@ import { signInAs } from '../../core/users/users.testing.ts';
 import { forEachStore } from '../../db/testing.ts';
 import { startTestServer, type TestServer } from '../testing.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary JSON
 type Json = Record<string, any>;
 
 forEachStore('auth, users, keys, settings, audit API', (get) => {
