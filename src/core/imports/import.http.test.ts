@@ -9,7 +9,7 @@ const TOKEN = 'local-token-for-import-tests-0123456789';
 function upload(srv: TestServer, entity: string, body: string | Buffer, opts: { query?: string; mapping?: object; name?: string } = {}) {
   const form = new FormData();
   if (opts.mapping) form.append('mapping', JSON.stringify(opts.mapping));
-  form.append('file', new Blob([body]), opts.name ?? 'data.csv');
+  form.append('file', new Blob([typeof body === 'string' ? body : new Uint8Array(body)]), opts.name ?? 'data.csv');
   return fetch(`${srv.url}/api/imports/${entity}${opts.query ? `?${opts.query}` : ''}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TOKEN}` },
