@@ -213,6 +213,7 @@ export interface PipelineRunsTable {
   status: Generated<'queued' | 'running' | 'done' | 'failed'>;
   steps: Json<unknown[]>;
   error: string | null;
+  as_of: Timestamp | null;
 }
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
@@ -293,6 +294,63 @@ export interface CustomerStatsTable {
   refreshed_at: DefaultTimestamp;
 }
 
+export interface CustomerMetricsTable {
+  workspace_id: number;
+  customer_id: string;
+  as_of: Timestamp;
+  first_order_at: Timestamp | null;
+  last_order_at: Timestamp | null;
+  orders_total: number;
+  spend_total: number;
+  orders_window: number;
+  spend_window: number;
+  orders_90d: number;
+  orders_prev_90d: number;
+  orders_base: number;
+  orders_baseline_90d: number | null;
+  coupon_orders_window: number;
+  refunded_orders: number;
+  orders_all_statuses: number;
+  last_event_at: Timestamp | null;
+  events_30d: number;
+  logins_30d: number;
+  logins_7d: number;
+  core_uses_30d: number;
+  events_prev_30d: number;
+  complaints_total: number;
+  complaints_90d: number;
+  open_tickets: number;
+  csat_avg: number | null;
+  last_nps: number | null;
+  referrals: number;
+  recency_days: number | null;
+  r_score: number | null;
+  f_score: number | null;
+  m_score: number | null;
+  rfm_score: number | null;
+  tier: 'A' | 'B' | 'C' | 'D' | null;
+  rfm_segment: string | null;
+  lifecycle_stage: string | null;
+  stage_since: Timestamp | null;
+}
+
+export interface TierHistoryTable {
+  workspace_id: number;
+  customer_id: string;
+  valid_from: Timestamp;
+  valid_to: Timestamp | null;
+  tier: 'A' | 'B' | 'C' | 'D';
+  rfm_score: number | null;
+}
+
+export interface LifecycleTransitionsTable {
+  workspace_id: number;
+  customer_id: string;
+  at: Timestamp;
+  from_stage: string | null;
+  to_stage: string;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   customers: CustomersTable;
@@ -314,6 +372,9 @@ export interface Database {
   login_attempts: LoginAttemptsTable;
   customer_stats: CustomerStatsTable;
   jobs: JobsTable;
+  customer_metrics: CustomerMetricsTable;
+  tier_history: TierHistoryTable;
+  lifecycle_transitions: LifecycleTransitionsTable;
   schedules: SchedulesTable;
   liuke_migrations: { version: number; name: string; applied_at: DefaultTimestamp };
 }

@@ -14,6 +14,8 @@ export interface StepContext {
   now: Date;
   /** Start of the last successful run, or null: steps may recompute only what changed since. */
   since: Date | null;
+  /** That run's reference time (its `now`), or null. */
+  previousAsOf: Date | null;
   mode: 'full' | 'incremental';
   progress(done: number, total: number, note?: string): Promise<void>;
   log(msg: string): void;
@@ -60,17 +62,21 @@ export interface RunResult {
   error?: string;
 }
 
-export async function lastSuccessfulRunStart(db: Kysely<Database>, workspaceId: number, kind = 'daily'): Promise<Date | null> {
+export async function lastSuccessfulRun(
+  db: Kysely<Database>,
+  workspaceId: number,
+  kind = 'daily',
+): Promise<{ startedAt: Date; asOf: Date | null } | null> {
   const r = await db
     .selectFrom('pipeline_runs')
-    .select('started_at')
+    .select(['started_at', 'as_of'])
     .where('workspace_id', '=', workspaceId)
     .where('kind', '=', kind)
     .where('status', '=', 'done')
     .orderBy('started_at', 'desc')
     .limit(1)
     .executeTakeFirst();
-  return r?.started_at ?? null;
+  return r ? { startedAt: r.started_at, asOf: r.as_of } : null;
 }
 
 export async function runPipeline(store: Store, opts: RunOptions): Promise<RunResult> {
@@ -83,12 +89,25 @@ export async function runPipeline(store: Store, opts: RunOptions): Promise<RunRe
   }
   const chosen = opts.only?.length ? opts.steps.filter((s) => opts.only!.includes(s.name)) : opts.steps;
   const states: StepState[] = chosen.map((s) => ({ name: s.name, title: s.title, status: 'pending' }));
-  const since = opts.mode === 'incremental' ? await lastSuccessfulRunStart(db, opts.workspaceId, kind) : null;
-  const mode = opts.mode === 'incremental' && since ? 'incremental' : 'full';
+  const last = opts.mode === 'incremental' ? await lastSuccessfulRun(db, opts.workspaceId, kind) : null;
+  // Incremental needs a previous run that covered every step, at an earlier reference time.
+  const incremental = Boolean(last?.asOf && last.asOf <= opts.now && !opts.only?.length);
+  const since = incremental ? last!.startedAt : null;
+  const previousAsOf = incremental ? last!.asOf : null;
+  const mode = incremental ? 'incremental' : 'full';
 
   const row = await db
     .insertInto('pipeline_runs')
-    .values({ workspace_id: opts.workspaceId, kind, status: 'running', steps: JSON.stringify(states), error: null, finished_at: null })
+    .values({
+      workspace_id: opts.workspaceId,
+      // A partial run (only some steps) is not a baseline for the next incremental run.
+      kind: opts.only?.length ? `${kind}:partial` : kind,
+      status: 'running',
+      steps: JSON.stringify(states),
+      error: null,
+      finished_at: null,
+      as_of: opts.now,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   const runId = row.id;
@@ -118,6 +137,7 @@ export async function runPipeline(store: Store, opts: RunOptions): Promise<RunRe
         workspaceId: opts.workspaceId,
         now: opts.now,
         since,
+        previousAsOf,
         mode,
         log,
         progress: async (done, total, note) => {

@@ -1,0 +1,167 @@
+// Per-customer figures, set-based. Everything is "as of" a reference time:
+// rows after it are ignored, so a past date gives the figures as they were.
+// Counts store windows relative to as_of; the incremental run recomputes the
+// customers whose data changed or whose rows crossed a window edge, which is
+// exactly the set whose figures can differ from the last run.
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { AnalyticsSettings } from './settings.ts';
+
+const days = (n: number) => sql`make_interval(days => ${n}::int)`;
+
+/**
+ * Recomputes customer_metrics' figures for the workspace's customers (all,
+ * or only `ids`). Scores are left to the scoring pass.
+ */
+export async function upsertCustomerFigures(
+  db: Kysely<Database>,
+  workspaceId: number,
+  now: Date,
+  s: AnalyticsSettings,
+  ids: string[] | null,
+): Promise<number> {
+  const only = (col: string) => (ids ? sql`and ${sql.ref(col)} = any(${ids})` : sql``);
+  const win = sql`${now}::timestamptz - make_interval(months => ${s.rfm.windowMonths}::int)`;
+  const t = sql`${now}::timestamptz`;
+  const r = await sql`
+    with target as (
+      select c.id from customers c
+      where c.workspace_id = ${workspaceId} and c.merged_into is null ${only('c.id')}
+    ),
+    o as materialized (
+      select customer_id,
+        min(ordered_at) filter (where status = 'paid') as first_order_at,
+        max(ordered_at) filter (where status = 'paid') as last_order_at,
+        count(*) filter (where status = 'paid') as orders_total,
+        coalesce(sum(amount) filter (where status = 'paid'), 0) as spend_total,
+        count(*) filter (where status = 'paid' and ordered_at > ${win}) as orders_window,
+        coalesce(sum(amount) filter (where status = 'paid' and ordered_at > ${win}), 0) as spend_window,
+        count(*) filter (where status = 'paid' and ordered_at > ${t} - ${days(90)}) as orders_90d,
+        count(*) filter (where status = 'paid' and ordered_at > ${t} - ${days(180)} and ordered_at <= ${t} - ${days(90)}) as orders_prev_90d,
+        count(*) filter (where status = 'paid' and ordered_at > ${t} - ${days(455)} and ordered_at <= ${t} - ${days(90)}) as orders_base,
+        count(*) filter (where status = 'paid' and ordered_at > ${win} and (coupon_code is not null or discount > 0)) as coupon_orders_window,
+        count(*) filter (where status in ('refunded', 'returned')) as refunded_orders,
+        count(*) as orders_all_statuses
+      from orders
+      where workspace_id = ${workspaceId} and ordered_at <= ${t} ${only('customer_id')}
+      group by customer_id
+    ),
+    e as materialized (
+      select customer_id,
+        max(occurred_at) as last_event_at,
+        count(*) filter (where occurred_at > ${t} - ${days(30)}) as events_30d,
+        count(*) filter (where type = 'login' and occurred_at > ${t} - ${days(30)}) as logins_30d,
+        count(*) filter (where type = 'login' and occurred_at > ${t} - ${days(7)}) as logins_7d,
+        count(*) filter (where type = any(${s.activity.coreEventTypes}::text[]) and occurred_at > ${t} - ${days(30)}) as core_uses_30d,
+        count(*) filter (where occurred_at > ${t} - ${days(60)} and occurred_at <= ${t} - ${days(30)}) as events_prev_30d
+      from events
+      where workspace_id = ${workspaceId} and customer_id is not null and occurred_at <= ${t} ${only('customer_id')}
+      group by customer_id
+    ),
+    tk as materialized (
+      select customer_id,
+        count(*) filter (where kind = 'complaint') as complaints_total,
+        count(*) filter (where kind = 'complaint' and created_at > ${t} - ${days(90)}) as complaints_90d,
+        count(*) filter (where status in ('open', 'pending', 'reopened')) as open_tickets
+      from tickets
+      where workspace_id = ${workspaceId} and customer_id is not null and created_at <= ${t} ${only('customer_id')}
+      group by customer_id
+    ),
+    sv as materialized (
+      select customer_id,
+        avg(csat) filter (where csat is not null) as csat_avg,
+        (array_agg(nps order by responded_at desc) filter (where nps is not null))[1] as last_nps
+      from survey_responses
+      where workspace_id = ${workspaceId} and customer_id is not null and responded_at <= ${t} ${only('customer_id')}
+      group by customer_id
+    ),
+    rf as materialized (
+      select referrer_id as customer_id, count(*) as referrals
+      from referrals
+      where workspace_id = ${workspaceId} and referred_at <= ${t} ${only('referrer_id')}
+      group by referrer_id
+    )
+    insert into customer_metrics as cm (
+      workspace_id, customer_id, as_of, first_order_at, last_order_at, orders_total, spend_total,
+      orders_window, spend_window, orders_90d, orders_prev_90d, orders_base, coupon_orders_window,
+      refunded_orders, orders_all_statuses, last_event_at, events_30d, logins_30d, logins_7d, core_uses_30d,
+      events_prev_30d, complaints_total, complaints_90d, open_tickets, csat_avg, last_nps, referrals)
+    select ${workspaceId}::int, target.id, ${t},
+      o.first_order_at, o.last_order_at, coalesce(o.orders_total, 0), coalesce(o.spend_total, 0),
+      coalesce(o.orders_window, 0), coalesce(o.spend_window, 0), coalesce(o.orders_90d, 0), coalesce(o.orders_prev_90d, 0),
+      coalesce(o.orders_base, 0),
+      coalesce(o.coupon_orders_window, 0), coalesce(o.refunded_orders, 0), coalesce(o.orders_all_statuses, 0),
+      e.last_event_at, coalesce(e.events_30d, 0), coalesce(e.logins_30d, 0), coalesce(e.logins_7d, 0),
+      coalesce(e.core_uses_30d, 0), coalesce(e.events_prev_30d, 0),
+      coalesce(tk.complaints_total, 0), coalesce(tk.complaints_90d, 0), coalesce(tk.open_tickets, 0),
+      sv.csat_avg, sv.last_nps, coalesce(rf.referrals, 0)
+    from target
+      left join o on o.customer_id = target.id
+      left join e on e.customer_id = target.id
+      left join tk on tk.customer_id = target.id
+      left join sv on sv.customer_id = target.id
+      left join rf on rf.customer_id = target.id
+    on conflict (workspace_id, customer_id) do update set
+      as_of = excluded.as_of, first_order_at = excluded.first_order_at, last_order_at = excluded.last_order_at,
+      orders_total = excluded.orders_total, spend_total = excluded.spend_total, orders_window = excluded.orders_window,
+      spend_window = excluded.spend_window, orders_90d = excluded.orders_90d, orders_prev_90d = excluded.orders_prev_90d,
+      orders_base = excluded.orders_base, coupon_orders_window = excluded.coupon_orders_window,
+      refunded_orders = excluded.refunded_orders, orders_all_statuses = excluded.orders_all_statuses,
+      last_event_at = excluded.last_event_at, events_30d = excluded.events_30d, logins_30d = excluded.logins_30d,
+      logins_7d = excluded.logins_7d, core_uses_30d = excluded.core_uses_30d, events_prev_30d = excluded.events_prev_30d,
+      complaints_total = excluded.complaints_total, complaints_90d = excluded.complaints_90d,
+      open_tickets = excluded.open_tickets, csat_avg = excluded.csat_avg, last_nps = excluded.last_nps,
+      referrals = excluded.referrals`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+/** Metrics rows of customers that no longer exist or were merged away. */
+export async function deleteStaleMetrics(db: Kysely<Database>, workspaceId: number): Promise<number> {
+  const r = await sql`
+    delete from customer_metrics cm
+    where cm.workspace_id = ${workspaceId}
+      and not exists (select 1 from customers c
+                      where c.workspace_id = cm.workspace_id and c.id = cm.customer_id and c.merged_into is null)`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+/**
+ * Customers whose figures may differ between the run at `prev` (started at
+ * `since`) and `now`: new or changed rows since `since`, plus rows whose time
+ * crossed one of the window edges (or the as-of line) between prev and now.
+ */
+export async function touchedCustomers(
+  db: Kysely<Database>,
+  workspaceId: number,
+  since: Date,
+  prev: Date,
+  now: Date,
+  s: AnalyticsSettings,
+): Promise<string[]> {
+  const p = sql`${prev}::timestamptz`;
+  const n = sql`${now}::timestamptz`;
+  // (p - L, n - L]: rows that left a window of length L; (p, n]: rows that became visible.
+  const crossed = (col: string, lengths: ReturnType<typeof sql>[]) =>
+    sql.join(
+      [sql`(${sql.ref(col)} > ${p} and ${sql.ref(col)} <= ${n})`, ...lengths.map((L) => sql`(${sql.ref(col)} > ${p} - ${L} and ${sql.ref(col)} <= ${n} - ${L})`)],
+      sql` or `,
+    );
+  const months = sql`make_interval(months => ${s.rfm.windowMonths}::int)`;
+  const r = await sql<{ id: string }>`
+    select customer_id as id from orders where workspace_id = ${workspaceId}
+      and (updated_at > ${since} or created_at > ${since} or ${crossed('ordered_at', [months, days(90), days(180), days(455)])})
+    union
+    select customer_id from events where workspace_id = ${workspaceId} and customer_id is not null
+      and (received_at > ${since} or ${crossed('occurred_at', [days(7), days(30), days(60)])})
+    union
+    select customer_id from tickets where workspace_id = ${workspaceId} and customer_id is not null
+      and (updated_at > ${since} or ${crossed('created_at', [days(90)])})
+    union
+    select customer_id from survey_responses where workspace_id = ${workspaceId} and customer_id is not null
+      and (updated_at > ${since} or ${crossed('responded_at', [])})
+    union
+    select referrer_id from referrals where workspace_id = ${workspaceId} and ${crossed('referred_at', [])}
+    union
+    select id from customers where workspace_id = ${workspaceId} and (updated_at > ${since} or created_at > ${since})`.execute(db);
+  return r.rows.map((x) => x.id);
+}

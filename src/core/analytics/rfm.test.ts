@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { it } from 'node:test';
+import { sql } from 'kysely';
+import { forEachStore } from '../../db/testing.ts';
+import { runPipeline } from '../pipeline/pipeline.ts';
+import { PIPELINE_STEPS } from '../pipeline/steps.ts';
+import { tierOn } from './scoring.repository.ts';
+import { addCustomer, addEvents, addOrders, DAY, daysBefore, prng } from './testing.ts';
+
+const NOW = new Date('2026-06-30T02:00:00Z');
+
+async function setAnalytics(db: Parameters<typeof addCustomer>[0], analytics: unknown) {
+  await db.updateTable('workspaces').set({ settings: JSON.stringify({ analytics }) }).where('id', '=', 1).execute();
+}
+
+async function metrics(db: Parameters<typeof addCustomer>[0]) {
+  const rows = await db.selectFrom('customer_metrics').selectAll().where('workspace_id', '=', 1).orderBy('customer_id').execute();
+  return new Map(rows.map((r) => [r.customer_id, r]));
+}
+
+forEachStore('RFM tiers and lifecycle on customers with known answers', (get) => {
+  it('scores, tiers, names and stages each customer as the definitions say', async () => {
+    const { db } = get();
+    await setAnalytics(db, { rfm: { method: 'breakpoints' } });
+    // champion: every 10 days for a year, 2,000 each
+    await addCustomer(db, 'champ');
+    await addOrders(db, 'champ', Array.from({ length: 36 }, (_, i) => ({ at: daysBefore(NOW, 2 + i * 10), amount: 2000 })));
+    // one order 200 days ago: churned, lost
+    await addCustomer(db, 'gone');
+    await addOrders(db, 'gone', [{ at: daysBefore(NOW, 200), amount: 100 }]);
+    // first purchase 10 days ago: new
+    await addCustomer(db, 'fresh');
+    await addOrders(db, 'fresh', [{ at: daysBefore(NOW, 10), amount: 300 }]);
+    // registered, never bought
+    await addCustomer(db, 'window-shopper');
+    // monthly for a year but silent for 45 days (no events either): at risk, R = 4
+    await addCustomer(db, 'drifting');
+    await addOrders(db, 'drifting', Array.from({ length: 11 }, (_, i) => ({ at: daysBefore(NOW, 45 + i * 30), amount: 500 })));
+    // buys every ~20 days for a year, then only once in the last 90 days: frequency fell ≥ 30%
+    await addCustomer(db, 'slowing');
+    await addOrders(db, 'slowing', [
+      { at: daysBefore(NOW, 5), amount: 400 },
+      ...Array.from({ length: 18 }, (_, i) => ({ at: daysBefore(NOW, 100 + i * 20), amount: 400 })),
+    ]);
+    await addEvents(db, 'slowing', [{ at: daysBefore(NOW, 3), type: 'login' }]);
+
+    const r = await runPipeline(get(), { workspaceId: 1, now: NOW, steps: PIPELINE_STEPS });
+    assert.equal(r.status, 'done', r.error);
+    const m = await metrics(db);
+
+    const champ = m.get('champ')!;
+    assert.deepEqual([champ.r_score, champ.f_score, champ.m_score, champ.rfm_score, champ.tier], [5, 5, 5, 100, 'A']);
+    assert.equal(champ.rfm_segment, 'champions');
+    assert.equal(champ.lifecycle_stage, 'mature');
+    assert.equal(champ.recency_days, 2);
+
+    const gone = m.get('gone')!;
+    assert.deepEqual([gone.r_score, gone.f_score, gone.m_score, gone.tier, gone.rfm_segment], [1, 1, 1, 'D', 'lost']);
+    assert.equal(gone.lifecycle_stage, 'churned');
+    assert.equal(gone.rfm_score, 0);
+
+    assert.equal(m.get('fresh')!.lifecycle_stage, 'new');
+    assert.equal(m.get('fresh')!.rfm_segment, 'new');
+
+    const ws = m.get('window-shopper')!;
+    assert.equal(ws.lifecycle_stage, 'prospect');
+    assert.equal(ws.tier, null);
+
+    const drifting = m.get('drifting')!;
+    assert.equal(drifting.r_score, 4);
+    assert.equal(drifting.lifecycle_stage, 'at_risk');
+
+    const slowing = m.get('slowing')!;
+    assert.equal(slowing.orders_90d, 1);
+    assert.ok(slowing.orders_baseline_90d! > 4, `baseline ${slowing.orders_baseline_90d}`);
+    assert.equal(slowing.lifecycle_stage, 'at_risk');
+
+    // every customer's first stage is recorded as a transition from nothing
+    const tr = await db.selectFrom('lifecycle_transitions').selectAll().where('customer_id', '=', 'gone').execute();
+    assert.deepEqual(tr.map((t) => [t.from_stage, t.to_stage]), [[null, 'churned']]);
+  });
+
+  it('keeps tier history: the tier on any past date', async () => {
+    const { db } = get();
+    const later = new Date(NOW.getTime() + 40 * DAY);
+    // "gone" comes back with a burst of big orders
+    await addOrders(db, 'gone', Array.from({ length: 9 }, (_, i) => ({ at: daysBefore(later, 1 + i * 3), amount: 5000 })));
+    const r = await runPipeline(get(), { workspaceId: 1, now: later, steps: PIPELINE_STEPS });
+    assert.equal(r.status, 'done', r.error);
+    assert.equal(await tierOn(db, 1, 'gone', NOW), 'D');
+    assert.equal(await tierOn(db, 1, 'gone', new Date(NOW.getTime() + 10 * DAY)), 'D');
+    const now = await tierOn(db, 1, 'gone', later);
+    assert.ok(now === 'A' || now === 'B', `tier after the comeback: ${now}`);
+    const tr = await db.selectFrom('lifecycle_transitions').selectAll().where('customer_id', '=', 'gone').orderBy('at').execute();
+    // first bought 240 days before `later`, buying again: back to mature, with the date recorded
+    assert.deepEqual(tr.map((t) => [t.from_stage, t.to_stage, t.at.toISOString()]), [
+      [null, 'churned', NOW.toISOString()],
+      ['churned', 'mature', later.toISOString()],
+    ]);
+  });
+});
+
+/** Quintile scores computed independently in TypeScript. */
+function percentRankScores(values: number[], descending: boolean): number[] {
+  const n = values.length;
+  return values.map((v) => {
+    // rank = 1 + number of values strictly "before" v in the ordering
+    let before = 0;
+    for (const x of values) if (descending ? x > v : x < v) before++;
+    const pr = n > 1 ? before / (n - 1) : 0;
+    return Math.min(5, 1 + Math.floor(pr * 5));
+  });
+}
+
+forEachStore('RFM quintiles against an independent computation on CDNOW', (get) => {
+  it('matches TypeScript quintiles, scores and tiers for every CDNOW customer', async () => {
+    const { db } = get();
+    const lines = readFileSync(new URL('../../../../shared/data/cdnow/CDNOW_sample.txt', import.meta.url), 'utf8').trim().split('\n');
+    const orders = lines.map((l, i) => {
+      const [id, , ymd, , amount] = l.trim().split(/\s+/);
+      const at = `${ymd!.slice(0, 4)}-${ymd!.slice(4, 6)}-${ymd!.slice(6, 8)}T12:00:00Z`;
+      return { id: `o${i}`, customer: `c${Number(id)}`, at, amount: Number(amount) };
+    });
+    const customers = [...new Set(orders.map((o) => o.customer))];
+    await get().session(async (s) => {
+      await s.copyCsv('customers', ['workspace_id', 'id'], customers.map((c) => `1,${c}\n`));
+      await s.copyCsv('orders', ['workspace_id', 'id', 'customer_id', 'ordered_at', 'amount'], orders.map((o) => `1,${o.id},${o.customer},${o.at},${o.amount}\n`));
+    });
+    const now = new Date('1998-07-01T00:00:00Z');
+    const r = await runPipeline(get(), { workspaceId: 1, now, steps: PIPELINE_STEPS });
+    assert.equal(r.status, 'done', r.error);
+
+    const windowStart = new Date('1997-07-01T00:00:00Z');
+    const per = new Map<string, { last: number; f: number; m: number }>();
+    for (const o of orders) {
+      const t = Date.parse(o.at);
+      const p = per.get(o.customer) ?? { last: 0, f: 0, m: 0 };
+      p.last = Math.max(p.last, t);
+      if (t > windowStart.getTime()) {
+        p.f++;
+        p.m += o.amount;
+      }
+      per.set(o.customer, p);
+    }
+    const ids = [...per.keys()];
+    const rec = ids.map((c) => Math.floor((now.getTime() - per.get(c)!.last) / DAY));
+    const R = percentRankScores(rec, true);
+    const F = percentRankScores(ids.map((c) => per.get(c)!.f), false);
+    const M = percentRankScores(ids.map((c) => Math.round(per.get(c)!.m * 100)), false);
+    const w = { r: 0.35, f: 0.35, m: 0.3 };
+    const got = await metrics(db);
+    let mismatches = 0;
+    const tiers: Record<string, number> = {};
+    ids.forEach((c, i) => {
+      const g = got.get(c)!;
+      const score = Math.round(((w.r * R[i]! + w.f * F[i]! + w.m * M[i]!) / (w.r + w.f + w.m) - 1) / 4 * 100 * 100) / 100;
+      const tier = score >= 80 ? 'A' : score >= 65 ? 'B' : score > 50 ? 'C' : 'D';
+      tiers[tier] = (tiers[tier] ?? 0) + 1;
+      if (g.recency_days !== rec[i] || g.r_score !== R[i] || g.f_score !== F[i] || g.m_score !== M[i] || Math.abs(g.rfm_score! - score) > 0.011 || g.tier !== tier) mismatches++;
+    });
+    assert.equal(mismatches, 0);
+    assert.equal(ids.length, 2357);
+    // In mid-1998 most of the 1997 cohort is long gone: D dominates, and some A remain.
+    assert.ok(tiers.D! > tiers.A!, JSON.stringify(tiers));
+    const counts = await sql<{ tier: string; n: number }>`select tier, count(*)::int as n from customer_metrics group by tier`.execute(db);
+    assert.deepEqual(Object.fromEntries(counts.rows.map((x) => [x.tier, x.n])), tiers);
+  });
+});
+
+forEachStore('incremental pipeline equals a full recompute', (get) => {
+  it('recomputes only touched customers after a day of new data and matches a full run', async () => {
+    const { db } = get();
+    const rnd = prng(42);
+    const day1 = new Date('2026-05-01T01:00:00Z');
+    const day2 = new Date(day1.getTime() + DAY);
+    for (let c = 0; c < 150; c++) {
+      const id = `k${c}`;
+      await addCustomer(db, id);
+      const n = Math.floor(rnd() * 12);
+      await addOrders(db, id, Array.from({ length: n }, () => ({ at: daysBefore(day1, rnd() * 500), amount: Math.round(rnd() * 3000), coupon: rnd() < 0.3 ? 'X' : undefined })));
+      await addEvents(db, id, Array.from({ length: Math.floor(rnd() * 10) }, () => ({ at: daysBefore(day1, rnd() * 90), type: rnd() < 0.5 ? 'login' : 'page_view' })));
+    }
+    assert.equal((await runPipeline(get(), { workspaceId: 1, now: day1, steps: PIPELINE_STEPS, mode: 'full' })).status, 'done');
+    // a day of new data for a few customers, plus a brand-new customer
+    for (const id of ['k3', 'k7', 'k99']) {
+      await addOrders(db, id, [{ at: new Date(day1.getTime() + 3600_000), amount: 999 }]);
+      await addEvents(db, id, [{ at: new Date(day1.getTime() + 7200_000), type: 'login' }]);
+    }
+    await addCustomer(db, 'k-new');
+    await addOrders(db, 'k-new', [{ at: new Date(day1.getTime() + 5 * 3600_000), amount: 50 }]);
+
+    const inc = await runPipeline(get(), { workspaceId: 1, now: day2, steps: PIPELINE_STEPS, mode: 'incremental' });
+    assert.equal(inc.status, 'done', inc.error);
+    const stepResult = inc.steps[0]!.result as { mode: string; customers: number };
+    assert.equal(stepResult.mode, 'incremental');
+    assert.ok(stepResult.customers < 150, `touched ${stepResult.customers} of 151`);
+    assert.ok(stepResult.customers >= 4);
+    const strip = (m: Awaited<ReturnType<typeof metrics>>) =>
+      [...m.values()].map(({ as_of: _a, stage_since: _s, ...rest }) => rest);
+    const afterIncremental = strip(await metrics(db));
+
+    const full = await runPipeline(get(), { workspaceId: 1, now: day2, steps: PIPELINE_STEPS, mode: 'full' });
+    assert.equal(full.status, 'done');
+    const afterFull = strip(await metrics(db));
+    assert.equal(afterFull.length, afterIncremental.length);
+    afterFull.forEach((row, i) => {
+      const inc = afterIncremental[i] as Record<string, unknown>;
+      for (const [k, v] of Object.entries(row)) {
+        assert.deepEqual(inc[k], v, `customer ${row.customer_id}: ${k} is ${String(inc[k])} after the incremental run, ${String(v)} after a full one`);
+      }
+    });
+  });
+});
