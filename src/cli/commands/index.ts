@@ -1,5 +1,7 @@
 // Every CLI command, one file each. Add a line here to register a new one.
 import type { Command } from 'commander';
+import { registerPrivacy } from './privacy.ts';
+import { registerUsers } from './users.ts';
 import { registerImport } from './import.ts';
 import { registerClv } from './clv.ts';
 import { registerCustomers } from './customers.ts';
@@ -13,6 +15,8 @@ import { registerStatus } from './status.ts';
 import { registerWorker } from './worker.ts';
 
 export const commands: ((program: Command) => void)[] = [
+  registerPrivacy,
+  registerUsers,
   registerMigrate,
   registerStart,
   registerStatus,
