@@ -1,6 +1,5 @@
 // Every CLI command, one file each. Add a line here to register a new one.
 import type { Command } from 'commander';
-import { registerClv } from './clv.ts';
 import { registerPrivacy } from './privacy.ts';
 import { registerUsers } from './users.ts';
 import { registerImport } from './import.ts';
@@ -29,5 +28,4 @@ export const commands: ((program: Command) => void)[] = [
   registerWorker,
   registerClv,
   registerModel,
-  registerClv,
 ];
