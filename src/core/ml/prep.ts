@@ -55,8 +55,11 @@ export function fitPrep(t: Table, opts: PrepOptions = {}): Prep {
   const columns: ColumnPlan[] = [];
   const features: FeatureInfo[] = [];
   const decisions: string[] = [];
-  t.columns.forEach((name, index) => {
-    if (exclude.has(name)) return;
+  for (const [index, name] of t.columns.entries()) {
+    if (exclude.has(name)) continue;
+    planColumn(name, index);
+  }
+  function planColumn(name: string, index: number): boolean {
     const cells = t.rows.map((r) => r[index] ?? '');
     const present = cells.filter((c) => !isBlank(c));
     const blanks = n - present.length;
@@ -64,9 +67,10 @@ export function fitPrep(t: Table, opts: PrepOptions = {}): Prep {
     const nums = present.map(parseNumber);
     const numeric = present.length > 0 && nums.every((v) => !Number.isNaN(v));
     const integer = numeric && nums.every((v) => Number.isInteger(v));
-    const drop = (reason: string) => {
+    const drop = (reason: string): boolean => {
       columns.push({ name, index, kind: 'dropped', reason });
       decisions.push(`dropped "${name}": ${reason}`);
+      return false;
     };
     if (distinct.size <= 1) return drop(distinct.size ? `constant (always ${[...distinct][0]})` : 'always blank');
     const unique = distinct.size === present.length && present.length >= Math.min(n, 20) * 0.9;
@@ -93,7 +97,7 @@ export function fitPrep(t: Table, opts: PrepOptions = {}): Prep {
         features.push({ name: `${name} is missing`, source: name, kind: 'missing' });
         decisions.push(`"${name}": ${blanks} blank value${blanks > 1 ? 's' : ''} filled with the median ${fmt(median)} (trees see them as missing), plus a "missing" indicator`);
       }
-      return;
+      return true;
     }
     const counts = new Map<string, number>();
     for (const c of present) counts.set(c, (counts.get(c) ?? 0) + 1);
@@ -118,7 +122,8 @@ export function fitPrep(t: Table, opts: PrepOptions = {}): Prep {
       features.push({ name: `${name} is missing`, source: name, kind: 'missing' });
       decisions.push(`"${name}": ${blanks} blank value${blanks > 1 ? 's' : ''} filled with the most frequent value "${mode}", plus a "missing" indicator`);
     }
-  });
+    return true;
+  }
   return { columns, features, decisions };
 }
 

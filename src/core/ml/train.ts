@@ -53,7 +53,7 @@ export function train(req: TrainRequest): TrainReport {
   const seed = req.seed ?? 1;
   const kinds = req.models ?? ['logistic', 'tree', 'gbdt'];
   if (table.rows.length < MIN_ROWS) throw new TrainInputError(`the file has ${table.rows.length} data rows; training needs at least ${MIN_ROWS}`);
-  const labelIndex = table.columns.findIndex((c) => c === req.label) >= 0 ? table.columns.indexOf(req.label) : table.columns.findIndex((c) => c.toLowerCase() === req.label.toLowerCase());
+  const labelIndex = table.columns.includes(req.label) ? table.columns.indexOf(req.label) : table.columns.findIndex((c) => c.toLowerCase() === req.label.toLowerCase());
   if (labelIndex < 0) throw new TrainInputError(`there is no column "${req.label}"; the columns are: ${table.columns.join(', ')}`);
   const labelName = table.columns[labelIndex]!;
   let label: Label;
