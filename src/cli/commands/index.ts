@@ -7,24 +7,28 @@ import { registerClv } from './clv.ts';
 import { registerCustomers } from './customers.ts';
 import { registerDataQuality } from './data-quality.ts';
 import { registerKeys } from './keys.ts';
+import { registerDemo } from './demo.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerModel } from './model.ts';
 import { registerPipeline } from './pipeline.ts';
+import { registerReport } from './report.ts';
 import { registerStart } from './start.ts';
 import { registerStatus } from './status.ts';
 import { registerWorker } from './worker.ts';
 
 export const commands: ((program: Command) => void)[] = [
-  registerPrivacy,
-  registerUsers,
   registerMigrate,
   registerStart,
   registerStatus,
   registerImport,
   registerKeys,
+  registerDemo,
+  registerPrivacy,
+  registerUsers,
   registerDataQuality,
   registerCustomers,
   registerPipeline,
+  registerReport,
   registerWorker,
   registerClv,
   registerModel,

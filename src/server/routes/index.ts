@@ -12,6 +12,7 @@ import { importsRoutes } from './imports.routes.ts';
 import { ingestRoutes } from './ingest.routes.ts';
 import { dataRoutes } from './data.routes.ts';
 import { pipelineRoutes } from './pipeline.routes.ts';
+import { reportsRoutes } from './reports.routes.ts';
 import { qualityRoutes } from './quality.routes.ts';
 import { statusRoutes } from './status.routes.ts';
 import { webRoutes } from './web.routes.ts';
@@ -20,6 +21,8 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(healthRoutes);
   await app.register(statusRoutes);
   await app.register(importsRoutes);
+  await app.register(ingestRoutes);
+  await app.register(dataRoutes);
   await app.register(authRoutes);
   await app.register(usersRoutes);
   await app.register(keysRoutes);
@@ -27,9 +30,8 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(auditRoutes);
   await app.register(customersRoutes);
   await app.register(privacyRoutes);
-  await app.register(ingestRoutes);
-  await app.register(dataRoutes);
   await app.register(pipelineRoutes);
+  await app.register(reportsRoutes);
   await app.register(qualityRoutes);
   await app.register(webRoutes);
 }

@@ -1,0 +1,170 @@
+// Reports over the scored customers: the tier table (seeds' Table 1), the RFM
+// grid, named segments, the lifecycle funnel and its transitions.
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { Report } from '../reports/report.ts';
+
+const TIER_TRAITS: Record<string, { en: string; zh: string }> = {
+  A: { en: 'Core, high value: recent, frequent, high spend', zh: '核心高价值：近期活跃、购买频繁、消费高' },
+  B: { en: 'Growth potential: good value, room to grow', zh: '成长潜力：价值较高，仍有提升空间' },
+  C: { en: 'Ordinary: average activity and spend', zh: '普通客户：活跃与消费一般' },
+  D: { en: 'Churn risk / warning: long silent or low value', zh: '流失风险/预警：长期沉默或价值低' },
+};
+
+export async function tierReport(db: Kysely<Database>, workspaceId: number): Promise<Report> {
+  const r = await sql<{ tier: string | null; customers: number; avg_score: number; avg_recency: number; avg_orders: number; avg_spend: number; spend: number }>`
+    select tier, count(*)::int as customers, round(avg(rfm_score), 1)::float8 as avg_score,
+           round(avg(recency_days), 1)::float8 as avg_recency, round(avg(orders_window), 2)::float8 as avg_orders,
+           round(avg(spend_window), 2)::float8 as avg_spend, coalesce(sum(spend_window), 0)::float8 as spend
+    from customer_metrics where workspace_id = ${workspaceId}
+    group by tier order by tier nulls last`.execute(db);
+  const total = r.rows.reduce((a, x) => a + x.customers, 0);
+  const spend = r.rows.reduce((a, x) => a + x.spend, 0);
+  return {
+    name: 'tiers',
+    title: { en: 'Value tiers', zh: '客户价值分层' },
+    columns: [
+      { key: 'tier', en: 'Tier', zh: '层级' },
+      { key: 'customers', en: 'Customers', zh: '客户数', type: 'number' },
+      { key: 'share', en: 'Share', zh: '占比', type: 'percent' },
+      { key: 'spend_share', en: 'Share of spend', zh: '消费占比', type: 'percent' },
+      { key: 'avg_score', en: 'Avg RFM score', zh: '平均 RFM 分', type: 'number' },
+      { key: 'avg_recency', en: 'Avg days since purchase', zh: '平均未购天数', type: 'number' },
+      { key: 'avg_orders', en: 'Avg orders (window)', zh: '平均订单数（窗口内）', type: 'number' },
+      { key: 'avg_spend', en: 'Avg spend (window)', zh: '平均消费（窗口内）', type: 'money' },
+      { key: 'traits', en: 'Traits', zh: '特征' },
+      { key: 'traits_zh', en: 'Traits (zh)', zh: '特征（中文）' },
+    ],
+    rows: r.rows.map((x) => ({
+      tier: x.tier ?? 'none',
+      customers: x.customers,
+      share: total ? x.customers / total : 0,
+      spend_share: spend ? x.spend / spend : 0,
+      avg_score: x.avg_score,
+      avg_recency: x.avg_recency,
+      avg_orders: x.avg_orders,
+      avg_spend: x.avg_spend,
+      traits: x.tier ? TIER_TRAITS[x.tier]!.en : 'No purchase yet',
+      traits_zh: x.tier ? TIER_TRAITS[x.tier]!.zh : '尚未购买',
+    })),
+  };
+}
+
+export async function rfmGridReport(db: Kysely<Database>, workspaceId: number): Promise<Report> {
+  const r = await sql<{ r_score: number; f_score: number; customers: number; avg_monetary: number }>`
+    select r_score, f_score, count(*)::int as customers, round(avg(spend_window), 2)::float8 as avg_monetary
+    from customer_metrics where workspace_id = ${workspaceId} and r_score is not null
+    group by r_score, f_score order by r_score desc, f_score desc`.execute(db);
+  return {
+    name: 'rfm',
+    title: { en: 'RFM grid (recency × frequency)', zh: 'RFM 矩阵（最近购买 × 频次）' },
+    columns: [
+      { key: 'r_score', en: 'R', zh: 'R', type: 'number' },
+      { key: 'f_score', en: 'F', zh: 'F', type: 'number' },
+      { key: 'customers', en: 'Customers', zh: '客户数', type: 'number' },
+      { key: 'avg_monetary', en: 'Avg spend (window)', zh: '平均消费（窗口内）', type: 'money' },
+    ],
+    rows: r.rows,
+  };
+}
+
+export const SEGMENT_NAMES: Record<string, { en: string; zh: string }> = {
+  champions: { en: 'Champions', zh: '冠军客户' },
+  loyal: { en: 'Loyal', zh: '忠诚客户' },
+  potential_loyalist: { en: 'Potential loyalist', zh: '潜在忠诚客户' },
+  new: { en: 'New', zh: '新客户' },
+  promising: { en: 'Promising', zh: '有潜力客户' },
+  need_attention: { en: 'Need attention', zh: '需要关注' },
+  about_to_sleep: { en: 'About to sleep', zh: '即将沉睡' },
+  at_risk: { en: 'At risk', zh: '有流失风险' },
+  cannot_lose_them: { en: 'Cannot lose them', zh: '不能失去' },
+  hibernating: { en: 'Hibernating', zh: '休眠客户' },
+  lost: { en: 'Lost', zh: '已流失' },
+};
+
+export async function segmentReport(db: Kysely<Database>, workspaceId: number): Promise<Report> {
+  const r = await sql<{ rfm_segment: string; customers: number; avg_spend: number; avg_recency: number }>`
+    select rfm_segment, count(*)::int as customers, round(avg(spend_window), 2)::float8 as avg_spend,
+           round(avg(recency_days), 1)::float8 as avg_recency
+    from customer_metrics where workspace_id = ${workspaceId} and rfm_segment is not null
+    group by rfm_segment order by customers desc`.execute(db);
+  const total = r.rows.reduce((a, x) => a + x.customers, 0);
+  return {
+    name: 'segments',
+    title: { en: 'Named RFM segments', zh: 'RFM 客户分群' },
+    columns: [
+      { key: 'segment', en: 'Segment', zh: '分群' },
+      { key: 'name', en: 'Name', zh: '名称' },
+      { key: 'customers', en: 'Customers', zh: '客户数', type: 'number' },
+      { key: 'share', en: 'Share', zh: '占比', type: 'percent' },
+      { key: 'avg_spend', en: 'Avg spend (window)', zh: '平均消费（窗口内）', type: 'money' },
+      { key: 'avg_recency', en: 'Avg days since purchase', zh: '平均未购天数', type: 'number' },
+    ],
+    rows: r.rows.map((x) => ({
+      segment: x.rfm_segment,
+      name: SEGMENT_NAMES[x.rfm_segment]?.en ?? x.rfm_segment,
+      customers: x.customers,
+      share: total ? x.customers / total : 0,
+      avg_spend: x.avg_spend,
+      avg_recency: x.avg_recency,
+    })),
+  };
+}
+
+export const STAGES = ['prospect', 'new', 'growing', 'mature', 'at_risk', 'dormant', 'churned'] as const;
+export const STAGE_NAMES: Record<string, { en: string; zh: string }> = {
+  prospect: { en: 'Prospect (no purchase)', zh: '潜在客户（未购买）' },
+  new: { en: 'New', zh: '新客期' },
+  growing: { en: 'Growing', zh: '成长期' },
+  mature: { en: 'Mature', zh: '成熟期' },
+  at_risk: { en: 'At risk', zh: '风险期' },
+  dormant: { en: 'Dormant', zh: '沉睡期' },
+  churned: { en: 'Churned', zh: '流失' },
+};
+
+export async function lifecycleReport(db: Kysely<Database>, workspaceId: number, now: Date): Promise<Report> {
+  const r = await sql<{ stage: string; customers: number; entered_30d: number }>`
+    select m.lifecycle_stage as stage, count(*)::int as customers,
+           count(*) filter (where m.stage_since > ${now}::timestamptz - make_interval(days => 30))::int as entered_30d
+    from customer_metrics m where m.workspace_id = ${workspaceId} and m.lifecycle_stage is not null
+    group by m.lifecycle_stage`.execute(db);
+  const by = new Map(r.rows.map((x) => [x.stage, x]));
+  const total = r.rows.reduce((a, x) => a + x.customers, 0);
+  return {
+    name: 'lifecycle',
+    title: { en: 'Lifecycle stages', zh: '生命周期阶段' },
+    columns: [
+      { key: 'stage', en: 'Stage', zh: '阶段' },
+      { key: 'name', en: 'Name', zh: '名称' },
+      { key: 'customers', en: 'Customers', zh: '客户数', type: 'number' },
+      { key: 'share', en: 'Share', zh: '占比', type: 'percent' },
+      { key: 'entered_30d', en: 'Entered in the last 30 days', zh: '近 30 天进入', type: 'number' },
+    ],
+    rows: STAGES.map((s) => ({
+      stage: s,
+      name: STAGE_NAMES[s]!.en,
+      customers: by.get(s)?.customers ?? 0,
+      share: total ? (by.get(s)?.customers ?? 0) / total : 0,
+      entered_30d: by.get(s)?.entered_30d ?? 0,
+    })),
+  };
+}
+
+export async function transitionsReport(db: Kysely<Database>, workspaceId: number, now: Date, days = 30): Promise<Report> {
+  const r = await sql<{ from_stage: string | null; to_stage: string; customers: number }>`
+    select from_stage, to_stage, count(*)::int as customers
+    from lifecycle_transitions
+    where workspace_id = ${workspaceId} and at > ${now}::timestamptz - make_interval(days => ${days}::int) and at <= ${now}
+      and from_stage is not null
+    group by from_stage, to_stage order by customers desc`.execute(db);
+  return {
+    name: 'transitions',
+    title: { en: `Lifecycle transitions in the last ${days} days`, zh: `近 ${days} 天生命周期流转` },
+    columns: [
+      { key: 'from_stage', en: 'From', zh: '从' },
+      { key: 'to_stage', en: 'To', zh: '到' },
+      { key: 'customers', en: 'Customers', zh: '客户数', type: 'number' },
+    ],
+    rows: r.rows,
+  };
+}
