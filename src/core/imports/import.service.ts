@@ -128,7 +128,7 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
         await repo.createStage(s.db, columns);
         const flush = async (lines: string[]) => {
           await repo.clearStage(s.db);
-          await s.copyCsv(repo.STAGE, colNames, lines);
+          await s.copyCsv(repo.STAGE, colNames, chunked(lines));
           if (stubs) report.stubCustomers += await repo.createStubCustomers(s.db, o.workspaceId, o.now);
           const r = await repo.upsertStage(s.db, spec, columns, o.workspaceId, o.now);
           report.inserted += r.inserted;
@@ -214,4 +214,9 @@ function zero(r: ImportReport): void {
   r.updated = 0;
   r.unchanged = 0;
   r.stubCustomers = 0;
+}
+
+/** COPY input in pieces of a few thousand rows: far fewer writes than a row at a time. */
+function* chunked(lines: string[], per = 2000): Iterable<string> {
+  for (let i = 0; i < lines.length; i += per) yield lines.slice(i, i + per).join('');
 }

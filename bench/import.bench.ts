@@ -1,0 +1,119 @@
+// Import throughput: orders CSV at 100k and 1M rows into an in-memory PGlite and
+// a throw-away PostgreSQL database (as src/db/testing.ts makes them), plus the
+// peak RSS while importing a ~1 GB orders CSV into PostgreSQL. Each case runs
+// in its own process so its peak RSS is its own. Targets: ≥ 200k order rows/s
+// into PostgreSQL; peak memory < 1 GB for the 1 GB file.
+//
+//   npm run bench -- import
+//   IMPORT_BENCH_CASES=pglite:100000,postgres:1000000 IMPORT_BENCH_BIG_MB=1024 npm run bench -- import
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const self = fileURLToPath(import.meta.url);
+const BIG_MB = Number(process.env.IMPORT_BENCH_BIG_MB ?? 1024);
+const CASES = (process.env.IMPORT_BENCH_CASES ?? `pglite:100000,postgres:100000,pglite:1000000,postgres:1000000,postgres:big`).split(',');
+
+const STATUS = ['已支付', '已支付', '已支付', '已支付', '已退款', '已退货'];
+const STORES = ['上海南京路店', '北京三里屯店', '线上旗舰店', '深圳万象城店'];
+
+/** Writes an orders CSV of `rows` rows (or until `bytes`), ~75 bytes a row, Chinese headers. */
+async function writeOrders(path: string, limit: { rows?: number; bytes?: number }): Promise<number> {
+  const out = createWriteStream(path);
+  const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r())));
+  await write('订单号,客户ID,下单时间,实付金额,优惠金额,订单状态,门店\n');
+  let bytes = 0;
+  let i = 0;
+  const t0 = Date.UTC(2022, 0, 1);
+  for (;;) {
+    if (limit.rows !== undefined && i >= limit.rows) break;
+    if (limit.bytes !== undefined && bytes >= limit.bytes) break;
+    const parts: string[] = [];
+    for (let j = 0; j < 10_000 && (limit.rows === undefined || i < limit.rows); j++, i++) {
+      const d = new Date(t0 + ((i * 7919) % (3 * 365 * 86400)) * 1000);
+      const ts = `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')} ${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+      parts.push(`O${i},C${(i * 31) % 200_000},${ts},${((i % 9973) / 10 + 5).toFixed(2)},${i % 7 === 0 ? '5.00' : ''},${STATUS[i % STATUS.length]},${STORES[i % STORES.length]}\n`);
+    }
+    const chunk = parts.join('');
+    bytes += Buffer.byteLength(chunk);
+    await write(chunk);
+  }
+  await new Promise<void>((r) => out.end(() => r()));
+  return i;
+}
+
+async function one(kind: 'pglite' | 'postgres', file: string, rows: number): Promise<void> {
+  const { openTestStore } = await import('../src/db/testing.ts');
+  const { runImport } = await import('../src/core/imports/import.service.ts');
+  const store = await openTestStore(kind);
+  let peak = 0;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 100);
+  try {
+    const t = performance.now();
+    const r = await runImport(store, { workspaceId: 1, entity: 'orders', input: { path: file }, fileName: file, actor: 'bench', now: new Date() });
+    const s = (performance.now() - t) / 1000;
+    const again = performance.now();
+    const r2 = rows <= 1_000_000 ? await runImport(store, { workspaceId: 1, entity: 'orders', input: { path: file }, fileName: file, actor: 'bench', now: new Date() }) : null;
+    const s2 = (performance.now() - again) / 1000;
+    clearInterval(timer);
+    peak = Math.max(peak, process.resourceUsage().maxRSS * 1024);
+    console.log(
+      JSON.stringify({
+        kind,
+        rows: r.rowsRead,
+        inserted: r.inserted,
+        rejected: r.rejected,
+        seconds: Number(s.toFixed(1)),
+        rowsPerSecond: Math.round(r.rowsRead / s),
+        reimport: r2 ? { seconds: Number(s2.toFixed(1)), unchanged: r2.unchanged, rowsPerSecond: Math.round(r2.rowsRead / s2) } : null,
+        peakRssMB: Math.round(peak / 2 ** 20),
+        fileMB: Math.round(statSync(file).size / 2 ** 20),
+      }),
+    );
+    if (r.rejected !== 0 || r.inserted !== rows || (r2 && r2.unchanged !== rows)) throw new Error('unexpected counts');
+  } finally {
+    clearInterval(timer);
+    await store.close();
+  }
+}
+
+if (process.argv[2] === 'one') {
+  await one(process.argv[3] as 'pglite' | 'postgres', process.argv[4]!, Number(process.argv[5]));
+  process.exit(0);
+}
+
+const dir = tmpdir();
+const files = new Map<string, { path: string; rows: number }>();
+async function fileFor(size: string) {
+  const hit = files.get(size);
+  if (hit) return hit;
+  const path = join(dir, `liuke-bench-orders-${size === 'big' ? `${BIG_MB}mb` : size}.csv`);
+  const rows = size === 'big' ? await writeOrders(path, { bytes: BIG_MB * 2 ** 20 }) : await writeOrders(path, { rows: Number(size) });
+  const f = { path, rows };
+  files.set(size, f);
+  return f;
+}
+
+console.log('case                        rows   seconds   rows/s   re-import rows/s   peak RSS');
+let failed = 0;
+for (const c of CASES) {
+  const [kind, size] = c.split(':') as ['pglite' | 'postgres', string];
+  const f = await fileFor(size);
+  const r = spawnSync(process.execPath, [self, 'one', kind, f.path, String(f.rows)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) {
+    console.log(`${c}: failed (${r.status})`);
+    failed++;
+    continue;
+  }
+  const m = JSON.parse(line) as { rows: number; seconds: number; rowsPerSecond: number; reimport: { rowsPerSecond: number } | null; peakRssMB: number; fileMB: number };
+  console.log(
+    `${`${kind} ${size === 'big' ? `${m.fileMB} MB file` : ''}`.padEnd(22)} ${String(m.rows).padStart(10)} ${String(m.seconds).padStart(8)} ${String(m.rowsPerSecond).padStart(9)} ${String(m.reimport?.rowsPerSecond ?? '-').padStart(18)} ${String(m.peakRssMB).padStart(7)} MB`,
+  );
+}
+for (const f of files.values()) if (existsSync(f.path) && !process.env.IMPORT_BENCH_KEEP) (await import('node:fs')).rmSync(f.path);
+process.exit(failed ? 1 : 0);
