@@ -4,6 +4,7 @@ import { buildApp } from '../../server/app.ts';
 import { ensureFirstAdmin } from '../../core/users/users.service.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../db/schema.ts';
 import { openConfiguredStore } from '../context.ts';
+import { loadDemoOnFirstStart } from '../../core/demo/demo.service.ts';
 import { loadConfig } from '../../config.ts';
 
 export function registerStart(program: Command): void {
@@ -19,6 +20,12 @@ export function registerStart(program: Command): void {
         ...(opts.host ? { LIUKE_HOST: opts.host } : {}),
       });
       const opened = await openConfiguredStore('start', config);
+      // First start on an empty store: a demo business to look at (LIUKE_DEMO_CUSTOMERS=0 skips it).
+      await loadDemoOnFirstStart(opened.store, {
+        customers: config.LIUKE_DEMO_CUSTOMERS,
+        now: new Date(),
+        log: (m) => process.stdout.write(`${m}\n`),
+      });
       const firstAdmin = await ensureFirstAdmin(opened.store.db, DEFAULT_WORKSPACE_ID, new Date());
       const localToken = randomBytes(24).toString('hex');
       const app = await buildApp({ store: opened.store, config, localToken, logger: { level: config.LIUKE_LOG_LEVEL } });
