@@ -46,6 +46,8 @@ export interface CustomerRow {
 
 export interface CustomerPage {
   total: number;
+  /** false when more matched than the server counts; total is then that cap. */
+  total_exact?: boolean;
   page: number;
   page_size: number;
   items: CustomerRow[];
@@ -100,8 +102,9 @@ export interface TimelineItem {
   type: TimelineType;
   at: string;
   id: string;
-  title: string;
-  detail: string | null;
+  title: string | null;
+  /** Per type: order {amount, status, store, channel, lines…}, event properties, ticket {priority, status…}, survey {nps, csat, churn_reason, text}. */
+  detail: Record<string, unknown> | null;
 }
 
 export interface TimelinePage {

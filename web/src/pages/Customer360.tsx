@@ -220,6 +220,45 @@ function Attributes({ attrs }: { attrs: Record<string, unknown> | null }) {
   );
 }
 
+type T = (key: string, opts?: Record<string, unknown>) => string;
+
+/** Scalar details as "key: value", skipping empty ones. */
+function scalars(d: Record<string, unknown>, skip: string[] = []): string {
+  return Object.entries(d)
+    .filter(([k, v]) => !skip.includes(k) && v !== null && v !== undefined && v !== '' && typeof v !== 'object')
+    .map(([k, v]) => `${k}: ${String(v)}`)
+    .join(' · ');
+}
+
+/** A timeline row in words: what happened and the few facts that matter. */
+function describe(it: TimelineItem, t: T, f: Formatter): { title: string; detail: string } {
+  const d = it.detail ?? {};
+  const parts: string[] = [];
+  const str = (v: unknown) => (v === null || v === undefined || v === '' ? null : String(v));
+  if (it.type === 'order') {
+    const amount = Number(d.amount);
+    const lines = Array.isArray(d.lines) ? d.lines.length : 0;
+    const status = str(d.status);
+    if (status) parts.push(t(`c360.orderStatus.${status}`, { defaultValue: status }));
+    for (const k of ['store', 'channel', 'coupon_code']) if (str(d[k])) parts.push(String(d[k]));
+    if (Number(d.discount) > 0) parts.push(t('c360.tl.discount', { amount: f.money(Number(d.discount)) }));
+    if (lines) parts.push(t('c360.tl.lines', { count: lines }));
+    return { title: `${t('c360.tl.order', { id: it.id })} · ${f.money(Number.isFinite(amount) ? amount : null)}`, detail: parts.join(' · ') };
+  }
+  if (it.type === 'ticket') {
+    for (const k of ['priority', 'status', 'category', 'channel', 'owner']) if (str(d[k])) parts.push(String(d[k]));
+    return { title: it.title || t('c360.types.ticket'), detail: parts.join(' · ') };
+  }
+  if (it.type === 'survey') {
+    if (d.nps !== null && d.nps !== undefined) parts.push(`NPS ${d.nps}`);
+    if (d.csat !== null && d.csat !== undefined) parts.push(`CSAT ${d.csat}`);
+    if (str(d.churn_reason)) parts.push(t('c360.tl.churnReason', { reason: d.churn_reason }));
+    if (str(d.text)) parts.push(`“${d.text}”`);
+    return { title: it.title || t('c360.types.survey'), detail: parts.join(' · ') };
+  }
+  return { title: it.title || t('c360.types.event'), detail: scalars(d) };
+}
+
 function Timeline({ id, f }: { id: string; f: Formatter }) {
   const { t } = useTranslation();
   const [types, setTypes] = useState<TimelineType[]>(TIMELINE_TYPES);
@@ -289,12 +328,12 @@ function Timeline({ id, f }: { id: string; f: Formatter }) {
               <div className="tl-body">
                 <div className="tl-head">
                   <span className={`pill pill-type-${it.type}`}>{t(`c360.types.${it.type}`)}</span>
-                  <span className="tl-title">{it.title}</span>
+                  <span className="tl-title">{describe(it, t, f).title}</span>
                   <time className="muted small" dateTime={it.at}>
                     {f.dateTime(it.at)}
                   </time>
                 </div>
-                {it.detail ? <div className="tl-detail muted">{it.detail}</div> : null}
+                {describe(it, t, f).detail ? <div className="tl-detail muted">{describe(it, t, f).detail}</div> : null}
               </div>
             </li>
           ))}

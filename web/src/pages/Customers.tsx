@@ -17,6 +17,16 @@ const SORTABLE = ['id', 'name', 'registered_at', 'last_order_at', 'orders', 'spe
 type SortKey = (typeof SORTABLE)[number];
 const PAGE_SIZES = [25, 50, 100];
 
+/** A picked day (YYYY-MM-DD, the browser's day) as the instant it starts or ends. */
+function dayStart(d: string): string {
+  const x = d ? new Date(`${d}T00:00:00`) : null;
+  return x && !Number.isNaN(x.getTime()) ? x.toISOString() : '';
+}
+function dayEnd(d: string): string {
+  const x = d ? new Date(`${d}T23:59:59.999`) : null;
+  return x && !Number.isNaN(x.getTime()) ? x.toISOString() : '';
+}
+
 export function CustomersPage() {
   const { t } = useTranslation();
   const f = useFormat();
@@ -48,7 +58,14 @@ export function CustomersPage() {
   }, [debouncedQ]);
 
   const filterValues = Object.fromEntries(FILTERS.map((k) => [k, params.get(k) ?? ''])) as Record<(typeof FILTERS)[number], string>;
-  const selection = { q: params.get('q') ?? '', ...filterValues, sort, order };
+  const selection = {
+    q: params.get('q') ?? '',
+    ...filterValues,
+    registered_from: dayStart(filterValues.registered_from),
+    registered_to: dayEnd(filterValues.registered_to),
+    sort,
+    order,
+  };
   const listUrl = `/api/customers${query({ ...selection, page, page_size: pageSize })}`;
   const { data, error, loading, reload } = useApi<CustomerPage>(listUrl);
   const exportUrl = (format: 'csv' | 'xlsx') => `/api/customers/export${query({ format, ...selection })}`;
@@ -97,7 +114,11 @@ export function CustomersPage() {
       <div className="page-head page-head-row">
         <div>
           <h1 id="page-title">{t('nav.customers')}</h1>
-          <p className="muted">{data ? t('customers.total', { count: data.total, n: f.number(data.total) }) : t('customers.subtitle')}</p>
+          <p className="muted">{data
+              ? data.total_exact === false
+                ? t('customers.totalCapped', { n: f.number(data.total) })
+                : t('customers.total', { count: data.total, n: f.number(data.total) })
+              : t('customers.subtitle')}</p>
         </div>
         <div className="actions">
           <a className="btn" href={exportUrl('csv')} download>
