@@ -234,54 +234,55 @@ export interface LineStats {
   orphanLines: number;
   orphanOrderIds: number;
   mismatchedOrders: number;
+  orphanSample: { orderId: string; lines: number }[];
+  mismatchSample: { orderId: string; amount: number; discount: number; linesTotal: number }[];
 }
 
-// Lines are summed per order once; the join to orders then finds both the
-// orphans (no order) and the mismatches (amount ≠ lines, discount allowed for).
-const LINE_SUMS = (workspaceId: number) => sql`
-  select l.order_id, sum(l.quantity * l.price) as lines_total, count(*) as lines
-  from order_lines l where l.workspace_id = ${workspaceId} group by l.order_id`;
-const MISMATCH = sql`
-  abs(o.amount - l.lines_total) > greatest(${LINE_TOLERANCE_ABS}::numeric, ${LINE_TOLERANCE_REL}::numeric * l.lines_total)
-  and abs(o.amount + o.discount - l.lines_total) > greatest(${LINE_TOLERANCE_ABS}::numeric, ${LINE_TOLERANCE_REL}::numeric * l.lines_total)`;
-
-export async function lineStats(db: Db, workspaceId: number): Promise<LineStats> {
-  const r = await sql<Record<string, number>>`
-    with l as (${LINE_SUMS(workspaceId)})
-    select
-      coalesce(sum(l.lines) filter (where o.id is null), 0) as orphan_lines,
-      count(*) filter (where o.id is null) as orphan_order_ids,
-      count(*) filter (where o.id is not null and ${MISMATCH}) as mismatched
-    from l left join orders o on o.workspace_id = ${workspaceId} and o.id = l.order_id`.execute(db);
-  const row = r.rows[0] ?? {};
-  return {
-    orphanLines: Number(row.orphan_lines ?? 0),
-    orphanOrderIds: Number(row.orphan_order_ids ?? 0),
-    mismatchedOrders: Number(row.mismatched ?? 0),
-  };
-}
-
-export async function sampleOrphanLines(db: Db, workspaceId: number, limit: number): Promise<{ orderId: string; lines: number }[]> {
-  const r = await sql<{ order_id: string; lines: number }>`
-    select l.order_id, count(*) as lines from order_lines l
-    where l.workspace_id = ${workspaceId}
-      and not exists (select 1 from orders o where o.workspace_id = ${workspaceId} and o.id = l.order_id)
-    group by l.order_id order by l.order_id limit ${limit}`.execute(db);
-  return r.rows.map((x) => ({ orderId: x.order_id, lines: Number(x.lines) }));
-}
-
-export async function sampleMismatches(
-  db: Db,
-  workspaceId: number,
-  limit: number,
-): Promise<{ orderId: string; amount: number; discount: number; linesTotal: number }[]> {
-  const r = await sql<{ id: string; amount: number; discount: number; lines_total: number }>`
-    with l as (${LINE_SUMS(workspaceId)})
-    select o.id, o.amount, o.discount, l.lines_total
-    from l join orders o on o.workspace_id = ${workspaceId} and o.id = l.order_id
-    where ${MISMATCH}
-    order by abs(o.amount - l.lines_total) desc, o.id limit ${limit}`.execute(db);
-  return r.rows.map((x) => ({ orderId: x.id, amount: Number(x.amount), discount: Number(x.discount), linesTotal: Number(x.lines_total) }));
+/**
+ * One pass over order_lines: lines are summed per order once, joined to orders,
+ * and only the problem rows are kept — orphans (no order) and mismatches
+ * (amount ≠ lines beyond the tolerance, with or without the discount). Counts
+ * and samples then come from that (usually tiny) set.
+ */
+export async function lineStats(db: Db, workspaceId: number, sample: number): Promise<LineStats> {
+  const r = await sql<{
+    kind: 'orphans' | 'orphan' | 'mismatches' | 'mismatch';
+    order_id: string | null;
+    lines: number;
+    amount: number | null;
+    discount: number | null;
+    lines_total: number | null;
+    n: number;
+  }>`
+    with l as (
+      select order_id, sum(quantity * price) as lines_total, count(*) as lines
+      from order_lines where workspace_id = ${workspaceId} group by order_id
+    ), bad as materialized (
+      select l.order_id, l.lines, l.lines_total, o.id is null as orphan, o.amount, o.discount
+      from l left join orders o on o.workspace_id = ${workspaceId} and o.id = l.order_id
+      where o.id is null or (
+        abs(o.amount - l.lines_total) > greatest(${LINE_TOLERANCE_ABS}::numeric, ${LINE_TOLERANCE_REL}::numeric * l.lines_total)
+        and abs(o.amount + o.discount - l.lines_total) > greatest(${LINE_TOLERANCE_ABS}::numeric, ${LINE_TOLERANCE_REL}::numeric * l.lines_total))
+    )
+    select 'orphans' as kind, null as order_id, coalesce(sum(lines), 0) as lines, null::numeric as amount, null::numeric as discount,
+           null::numeric as lines_total, count(*) as n from bad where orphan
+    union all
+    (select 'orphan', order_id, lines, null, null, null, 0 from bad where orphan order by order_id limit ${sample})
+    union all
+    select 'mismatches', null, 0, null, null, null, count(*) from bad where not orphan
+    union all
+    (select 'mismatch', order_id, lines, amount, discount, lines_total, 0 from bad where not orphan
+     order by abs(amount - lines_total) desc, order_id limit ${sample})`.execute(db);
+  const out: LineStats = { orphanLines: 0, orphanOrderIds: 0, mismatchedOrders: 0, orphanSample: [], mismatchSample: [] };
+  for (const x of r.rows) {
+    if (x.kind === 'orphans') {
+      out.orphanLines = Number(x.lines);
+      out.orphanOrderIds = Number(x.n);
+    } else if (x.kind === 'mismatches') out.mismatchedOrders = Number(x.n);
+    else if (x.kind === 'orphan') out.orphanSample.push({ orderId: x.order_id!, lines: Number(x.lines) });
+    else out.mismatchSample.push({ orderId: x.order_id!, amount: Number(x.amount), discount: Number(x.discount), linesTotal: Number(x.lines_total) });
+  }
+  return out;
 }
 
 // ---- duplicate identities ---------------------------------------------------

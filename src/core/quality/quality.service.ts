@@ -1,7 +1,7 @@
 // The data-quality report (SPEC §1, §9): what is wrong with the data before it
 // distorts RFM, CLV or the models, each finding with what to do about it.
 // Definitions and thresholds are documented in docs/data-quality.md.
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { type FindingCode, type FindingParams, LABELS, type Locale, renderFinding } from './quality.messages.ts';
 import * as repo from './quality.repository.ts';
@@ -125,22 +125,26 @@ export async function computeDataQuality(
   opts: { locale?: Locale } = {},
 ): Promise<DataQualityReport> {
   const locale = opts.locale ?? 'en';
-  const [c, o, a, l, dupPhone, dupEmail] = await Promise.all([
-    repo.customerStats(db, workspaceId, now),
-    repo.orderStats(db, workspaceId, now),
-    repo.activityStats(db, workspaceId, now),
-    repo.lineStats(db, workspaceId),
-    repo.duplicateSummary(db, workspaceId, 'phone'),
-    repo.duplicateSummary(db, workspaceId, 'email'),
-  ]);
-  const fence = outlierThreshold(o.q1, o.q3, o.p999, o.positive);
-  const above = fence.threshold === null ? { count: 0, top: [] } : await repo.ordersAbove(db, workspaceId, fence.threshold, THRESHOLDS.sampleOrders);
-  const [phoneSample, emailSample, orphanSample, mismatchSample] = await Promise.all([
-    dupPhone.groups ? repo.duplicateGroups(db, workspaceId, 'phone', THRESHOLDS.sampleGroups) : [],
-    dupEmail.groups ? repo.duplicateGroups(db, workspaceId, 'email', THRESHOLDS.sampleGroups) : [],
-    l.orphanLines ? repo.sampleOrphanLines(db, workspaceId, THRESHOLDS.sampleOrders) : [],
-    l.mismatchedOrders ? repo.sampleMismatches(db, workspaceId, THRESHOLDS.sampleOrders) : [],
-  ]);
+  // One repeatable-read snapshot, so every count describes the same moment
+  // even while imports run; more sort/hash memory for the line and percentile passes.
+  const gather = async (tx: Kysely<Database>) => {
+    if (tx.isTransaction) await sql`set local work_mem = '64MB'`.execute(tx);
+    const c = await repo.customerStats(tx, workspaceId, now);
+    const o = await repo.orderStats(tx, workspaceId, now);
+    const a = await repo.activityStats(tx, workspaceId, now);
+    const l = await repo.lineStats(tx, workspaceId, THRESHOLDS.sampleOrders);
+    const dupPhone = await repo.duplicateSummary(tx, workspaceId, 'phone');
+    const dupEmail = await repo.duplicateSummary(tx, workspaceId, 'email');
+    const fence = outlierThreshold(o.q1, o.q3, o.p999, o.positive);
+    const above = fence.threshold === null ? { count: 0, top: [] } : await repo.ordersAbove(tx, workspaceId, fence.threshold, THRESHOLDS.sampleOrders);
+    const phoneSample = dupPhone.groups ? await repo.duplicateGroups(tx, workspaceId, 'phone', THRESHOLDS.sampleGroups) : [];
+    const emailSample = dupEmail.groups ? await repo.duplicateGroups(tx, workspaceId, 'email', THRESHOLDS.sampleGroups) : [];
+    return { c, o, a, l, dupPhone, dupEmail, fence, above, phoneSample, emailSample };
+  };
+  const { c, o, a, l, dupPhone, dupEmail, fence, above, phoneSample, emailSample } = db.isTransaction
+    ? await gather(db)
+    : await db.transaction().setIsolationLevel('repeatable read').execute(gather);
+  const { orphanSample, mismatchSample } = l;
 
   const fields = repo.COMPLETENESS_FIELDS.map((field) => {
     const filled = c.filled[field];
