@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { lazy, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
 import { AuthProvider, useAuth } from './auth.tsx';
@@ -6,12 +6,14 @@ import { Layout } from './components/Layout.tsx';
 import { ErrorState, Loading } from './components/States.tsx';
 import { ChangePasswordPage } from './pages/ChangePassword.tsx';
 import { ComingSoon } from './pages/ComingSoon.tsx';
-import { Customer360Page } from './pages/Customer360.tsx';
-import { CustomersPage } from './pages/Customers.tsx';
-import { DashboardPage } from './pages/Dashboard.tsx';
 import { LoginPage } from './pages/Login.tsx';
 import { NotFoundPage } from './pages/NotFound.tsx';
-import { SettingsPage } from './pages/Settings.tsx';
+
+// Pages load on first visit, so the sign-in page stays small (ECharts comes with the dashboard).
+const DashboardPage = lazy(() => import('./pages/Dashboard.tsx').then((m) => ({ default: m.DashboardPage })));
+const CustomersPage = lazy(() => import('./pages/Customers.tsx').then((m) => ({ default: m.CustomersPage })));
+const Customer360Page = lazy(() => import('./pages/Customer360.tsx').then((m) => ({ default: m.Customer360Page })));
+const SettingsPage = lazy(() => import('./pages/Settings.tsx').then((m) => ({ default: m.SettingsPage })));
 
 /** Pages that need a signed-in user; must_change_password comes first. */
 function RequireAuth({ children }: { children: React.ReactNode }) {

@@ -1,10 +1,12 @@
 // The signed-in shell: sidebar navigation, a top bar with the workspace, the
 // language switch and the user, and the page.
+import { Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { useAuth } from '../auth.tsx';
 import { Icon } from './Icon.tsx';
 import { LanguageSwitch } from './LanguageSwitch.tsx';
+import { Loading } from './States.tsx';
 
 export const NAV = [
   { to: '/', key: 'dashboard', end: true },
@@ -76,7 +78,9 @@ export function Layout() {
           </div>
         </header>
         <main id="main" className="content" tabIndex={-1}>
-          <Outlet />
+          <Suspense fallback={<Loading />}>
+            <Outlet />
+          </Suspense>
         </main>
       </div>
     </div>
