@@ -111,7 +111,13 @@ export function fitGbdt(x: Matrix, y: ArrayLike<number>, opts: GbdtOptions = {})
       h[i] = w * Math.max(p * (1 - p), 1e-16);
       rowsBuf[m++] = i;
     }
-    const tree = growTree(binned, n, d, rowsBuf.subarray(0, m), g, h, binning.edges, params);
+    const sampled = rowsBuf.subarray(0, m);
+    const leaves: number[] = [];
+    const tree = growTree(binned, n, d, sampled, g, h, binning.edges, params, (node, start, end) => leaves.push(node, start, end));
+    for (let q = 0; q < leaves.length; q += 3) {
+      const v = tree.value[leaves[q]!]!;
+      for (let k = leaves[q + 1]!; k < leaves[q + 2]!; k++) raw[sampled[k]!]! += v;
+    }
     trees.push(tree);
     if (tree.feature.length === 1) {
       // nothing left to learn
@@ -119,7 +125,13 @@ export function fitGbdt(x: Matrix, y: ArrayLike<number>, opts: GbdtOptions = {})
       if (!useValidation) bestIter = trees.length;
       break;
     }
-    for (let i = 0; i < n; i++) raw[i]! += tree.value[leafOfBinned(tree, binned, n, i)]!;
+    // rows the tree did not see: the left-out sample and the validation rows
+    if (m < trainIdx.length) {
+      const seen = new Uint8Array(n);
+      for (const i of sampled) seen[i] = 1;
+      for (const i of trainIdx) if (!seen[i]) raw[i]! += tree.value[leafOfBinned(tree, binned, n, i)]!;
+    }
+    for (const i of validIdx) raw[i]! += tree.value[leafOfBinned(tree, binned, n, i)]!;
     if (useValidation) {
       let loss = 0;
       for (const i of validIdx) {
@@ -163,7 +175,8 @@ export function gbdtMargin(m: GbdtModel, x: Matrix): Float64Array {
       let f = feature[0]!;
       while (f >= 0) {
         const v = data[off + f]!;
-        nd = v <= threshold[nd]! || (Number.isNaN(v) && missingLeft[nd]) ? left[nd]! : right[nd]!;
+        // biome-ignore lint/suspicious/noSelfCompare: v !== v is the fastest NaN test in this hot loop
+        nd = v <= threshold[nd]! || (v !== v && missingLeft[nd]) ? left[nd]! : right[nd]!;
         f = feature[nd]!;
       }
       out[i]! += value[nd]!;

@@ -134,6 +134,7 @@ export function growTree(
   h: Float64Array,
   edges: number[][],
   p: GrowParams,
+  onLeaf?: (node: number, start: number, end: number) => void,
 ): TreeNodes {
   const t: TreeNodes = {
     feature: [],
@@ -147,7 +148,9 @@ export function growTree(
     positives: [],
     gain: [],
   };
-  const histSize = d * HIST_BINS * 3;
+  // (g, h) per feature and bin; counts are estimated from h as LightGBM does
+  // (exact when every row weighs the same in gini, close enough for newton)
+  const histSize = d * HIST_BINS * 2;
   const scratch = new Uint32Array(rows.length);
   const nbins = edges.map((e) => Math.min(e.length + 1, MISSING_BIN));
 
@@ -155,8 +158,13 @@ export function growTree(
   const oh = new Float64Array(rows.length);
   // gradients gathered in node order once, then one feature at a time so its
   // 256 bins stay in the L1 cache
+  const pool: Float64Array[] = [];
+  const release = (h: Float64Array) => {
+    if (pool.length < 64) pool.push(h);
+  };
   const build = (start: number, end: number): Float64Array => {
-    const hist = new Float64Array(histSize);
+    const reused = pool.pop();
+    const hist = reused ? reused.fill(0) : new Float64Array(histSize);
     const m = end - start;
     for (let k = 0; k < m; k++) {
       const r = rows[start + k]!;
@@ -165,12 +173,11 @@ export function growTree(
     }
     for (let f = 0; f < d; f++) {
       const col = f * n;
-      const off = f * HIST_BINS * 3;
+      const off = f * HIST_BINS * 2;
       for (let k = 0; k < m; k++) {
-        const idx = off + binned[col + rows[start + k]!]! * 3;
+        const idx = off + binned[col + rows[start + k]!]! * 2;
         hist[idx]! += og[k]!;
         hist[idx + 1]! += oh[k]!;
-        hist[idx + 2]!++;
       }
     }
     return hist;
@@ -199,6 +206,8 @@ export function growTree(
     return id;
   };
 
+  const newton = p.kind === 'newton';
+  const lambda = p.l2;
   const findSplit = (c: Candidate): void => {
     c.gain = p.minGain;
     c.feature = -1;
@@ -206,41 +215,45 @@ export function growTree(
     // totals from feature 0 (every row is in exactly one of its bins)
     let G = 0;
     let H = 0;
-    let C = 0;
     for (let b = 0; b < HIST_BINS; b++) {
-      G += hist[b * 3]!;
-      H += hist[b * 3 + 1]!;
-      C += hist[b * 3 + 2]!;
+      G += hist[b * 2]!;
+      H += hist[b * 2 + 1]!;
     }
+    const C = c.end - c.start;
+    const perH = H > 0 ? C / H : 0;
     if (c.depth >= p.maxDepth || C < 2 * p.minSamplesLeaf) return;
     const parent = score(G, H);
     const minLeaf = p.minSamplesLeaf;
-    const minH = p.kind === 'newton' ? p.minChildWeight : 0;
+    const minH = newton ? p.minChildWeight : 0;
+    let bestGain = c.gain;
     for (let f = 0; f < d; f++) {
       const off = f << 8;
-      const mi = (off | MISSING_BIN) * 3;
+      const mi = (off | MISSING_BIN) * 2;
       const Gm = hist[mi]!;
       const Hm = hist[mi + 1]!;
-      const Cm = hist[mi + 2]!;
+      const Cm = Hm > 0 ? Math.max(1, Math.round(Hm * perH)) : 0;
       let GL = 0;
       let HL = 0;
-      let CL = 0;
       const nb = nbins[f]!;
       for (let b = 0; b < nb - 1; b++) {
-        const i = (off | b) * 3;
+        const i = (off | b) * 2;
+        const hb = hist[i + 1]!;
+        if (hb === 0) continue;
         GL += hist[i]!;
-        HL += hist[i + 1]!;
-        CL += hist[i + 2]!;
+        HL += hb;
+        const CL = Math.round(HL * perH);
+        if (CL < minLeaf && CL + Cm < minLeaf) continue;
         const CR = C - CL - Cm;
-        if (CR <= 0) break;
-        if (CL === 0) continue;
+        if (CR < minLeaf && CR + Cm < minLeaf) break;
         const GR = G - GL - Gm;
         const HR = H - HL - Hm;
         // missing to the right
         if (CL >= minLeaf && CR + Cm >= minLeaf && HL >= minH && HR + Hm >= minH) {
-          const gain = score(GL, HL) + score(GR + Gm, HR + Hm) - parent;
-          if (gain > c.gain) {
-            c.gain = gain;
+          const gr = GR + Gm;
+          const hr = HR + Hm;
+          const gain = newton ? (GL * GL) / (HL + lambda) + (gr * gr) / (hr + lambda) - parent : score(GL, HL) + score(gr, hr) - parent;
+          if (gain > bestGain) {
+            bestGain = gain;
             c.feature = f;
             c.bin = b;
             // with no missing values seen, they follow the larger side
@@ -248,9 +261,11 @@ export function growTree(
           }
         }
         if (Cm > 0 && CL + Cm >= minLeaf && CR >= minLeaf && HL + Hm >= minH && HR >= minH) {
-          const gain = score(GL + Gm, HL + Hm) + score(GR, HR) - parent;
-          if (gain > c.gain) {
-            c.gain = gain;
+          const gl = GL + Gm;
+          const hl = HL + Hm;
+          const gain = newton ? (gl * gl) / (hl + lambda) + (GR * GR) / (HR + lambda) - parent : score(gl, hl) + score(GR, HR) - parent;
+          if (gain > bestGain) {
+            bestGain = gain;
             c.feature = f;
             c.bin = b;
             c.missingLeft = true;
@@ -258,23 +273,24 @@ export function growTree(
         }
       }
     }
+    c.gain = bestGain;
   };
 
+  const ranges: { node: number; start: number; end: number }[] = [];
   const rootHist = build(0, rows.length);
-  const totals = (hist: Float64Array) => {
+  const totals = (hist: Float64Array, count: number) => {
     let G = 0;
     let H = 0;
-    let C = 0;
     for (let b = 0; b < HIST_BINS; b++) {
-      G += hist[b * 3]!;
-      H += hist[b * 3 + 1]!;
-      C += hist[b * 3 + 2]!;
+      G += hist[b * 2]!;
+      H += hist[b * 2 + 1]!;
     }
-    return [G, H, C] as const;
+    return [G, H, count] as const;
   };
-  const [G0, H0, C0] = totals(rootHist);
+  const [G0, H0, C0] = totals(rootHist, rows.length);
   const root: Candidate = { node: addNode(G0, H0, C0), start: 0, end: rows.length, depth: 0, hist: rootHist, gain: 0, feature: -1, bin: 0, missingLeft: false };
   findSplit(root);
+  ranges.push({ node: root.node, start: 0, end: rows.length });
   const open: Candidate[] = root.feature >= 0 ? [root] : [];
   let leaves = 1;
   while (open.length && leaves < p.maxLeaves) {
@@ -301,8 +317,8 @@ export function growTree(
     for (let i = 0; i < histSize; i++) bigHist[i]! -= smallHist[i]!;
     const leftHist = small.start === c.start ? smallHist : bigHist;
     const rightHist = small.start === c.start ? bigHist : smallHist;
-    const [GL, HL, CL] = totals(leftHist);
-    const [GR, HR, CR] = totals(rightHist);
+    const [GL, HL, CL] = totals(leftHist, l - c.start);
+    const [GR, HR, CR] = totals(rightHist, c.end - l);
     const li = addNode(GL, HL, CL);
     const ri = addNode(GR, HR, CR);
     t.feature[c.node] = f;
@@ -316,11 +332,16 @@ export function growTree(
     leaves++;
     const lc: Candidate = { node: li, start: c.start, end: l, depth: c.depth + 1, hist: leftHist, gain: 0, feature: -1, bin: 0, missingLeft: false };
     const rc: Candidate = { node: ri, start: l, end: c.end, depth: c.depth + 1, hist: rightHist, gain: 0, feature: -1, bin: 0, missingLeft: false };
+    ranges.push({ node: li, start: c.start, end: l }, { node: ri, start: l, end: c.end });
     findSplit(lc);
     findSplit(rc);
     if (lc.feature >= 0) open.push(lc);
+    else release(lc.hist);
     if (rc.feature >= 0) open.push(rc);
+    else release(rc.hist);
   }
+  // every leaf with the rows (positions in `rows`) that reached it
+  if (onLeaf) for (const r of ranges) if (t.feature[r.node]! < 0) onLeaf(r.node, r.start, r.end);
   return t;
 }
 
