@@ -30,6 +30,10 @@ const fmt = (locale: Locale, v: string | number | undefined): string =>
 
 type Render = (p: FindingParams, f: (v: string | number | undefined) => string) => string;
 
+/** "1 order", "3 orders" (English only; Chinese has no plural). */
+const n = (v: string | number | undefined, one: string, many = `${one}s`) => `${fmtEn(v)} ${Number(v) === 1 ? one : many}`;
+const fmtEn = (v: string | number | undefined) => (typeof v === 'number' ? v.toLocaleString('en', { maximumFractionDigits: 2 }) : String(v ?? ''));
+
 export const MESSAGES: Record<FindingCode, Record<Locale, Render>> = {
   no_data: {
     en: () => 'There is no data yet. Import customers and orders (`liuke import`) or load the demo business.',
@@ -37,84 +41,84 @@ export const MESSAGES: Record<FindingCode, Record<Locale, Render>> = {
   },
   stub_customers: {
     en: (p, f) =>
-      `${f(p.count)} customers (${f(p.percent)}%) exist only because an order, event, ticket or survey named an unknown customer id; they have no contact data. Import your customer list (CRM or membership export) to fill them in.`,
+      `${n(p.count, 'customer')} (${f(p.percent)}%) ${Number(p.count) === 1 ? 'exists' : 'exist'} only because an order, event, ticket or survey named an unknown customer id; they have no contact data. Import your customer list (CRM or membership export) to fill them in.`,
     'zh-CN': (p, f) =>
       `有 ${f(p.count)} 位客户（${f(p.percent)}%）只是因为订单、行为、工单或问卷引用了未知的客户编号而自动创建，没有任何联系信息。请导入客户名单（CRM 或会员导出）补全。`,
   },
   duplicate_phone: {
-    en: (p, f) =>
-      `${f(p.groups)} phone numbers are shared by ${f(p.customers)} customers under different ids, so one person may be counted several times. Review them with \`liuke customers duplicates --by phone\` and merge with \`liuke customers merge\`.`,
+    en: (p) =>
+      `${n(p.groups, 'phone number')} ${Number(p.groups) === 1 ? 'is' : 'are'} shared by ${n(p.customers, 'customer')} under different ids, so one person may be counted several times. Review them with \`liuke customers duplicates --by phone\` and merge with \`liuke customers merge\`.`,
     'zh-CN': (p, f) =>
       `有 ${f(p.groups)} 个手机号被 ${f(p.customers)} 个不同编号的客户共用，同一个人可能被重复计算。请用 \`liuke customers duplicates --by phone\` 查看，并用 \`liuke customers merge\` 合并。`,
   },
   duplicate_email: {
-    en: (p, f) =>
-      `${f(p.groups)} email addresses (ignoring case) are shared by ${f(p.customers)} customers under different ids. Review them with \`liuke customers duplicates --by email\` and merge with \`liuke customers merge\`.`,
+    en: (p) =>
+      `${n(p.groups, 'email address', 'email addresses')} (ignoring case) ${Number(p.groups) === 1 ? 'is' : 'are'} shared by ${n(p.customers, 'customer')} under different ids. Review them with \`liuke customers duplicates --by email\` and merge with \`liuke customers merge\`.`,
     'zh-CN': (p, f) =>
       `有 ${f(p.groups)} 个邮箱（不区分大小写）被 ${f(p.customers)} 个不同编号的客户共用。请用 \`liuke customers duplicates --by email\` 查看，并用 \`liuke customers merge\` 合并。`,
   },
   refunds: {
     en: (p, f) =>
-      `${f(p.orders)} orders (${f(p.percent)}% of orders, ${f(p.amountPercent)}% of the amount) are refunded or returned. Spend measures should leave them out; a share above ${f(p.warnPercent)}% often means the status column was mapped wrongly.`,
+      `${n(p.orders, 'order')} (${f(p.percent)}% of orders, ${f(p.amountPercent)}% of the amount) ${Number(p.orders) === 1 ? 'is' : 'are'} refunded or returned. Spend measures should leave them out; a share above ${f(p.warnPercent)}% often means the status column was mapped wrongly.`,
     'zh-CN': (p, f) =>
       `有 ${f(p.orders)} 笔订单（占订单数 ${f(p.percent)}%、金额 ${f(p.amountPercent)}%）已退款或退货，消费类指标应将其排除；若占比超过 ${f(p.warnPercent)}%，通常是订单状态列映射有误。`,
   },
   outlier_orders: {
     en: (p, f) =>
-      `${f(p.count)} orders are above ${f(p.threshold)}, far beyond the usual range (the largest is ${f(p.max)}). Check them for typos such as fen entered as yuan, test orders or bulk purchases before they inflate spend and CLV.`,
+      `${n(p.count, 'order')} ${Number(p.count) === 1 ? 'is' : 'are'} above ${f(p.threshold)}, far beyond the usual range (the largest is ${f(p.max)}). Check them for typos such as fen entered as yuan, test orders or bulk purchases before they inflate spend and CLV.`,
     'zh-CN': (p, f) =>
       `有 ${f(p.count)} 笔订单金额超过 ${f(p.threshold)}，远高于正常范围（最大 ${f(p.max)}）。请检查是否为录入错误（如把分当成元）、测试订单或批发采购，以免抬高消费额和客户终身价值。`,
   },
   missing_registered_at: {
     en: (p, f) =>
-      `${f(p.count)} customers (${f(p.percent)}%) have no registration date; tenure and new-customer rules cannot use them. Map the registration or join-date column in your customer import.`,
+      `${n(p.count, 'customer')} (${f(p.percent)}%) ${Number(p.count) === 1 ? 'has' : 'have'} no registration date; tenure and new-customer rules cannot use them. Map the registration or join-date column in your customer import.`,
     'zh-CN': (p, f) =>
       `有 ${f(p.count)} 位客户（${f(p.percent)}%）缺少注册日期，客龄和新客规则无法使用他们。请在客户导入时映射注册或入会日期列。`,
   },
   missing_birthday: {
     en: (p, f) =>
-      `${f(p.count)} customers (${f(p.percent)}%) have no birthday; birthday campaigns will skip them. Collect it at sign-up if you want to use it.`,
+      `${n(p.count, 'customer')} (${f(p.percent)}%) ${Number(p.count) === 1 ? 'has' : 'have'} no birthday; birthday campaigns will skip them. Collect it at sign-up if you want to use it.`,
     'zh-CN': (p, f) => `有 ${f(p.count)} 位客户（${f(p.percent)}%）没有生日信息，生日营销会跳过他们。如需使用，请在注册时收集。`,
   },
   future_birthdays: {
-    en: (p, f) => `${f(p.count)} customers have a birthday in the future. Check the date format (day/month order, two-digit years) in the import.`,
+    en: (p) => `${n(p.count, 'customer')} ${Number(p.count) === 1 ? 'has' : 'have'} a birthday in the future. Check the date format (day/month order, two-digit years) in the import.`,
     'zh-CN': (p, f) => `有 ${f(p.count)} 位客户的生日在未来。请检查导入时的日期格式（日月顺序、两位年份）。`,
   },
   future_registered_at: {
-    en: (p, f) => `${f(p.count)} customers registered after the report time. Check the date format and time zone of the registration column.`,
+    en: (p) => `${n(p.count, 'customer')} registered after the report time. Check the date format and time zone of the registration column.`,
     'zh-CN': (p, f) => `有 ${f(p.count)} 位客户的注册时间晚于当前时间。请检查注册日期列的格式和时区。`,
   },
   future_orders: {
-    en: (p, f) =>
-      `${f(p.count)} orders are dated after the report time; recency and churn scores would be wrong for their customers. Check the date format and time zone of the order time column and re-import.`,
+    en: (p) =>
+      `${n(p.count, 'order')} ${Number(p.count) === 1 ? 'is' : 'are'} dated after the report time; recency and churn scores would be wrong for the customers concerned. Check the date format and time zone of the order time column and re-import.`,
     'zh-CN': (p, f) => `有 ${f(p.count)} 笔订单的时间晚于当前时间，相关客户的最近消费和流失评分会出错。请检查订单时间列的格式和时区后重新导入。`,
   },
   orders_before_2000: {
-    en: (p, f) =>
-      `${f(p.count)} orders are dated before 2000, usually a date read in the wrong format or an empty date turned into 1970. Fix the order time column and re-import.`,
+    en: (p) =>
+      `${n(p.count, 'order')} ${Number(p.count) === 1 ? 'is' : 'are'} dated before 2000, usually a date read in the wrong format or an empty date turned into 1970. Fix the order time column and re-import.`,
     'zh-CN': (p, f) => `有 ${f(p.count)} 笔订单的日期早于 2000 年，通常是日期格式解析错误或空日期被当成 1970 年。请修正订单时间列后重新导入。`,
   },
   future_events: {
-    en: (p, f) => `${f(p.count)} behavioural events are dated after the report time. Check the clock or time zone of the system that sends them.`,
+    en: (p) => `${n(p.count, 'behavioural event')} ${Number(p.count) === 1 ? 'is' : 'are'} dated after the report time. Check the clock or time zone of the system that sends them.`,
     'zh-CN': (p, f) => `有 ${f(p.count)} 条行为事件的时间晚于当前时间。请检查发送方系统的时钟或时区。`,
   },
   future_tickets: {
-    en: (p, f) => `${f(p.count)} tickets were created after the report time. Check the date format and time zone of the ticket export.`,
+    en: (p) => `${n(p.count, 'ticket')} ${Number(p.count) === 1 ? 'was' : 'were'} created after the report time. Check the date format and time zone of the ticket export.`,
     'zh-CN': (p, f) => `有 ${f(p.count)} 张工单的创建时间晚于当前时间。请检查工单导出的日期格式和时区。`,
   },
   future_survey_responses: {
-    en: (p, f) => `${f(p.count)} survey responses are dated after the report time. Check the date format and time zone of the survey export.`,
+    en: (p) => `${n(p.count, 'survey response')} ${Number(p.count) === 1 ? 'is' : 'are'} dated after the report time. Check the date format and time zone of the survey export.`,
     'zh-CN': (p, f) => `有 ${f(p.count)} 份问卷回复的时间晚于当前时间。请检查问卷导出的日期格式和时区。`,
   },
   orphan_order_lines: {
-    en: (p, f) =>
-      `${f(p.lines)} order lines point to ${f(p.orders)} orders that do not exist (for example ${p.example}); product and category analyses miss them. Import the matching orders, or check that the order id column is the same in both files.`,
+    en: (p) =>
+      `${n(p.lines, 'order line')} ${Number(p.lines) === 1 ? 'points' : 'point'} to ${n(p.orders, 'order')} that ${Number(p.orders) === 1 ? 'does' : 'do'} not exist (for example ${p.example}); product and category analyses miss them. Import the matching orders, or check that the order id column is the same in both files.`,
     'zh-CN': (p, f) =>
       `有 ${f(p.lines)} 条订单明细指向 ${f(p.orders)} 个不存在的订单（例如 ${p.example}），商品和品类分析会漏掉它们。请导入对应订单，或检查两个文件中的订单编号列是否一致。`,
   },
   order_amount_mismatch: {
     en: (p, f) =>
-      `${f(p.count)} orders have an amount that differs from the sum of their lines by more than ${f(p.tolerancePercent)}% (at least ${f(p.toleranceAbs)}), even allowing for the discount (for example ${p.example}). Check whether the amount column holds the paid total and the lines hold unit prices.`,
+      `${n(p.count, 'order')} ${Number(p.count) === 1 ? 'has' : 'have'} an amount that differs from the sum of their lines by more than ${f(p.tolerancePercent)}% (at least ${f(p.toleranceAbs)}), even allowing for the discount (for example ${p.example}). Check whether the amount column holds the paid total and the lines hold unit prices.`,
     'zh-CN': (p, f) =>
       `有 ${f(p.count)} 笔订单的金额与明细合计相差超过 ${f(p.tolerancePercent)}%（至少 ${f(p.toleranceAbs)}），扣除折扣后仍不一致（例如 ${p.example}）。请检查金额列是否为实付总额、明细价格是否为单价。`,
   },
