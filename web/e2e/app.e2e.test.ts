@@ -223,4 +223,26 @@ describe('web app in Chromium', { skip: reason }, () => {
     await shot(p, '11-coming-soon');
     await ctx.close();
   });
+
+  it('makes a user with a one-time password choose their own first', async (t) => {
+    if (needAuth(t)) return;
+    const r = (await createUser!(store.db, { workspaceId: 1, email: 'new@example.com', role: 'analyst', actor: 'test', now: new Date() })) as {
+      oneTimePassword: string;
+    };
+    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(10_000);
+    await p.goto(`${srv.url}/login`);
+    await p.getByLabel('邮箱').fill('new@example.com');
+    await p.getByLabel('密码').fill(r.oneTimePassword);
+    await p.getByRole('button', { name: '登录' }).click();
+    await p.getByRole('heading', { name: '修改密码' }).waitFor();
+    await shot(p, '12-must-change-password');
+    await p.getByLabel('当前密码').fill(r.oneTimePassword);
+    await p.getByLabel('新密码', { exact: true }).fill('my own password 1');
+    await p.getByLabel('再次输入新密码').fill('my own password 1');
+    await p.getByRole('button', { name: '修改密码' }).click();
+    await p.getByRole('heading', { name: '仪表盘' }).waitFor();
+    await ctx.close();
+  });
 });
