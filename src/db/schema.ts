@@ -351,6 +351,41 @@ export interface LifecycleTransitionsTable {
   to_stage: string;
 }
 
+export interface SegmentsTable {
+  workspace_id: number;
+  id: string;
+  kind: Generated<'tag' | 'segment'>;
+  name: string;
+  name_zh: string | null;
+  description: string | null;
+  rule: ColumnType<unknown, string, string>;
+  rule_text: string;
+  builtin: Generated<boolean>;
+  enabled: Generated<boolean>;
+  owner: string | null;
+  created_by: string | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+  evaluated_at: Timestamp | null;
+  member_count: Generated<number>;
+  last_error: string | null;
+}
+
+export interface SegmentMembersTable {
+  workspace_id: number;
+  segment_id: string;
+  customer_id: string;
+  since: Timestamp;
+}
+
+export interface SegmentMembershipEventsTable {
+  workspace_id: number;
+  segment_id: string;
+  customer_id: string;
+  at: Timestamp;
+  change: 'entered' | 'left';
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   customers: CustomersTable;
@@ -376,6 +411,9 @@ export interface Database {
   tier_history: TierHistoryTable;
   lifecycle_transitions: LifecycleTransitionsTable;
   schedules: SchedulesTable;
+  segments: SegmentsTable;
+  segment_members: SegmentMembersTable;
+  segment_membership_events: SegmentMembershipEventsTable;
   liuke_migrations: { version: number; name: string; applied_at: DefaultTimestamp };
 }
 

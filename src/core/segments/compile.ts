@@ -1,0 +1,265 @@
+// A validated rule to one SQL condition over customers c (left-joined to
+// customer_metrics m). Every identifier and operator comes from fields.ts or
+// the fixed fragments below; every value of the rule is a bound parameter.
+// Every subquery is scoped to the workspace, and every aggregate to a bounded
+// time window ending at the run's `now`.
+import { type RawBuilder, sql } from 'kysely';
+import {
+  type AggOperand,
+  type Condition,
+  type Filter,
+  isAgg,
+  isAnd,
+  isAnyProduct,
+  isNot,
+  isOr,
+  isRatio,
+  type Operand,
+  type Rule,
+  type Scalar,
+  type Window,
+} from './ast.ts';
+import { ATTRIBUTE_PREFIX, CONSENT_PREFIX, FIELDS, type FieldType, PROPERTY_PREFIX, SOURCE_DEFS } from './fields.ts';
+
+export interface CompileContext {
+  workspaceId: number;
+  now: Date;
+  /** The workspace's IANA time zone: "this month", weekends and birthdays are local. */
+  timeZone: string;
+}
+
+type Sql = RawBuilder<unknown>;
+
+const CMP: Record<string, Sql> = {
+  '=': sql.raw('='),
+  '!=': sql.raw('<>'),
+  '>': sql.raw('>'),
+  '>=': sql.raw('>='),
+  '<': sql.raw('<'),
+  '<=': sql.raw('<='),
+};
+
+const AGG_SQL: Record<string, string> = { avg: 'avg', max: 'max', min: 'min' };
+
+const NUMERIC_TEXT = String.raw`^\s*-?[0-9]{1,15}(\.[0-9]{1,12})?\s*$`;
+
+class Compiler {
+  readonly ctx: CompileContext;
+  readonly t: Sql;
+  /** The product id column while compiling inside "any product". */
+  product: Sql | null = null;
+
+  constructor(ctx: CompileContext) {
+    this.ctx = ctx;
+    this.t = sql`${ctx.now}::timestamptz`;
+  }
+
+  get ws(): Sql {
+    return sql`${this.ctx.workspaceId}::int`;
+  }
+
+  value(type: FieldType | 'number' | 'string' | 'boolean', v: Scalar): Sql {
+    if (type === 'number') return sql`${v}::numeric`;
+    if (type === 'boolean') return sql`${v}::boolean`;
+    if (type === 'date') return sql`${v}::date`;
+    if (type === 'datetime') return sql`${v}::timestamptz`;
+    return sql`${v}::text`;
+  }
+
+  list(type: string, vs: Scalar[]): Sql {
+    if (type === 'number') return sql`${vs.map(Number)}::numeric[]`;
+    return sql`${vs.map(String)}::text[]`;
+  }
+
+  rule(r: Rule): Sql {
+    if (isAnd(r)) return sql`(${sql.join(r.and.map((x) => this.rule(x)), sql` and `)})`;
+    if (isOr(r)) return sql`(${sql.join(r.or.map((x) => this.rule(x)), sql` or `)})`;
+    if (isNot(r)) return sql`(not ${this.rule(r.not)})`;
+    if (isAnyProduct(r)) return this.anyProduct(r.any_product);
+    // every leaf is true or false, never null, so "not" is plain negation
+    return sql`coalesce(${this.condition(r)}, false)`;
+  }
+
+  /** Exists a product the customer viewed or bought in the widest window used inside, for which the inner rule holds. */
+  anyProduct(inner: Rule): Sql {
+    const days = Math.max(1, ...windowsOf(inner).map((w) => ('this' in w ? 31 : w.last_days)));
+    const from = sql`${this.t} - make_interval(days => ${days}::int)`;
+    const saved = this.product;
+    this.product = sql.raw('p.product_id');
+    const cond = this.rule(inner);
+    this.product = saved;
+    return sql`exists (
+      select 1 from (
+        select pe.properties->>'product_id' as product_id from events pe
+        where pe.workspace_id = ${this.ws} and pe.customer_id = c.id and pe.occurred_at > ${from} and pe.occurred_at <= ${this.t}
+          and pe.properties->>'product_id' is not null
+        union
+        select pl.product_id from orders po join order_lines pl on pl.workspace_id = po.workspace_id and pl.order_id = po.id
+        where po.workspace_id = ${this.ws} and po.customer_id = c.id and po.ordered_at > ${from} and po.ordered_at <= ${this.t}
+          and pl.product_id is not null
+      ) p where ${cond})`;
+  }
+
+  condition(c: Condition): Sql {
+    const { expr, type, anniversary } = this.operand(c.left);
+    const v = c.value;
+    switch (c.op) {
+      case 'is_empty':
+        return type === 'string' ? sql`nullif(${expr}, '') is null` : sql`${expr} is null`;
+      case 'is_not_empty':
+        return type === 'string' ? sql`nullif(${expr}, '') is not null` : sql`${expr} is not null`;
+      case 'in':
+        return sql`${expr} = any(${this.list(type, v as Scalar[])})`;
+      case 'not_in':
+        // a missing value is "not in" any list
+        return sql`coalesce(not (${expr} = any(${this.list(type, v as Scalar[])})), true)`;
+      case 'within_next_days':
+      case 'within_last_days':
+        return this.within(expr, type, Boolean(anniversary), c.op === 'within_next_days', v as number);
+      case '!=':
+        // a missing value differs from any value
+        return sql`${expr} is distinct from ${this.value(type, v as Scalar)}`;
+      default:
+        if (!CMP[c.op]) throw new Error(`operator ${c.op} is not in the whitelist (validate the rule first)`);
+        return sql`${expr} ${CMP[c.op]!} ${this.value(type, v as Scalar)}`;
+    }
+  }
+
+  within(expr: Sql, type: string, anniversary: boolean, next: boolean, n: number): Sql {
+    const nDays = sql`${n}::int`;
+    if (anniversary) {
+      // the yearly anniversary nearest ahead (or behind) of today, in the workspace's zone;
+      // adding years to 29 February lands on 28 February in other years, never an error
+      const today = sql`(${this.t} at time zone ${this.ctx.timeZone})::date`;
+      const years = (k: number) =>
+        sql`(${expr} + make_interval(years => (extract(year from ${today}) - extract(year from ${expr}))::int + ${k}::int))::date`;
+      if (next) {
+        return sql`(case when ${years(0)} >= ${today} then ${years(0)} else ${years(1)} end) <= ${today} + ${nDays}`;
+      }
+      return sql`(case when ${years(0)} <= ${today} then ${years(0)} else ${years(-1)} end) >= ${today} - ${nDays}`;
+    }
+    const col = type === 'date' ? sql`${expr}::timestamptz` : expr;
+    const span = sql`make_interval(days => ${nDays})`;
+    return next ? sql`(${col} >= ${this.t} and ${col} <= ${this.t} + ${span})` : sql`(${col} <= ${this.t} and ${col} >= ${this.t} - ${span})`;
+  }
+
+  operand(o: Operand): { expr: Sql; type: FieldType; anniversary?: boolean } {
+    if (isRatio(o)) {
+      const a = this.operand(o.ratio[0]).expr;
+      const b = this.operand(o.ratio[1]).expr;
+      return { expr: sql`((${a})::numeric / nullif((${b})::numeric, 0))`, type: 'number' };
+    }
+    if (isAgg(o)) return { expr: this.agg(o), type: 'number' };
+    const name = o.field;
+    if (name.startsWith(ATTRIBUTE_PREFIX)) {
+      const key = name.slice(ATTRIBUTE_PREFIX.length);
+      const type = o.type ?? 'string';
+      return { expr: jsonValue(sql`c.attributes->${key}::text`, type), type };
+    }
+    if (name.startsWith(CONSENT_PREFIX)) {
+      const [channel, purpose] = name.slice(CONSENT_PREFIX.length).split('.');
+      // consent is given only when recorded as true; anything else counts as no
+      return { expr: sql`coalesce(c.consent->${channel!}::text->${purpose!}::text = 'true'::jsonb, false)`, type: 'boolean' };
+    }
+    const def = FIELDS.get(name);
+    if (!def) throw new Error(`field ${name} is not in the whitelist (validate the rule first)`);
+    return { expr: sql.raw(def.sql), type: def.type, anniversary: def.anniversary };
+  }
+
+  window(col: string, w: Window): Sql {
+    const c = sql.raw(col);
+    if ('this' in w) {
+      const start = sql`(date_trunc('month', ${this.t} at time zone ${this.ctx.timeZone}) at time zone ${this.ctx.timeZone})`;
+      return sql`${c} >= ${start} and ${c} <= ${this.t}`;
+    }
+    return sql`${c} > ${this.t} - make_interval(days => ${w.last_days}::int) and ${c} <= ${this.t}`;
+  }
+
+  filter(source: AggOperand['of'], f: Filter): Sql {
+    const src = SOURCE_DEFS[source];
+    let expr: Sql;
+    let type: FieldType;
+    if (f.field.startsWith(PROPERTY_PREFIX)) {
+      const first = Array.isArray(f.value) ? f.value[0] : f.value;
+      type = typeof first === 'number' ? 'number' : typeof first === 'boolean' ? 'boolean' : 'string';
+      expr = jsonValue(sql`e.properties->${f.field.slice(PROPERTY_PREFIX.length)}::text`, type as 'number' | 'string' | 'boolean');
+    } else {
+      const def = src.filters.get(f.field)!;
+      type = def.type;
+      if (f.field === 'weekend') {
+        expr = sql`(extract(isodow from ${sql.raw(def.sql)} at time zone ${this.ctx.timeZone}) >= 6)`;
+      } else if (source === 'orders' && (f.field === 'category' || f.field === 'product_id')) {
+        // "some line of the order": the condition is tested inside an exists over the lines
+        const inner = this.comparison(sql.raw(def.sql), type, f);
+        return sql`exists (select 1 from order_lines l where l.workspace_id = o.workspace_id and l.order_id = o.id and ${inner})`;
+      } else expr = sql.raw(def.sql);
+    }
+    return this.comparison(expr, type, f);
+  }
+
+  comparison(expr: Sql, type: FieldType, f: Filter): Sql {
+    if (f.op === 'in') return sql`coalesce(${expr} = any(${this.list(type, f.value as Scalar[])}), false)`;
+    if (f.op === 'not_in') return sql`coalesce(not (${expr} = any(${this.list(type, f.value as Scalar[])})), true)`;
+    if (f.op === '!=') return sql`${expr} is distinct from ${this.value(type, f.value as Scalar)}`;
+    return sql`coalesce(${expr} ${CMP[f.op]!} ${this.value(type, f.value as Scalar)}, false)`;
+  }
+
+  agg(o: AggOperand): Sql {
+    const src = SOURCE_DEFS[o.of];
+    const a = sql.raw(src.alias);
+    const conds: Sql[] = [sql`${a}.workspace_id = ${this.ws}`, sql`${sql.raw(src.customer)} = c.id`, this.window(src.time, o.window)];
+    const where = o.where ?? [];
+    // purchases are paid orders unless the rule asks about a status
+    if (o.of === 'orders' && !where.some((f) => f.field === 'status')) conds.push(sql`o.status = 'paid'`);
+    for (const f of where) conds.push(this.filter(o.of, f));
+    if (this.product) {
+      if (o.of === 'events') conds.push(sql`e.properties->>'product_id' = ${this.product}`);
+      if (o.of === 'orders') {
+        conds.push(sql`exists (select 1 from order_lines pl2 where pl2.workspace_id = o.workspace_id and pl2.order_id = o.id and pl2.product_id = ${this.product})`);
+      }
+    }
+    let measure: Sql = sql`1`;
+    if (o.measure) {
+      measure = o.measure.startsWith(PROPERTY_PREFIX)
+        ? jsonValue(sql`e.properties->${o.measure.slice(PROPERTY_PREFIX.length)}::text`, 'number')
+        : sql.raw(src.measures[o.measure]!.sql);
+    }
+    const fn = o.agg === 'count' ? sql`count(*)` : o.agg === 'sum' ? sql`coalesce(sum(${measure}), 0)` : sql`${sql.raw(AGG_SQL[o.agg]!)}(${measure})`;
+    return sql`(select ${fn} from ${sql.raw(src.table)} ${a} where ${sql.join(conds, sql` and `)})`;
+  }
+}
+
+/** A JSON value read as the declared type without ever failing a cast: anything else reads as null. */
+function jsonValue(j: Sql, type: 'number' | 'string' | 'boolean'): Sql {
+  if (type === 'string') return sql`(${j} #>> '{}')`;
+  if (type === 'number') {
+    return sql`(case jsonb_typeof(${j}) when 'number' then (${j})::numeric
+      when 'string' then case when (${j} #>> '{}') ~ ${NUMERIC_TEXT} then (${j} #>> '{}')::numeric end end)`;
+  }
+  return sql`(case when jsonb_typeof(${j}) = 'boolean' then (${j})::boolean
+    when lower(${j} #>> '{}') in ('true', 'yes', 'y', '1', '是') then true
+    when lower(${j} #>> '{}') in ('false', 'no', 'n', '0', '否') then false end)`;
+}
+
+function windowsOf(r: Rule): Window[] {
+  if (isAnd(r)) return r.and.flatMap(windowsOf);
+  if (isOr(r)) return r.or.flatMap(windowsOf);
+  if (isNot(r)) return windowsOf(r.not);
+  if (isAnyProduct(r)) return windowsOf(r.any_product);
+  const ops = (o: Operand): Window[] => (isRatio(o) ? o.ratio.flatMap(ops) : isAgg(o) ? [o.window] : []);
+  return ops(r.left);
+}
+
+/** The rule as one SQL boolean over c (customers) and m (customer_metrics). */
+export function compileCondition(rule: Rule, ctx: CompileContext): RawBuilder<boolean> {
+  return new Compiler(ctx).rule(rule) as RawBuilder<boolean>;
+}
+
+/** The ids of the workspace's customers the rule matches (merged and erased customers left out). */
+export function matchingCustomersSql(rule: Rule, ctx: CompileContext): RawBuilder<{ id: string }> {
+  return sql<{ id: string }>`
+    select c.id from customers c
+    left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
+    where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null
+      and ${compileCondition(rule, ctx)}`;
+}
