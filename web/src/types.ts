@@ -11,7 +11,6 @@ export interface User {
   must_change_password: boolean;
   disabled?: boolean;
   disabled_at?: string | null;
-  last_login_at?: string | null;
   created_at?: string;
 }
 

@@ -235,7 +235,7 @@ function Users() {
                 <th scope="col">{t('settings.users.name')}</th>
                 <th scope="col">{t('settings.users.role')}</th>
                 <th scope="col">{t('settings.users.status')}</th>
-                <th scope="col">{t('settings.users.lastLogin')}</th>
+                <th scope="col">{t('settings.users.created')}</th>
                 <th scope="col">
                   <span className="sr-only">{t('common.actions')}</span>
                 </th>
@@ -267,7 +267,7 @@ function Users() {
                       <span className="pill pill-succeeded">{t('settings.users.active')}</span>
                     )}
                   </td>
-                  <td>{f.dateTime(u.last_login_at)}</td>
+                  <td>{f.dateTime(u.created_at)}</td>
                   <td className="num">
                     {u.id === me?.user.id ? (
                       <span className="muted small">{t('settings.users.you')}</span>
