@@ -135,7 +135,7 @@ class Checker {
     if ('value' in v) c.value = v.value as Scalar;
     if (left.node && 'field' in left.node && left.node.field.startsWith(ATTRIBUTE_PREFIX) && !left.node.type) {
       inferAttributeType(c);
-      left.type = left.node.type as VType;
+      left.type = (left.node.type ?? 'none') as VType;
     }
     const ok = this.opValue(left.type, left.def, op, v, path, left.isAgg);
     return ok ? c : null;

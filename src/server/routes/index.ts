@@ -15,6 +15,7 @@ import { pipelineRoutes } from './pipeline.routes.ts';
 import { reportsRoutes } from './reports.routes.ts';
 import { qualityRoutes } from './quality.routes.ts';
 import { statusRoutes } from './status.routes.ts';
+import { segmentsRoutes } from './segments.routes.ts';
 import { webRoutes } from './web.routes.ts';
 
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
@@ -33,5 +34,6 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(pipelineRoutes);
   await app.register(reportsRoutes);
   await app.register(qualityRoutes);
+  await app.register(segmentsRoutes);
   await app.register(webRoutes);
 }

@@ -1,0 +1,279 @@
+// SQL for tags and segments. Every statement filters on workspace_id; rules
+// arrive here already validated and compiled (compile.ts).
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { Rule } from './ast.ts';
+import { type CompileContext, compileCondition, matchingCustomersSql } from './compile.ts';
+
+export interface SegmentRow {
+  id: string;
+  kind: 'tag' | 'segment';
+  name: string;
+  name_zh: string | null;
+  description: string | null;
+  rule: unknown;
+  rule_text: string;
+  builtin: boolean;
+  enabled: boolean;
+  owner: string | null;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+  evaluated_at: Date | null;
+  member_count: number;
+  last_error: string | null;
+}
+
+const COLUMNS = [
+  'id',
+  'kind',
+  'name',
+  'name_zh',
+  'description',
+  'rule',
+  'rule_text',
+  'builtin',
+  'enabled',
+  'owner',
+  'created_by',
+  'created_at',
+  'updated_at',
+  'evaluated_at',
+  'member_count',
+  'last_error',
+] as const;
+
+export async function listSegments(db: Kysely<Database>, workspaceId: number): Promise<SegmentRow[]> {
+  return (await db
+    .selectFrom('segments')
+    .select(COLUMNS)
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('builtin', 'desc')
+    .orderBy('kind')
+    .orderBy('name')
+    .execute()) as SegmentRow[];
+}
+
+export async function getSegment(db: Kysely<Database>, workspaceId: number, id: string): Promise<SegmentRow | undefined> {
+  return (await db.selectFrom('segments').select(COLUMNS).where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst()) as
+    | SegmentRow
+    | undefined;
+}
+
+export async function nameTaken(db: Kysely<Database>, workspaceId: number, name: string, exceptId?: string): Promise<boolean> {
+  const r = await sql<{ id: string }>`
+    select id from segments where workspace_id = ${workspaceId} and lower(name) = lower(${name})
+      and (${exceptId ?? null}::text is null or id <> ${exceptId ?? null}::text) limit 1`.execute(db);
+  return r.rows.length > 0;
+}
+
+export interface NewSegment {
+  id: string;
+  kind: 'tag' | 'segment';
+  name: string;
+  name_zh: string | null;
+  description: string | null;
+  rule: Rule;
+  rule_text: string;
+  builtin: boolean;
+  enabled: boolean;
+  owner: string | null;
+  created_by: string | null;
+}
+
+export async function insertSegment(db: Kysely<Database>, workspaceId: number, s: NewSegment, now: Date): Promise<void> {
+  await db
+    .insertInto('segments')
+    .values({ workspace_id: workspaceId, ...s, rule: JSON.stringify(s.rule), created_at: now, updated_at: now, evaluated_at: null, last_error: null })
+    .execute();
+}
+
+/** Inserts the built-ins a workspace does not have yet; returns how many were added. */
+export async function insertMissing(db: Kysely<Database>, workspaceId: number, rows: NewSegment[], now: Date): Promise<number> {
+  if (rows.length === 0) return 0;
+  const r = await db
+    .insertInto('segments')
+    .values(rows.map((s) => ({ workspace_id: workspaceId, ...s, rule: JSON.stringify(s.rule), created_at: now, updated_at: now, evaluated_at: null, last_error: null })))
+    .onConflict((oc) => oc.doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0);
+}
+
+export async function builtinIds(db: Kysely<Database>, workspaceId: number): Promise<Set<string>> {
+  const r = await db.selectFrom('segments').select('id').where('workspace_id', '=', workspaceId).where('builtin', '=', true).execute();
+  return new Set(r.map((x) => x.id));
+}
+
+export async function updateSegmentRow(
+  db: Kysely<Database>,
+  workspaceId: number,
+  id: string,
+  patch: Partial<Omit<NewSegment, 'id' | 'builtin' | 'created_by'>>,
+  now: Date,
+): Promise<void> {
+  const { rule, ...rest } = patch;
+  await db
+    .updateTable('segments')
+    .set({ ...rest, ...(rule ? { rule: JSON.stringify(rule) } : {}), updated_at: now })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function deleteSegmentRow(db: Kysely<Database>, workspaceId: number, id: string): Promise<void> {
+  await db.deleteFrom('segments').where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
+}
+
+/** Limits how long the statements of the current transaction may run (PostgreSQL and PGlite). */
+export async function setStatementTimeout(db: Kysely<Database>, ms: number): Promise<void> {
+  await sql`select set_config('statement_timeout', ${String(Math.max(1, Math.floor(ms)))}, true)`.execute(db);
+}
+
+export async function countMatching(db: Kysely<Database>, rule: Rule, ctx: CompileContext): Promise<number> {
+  const r = await sql<{ n: number }>`select count(*)::int as n from (${matchingCustomersSql(rule, ctx)}) x`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+export interface MemberRow {
+  id: string;
+  name: string | null;
+  tier: string | null;
+  lifecycle_stage: string | null;
+  spend_total: number | null;
+  orders_total: number | null;
+}
+
+export async function sampleMatching(db: Kysely<Database>, rule: Rule, ctx: CompileContext, limit: number): Promise<MemberRow[]> {
+  const r = await sql<MemberRow>`
+    select c.id, c.name, m.tier::text as tier, m.lifecycle_stage, m.spend_total, m.orders_total
+    from customers c
+    left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
+    where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null
+      and ${compileCondition(rule, ctx)}
+    order by m.spend_total desc nulls last, c.id
+    limit ${limit}::int`.execute(db);
+  return r.rows;
+}
+
+/**
+ * Evaluates one segment set-based and brings its members up to date: who
+ * matches now and is not a member enters, who is a member and no longer
+ * matches leaves; both are recorded with `now`.
+ */
+export async function evaluateMembership(
+  db: Kysely<Database>,
+  segmentId: string,
+  rule: Rule,
+  ctx: CompileContext,
+): Promise<{ members: number; entered: number; left: number }> {
+  const ws = sql`${ctx.workspaceId}::int`;
+  const seg = sql`${segmentId}::text`;
+  const t = sql`${ctx.now}::timestamptz`;
+  const r = await sql<{ members: number; entered: number; left: number }>`
+    with cur as materialized (${matchingCustomersSql(rule, ctx)}),
+    gone as (
+      delete from segment_members sm
+      where sm.workspace_id = ${ws} and sm.segment_id = ${seg}
+        and not exists (select 1 from cur where cur.id = sm.customer_id)
+      returning sm.customer_id
+    ),
+    added as (
+      insert into segment_members (workspace_id, segment_id, customer_id, since)
+      select ${ws}, ${seg}, cur.id, ${t} from cur
+      where not exists (select 1 from segment_members sm
+                        where sm.workspace_id = ${ws} and sm.segment_id = ${seg} and sm.customer_id = cur.id)
+      returning customer_id
+    ),
+    ev_in as (
+      insert into segment_membership_events (workspace_id, segment_id, customer_id, at, change)
+      select ${ws}, ${seg}, customer_id, ${t}, 'entered' from added
+      on conflict do nothing
+    ),
+    ev_out as (
+      insert into segment_membership_events (workspace_id, segment_id, customer_id, at, change)
+      select ${ws}, ${seg}, customer_id, ${t}, 'left' from gone
+      on conflict do nothing
+    )
+    select (select count(*) from cur)::int as members, (select count(*) from added)::int as entered,
+           (select count(*) from gone)::int as left`.execute(db);
+  const row = r.rows[0] ?? { members: 0, entered: 0, left: 0 };
+  await db
+    .updateTable('segments')
+    .set({ evaluated_at: ctx.now, member_count: row.members, last_error: null })
+    .where('workspace_id', '=', ctx.workspaceId)
+    .where('id', '=', segmentId)
+    .execute();
+  return row;
+}
+
+export async function recordEvaluationError(db: Kysely<Database>, workspaceId: number, id: string, message: string): Promise<void> {
+  await db.updateTable('segments').set({ last_error: message.slice(0, 2000) }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
+}
+
+export interface MemberListRow extends MemberRow {
+  since: Date;
+}
+
+export async function listMembers(
+  db: Kysely<Database>,
+  workspaceId: number,
+  segmentId: string,
+  opts: { limit: number; offset?: number; after?: string },
+): Promise<MemberListRow[]> {
+  const r = await sql<MemberListRow>`
+    select c.id, c.name, m.tier::text as tier, m.lifecycle_stage, m.spend_total, m.orders_total, sm.since
+    from segment_members sm
+    join customers c on c.workspace_id = sm.workspace_id and c.id = sm.customer_id
+    left join customer_metrics m on m.workspace_id = sm.workspace_id and m.customer_id = sm.customer_id
+    where sm.workspace_id = ${workspaceId}::int and sm.segment_id = ${segmentId}::text
+      and (${opts.after ?? null}::text is null or sm.customer_id > ${opts.after ?? null}::text)
+    order by sm.customer_id
+    limit ${opts.limit}::int offset ${opts.offset ?? 0}::int`.execute(db);
+  return r.rows;
+}
+
+export async function countMembers(db: Kysely<Database>, workspaceId: number, segmentId: string): Promise<number> {
+  const r = await db
+    .selectFrom('segment_members')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('workspace_id', '=', workspaceId)
+    .where('segment_id', '=', segmentId)
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
+export async function listHistory(
+  db: Kysely<Database>,
+  workspaceId: number,
+  segmentId: string,
+  limit: number,
+  offset: number,
+): Promise<{ customer_id: string; at: Date; change: 'entered' | 'left' }[]> {
+  return db
+    .selectFrom('segment_membership_events')
+    .select(['customer_id', 'at', 'change'])
+    .where('workspace_id', '=', workspaceId)
+    .where('segment_id', '=', segmentId)
+    .orderBy('at', 'desc')
+    .orderBy('customer_id')
+    .orderBy('change')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+}
+
+export async function customerSegments(
+  db: Kysely<Database>,
+  workspaceId: number,
+  customerId: string,
+): Promise<{ id: string; kind: 'tag' | 'segment'; name: string; name_zh: string | null; builtin: boolean; since: Date }[]> {
+  return db
+    .selectFrom('segment_members as sm')
+    .innerJoin('segments as s', (j) => j.onRef('s.workspace_id', '=', 'sm.workspace_id').onRef('s.id', '=', 'sm.segment_id'))
+    .select(['s.id', 's.kind', 's.name', 's.name_zh', 's.builtin', 'sm.since'])
+    .where('sm.workspace_id', '=', workspaceId)
+    .where('sm.customer_id', '=', customerId)
+    .orderBy('s.kind')
+    .orderBy('s.name')
+    .execute();
+}
