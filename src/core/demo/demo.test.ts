@@ -131,7 +131,7 @@ forEachStore('demo business', (get, kind) => {
     const before = digests.get(`${kind}:7`)!;
     assert.notEqual(after.customers, before.customers);
     assert.notEqual(after.orders, before.orders);
-    assert.equal(Number(after.customers.split(':')[0]), r.rows.customers);
+    assert.equal(Number(after.customers!.split(':')[0]), r.rows.customers);
     const e = await createDemoBusiness(store, { customers: 100, seed: 8, industry: 'education', now: NOW, reset: true });
     assert.ok(e.rows.events! > 0);
     const lessons = await store.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('type', '=', 'course_lesson_completed').executeTakeFirstOrThrow();

@@ -326,7 +326,6 @@ export function generateBatch(params: DemoParams, from: number, to: number): Bat
     const memberIntervals: number[] = []; // [start, end, start, end, …]
     let memberUntil = 0;
     let spent12m = 0;
-    let spentAll = 0;
     let paidVisits = 0;
     let nCoupons = 0;
     let currentCourse = '';
@@ -423,7 +422,6 @@ export function generateBatch(params: DemoParams, from: number, to: number): Bat
       const status = r < (nearDrop ? 0.1 : 0.025) ? 'returned' : r < (nearDrop ? 0.15 : 0.04) ? 'refunded' : 'paid';
       const amount = gross - discount;
       if (status === 'paid') {
-        spentAll += amount;
         if (ot > now - 365 * DAY) spent12m += amount;
       }
       const store = channel === 'store' || channel === 'dine_in' || channel === 'front_desk' || channel === 'offline_campus' ? homeStore : '';

@@ -154,7 +154,10 @@ export class Rng {
 export function cumulative(weights: readonly number[]): number[] {
   const out: number[] = [];
   let s = 0;
-  for (const w of weights) out.push((s += w));
+  for (const w of weights) {
+    s += w;
+    out.push(s);
+  }
   return out;
 }
 

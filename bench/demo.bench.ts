@@ -1,0 +1,108 @@
+// Demo generator: generation alone, then generation + load, at 100k customers
+// on PostgreSQL and PGlite, and 1M on PostgreSQL when LIUKE_BENCH_DEMO_1M=1
+// (target: 1M customers in under 10 minutes). Each PostgreSQL run gets a
+// throw-away database, dropped afterwards.
+//
+//   npm run bench -- demo                       # 100k on both stores
+//   LIUKE_BENCH_DEMO_1M=1 npm run bench -- demo # and 1M on PostgreSQL
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { createDemoBusiness } from '../src/core/demo/demo.service.ts';
+import { generateBatch } from '../src/core/demo/generator.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { openStore, type Store } from '../src/db/store.ts';
+
+const ADMIN_URL = process.env.LIUKE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const NOW = new Date('2025-06-30T12:00:00Z');
+
+const peakRss = () => `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`;
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+
+async function withPostgres<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+  const name = `liuke_bench_demo_${process.pid}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name}`);
+  await admin.query(`create database ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const store = await openStore({ databaseUrl: url.toString(), poolSize: 2 });
+  try {
+    await migrate(store);
+    return await fn(store);
+  } finally {
+    await store.close();
+    await dropWhenClosed(admin, name);
+    await admin.end();
+  }
+}
+
+/** Drops the bench database once the store's connections have finished closing. */
+async function dropWhenClosed(admin: pg.Client, name: string): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    try {
+      await admin.query(`drop database if exists ${name}`);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  console.error(`could not drop ${name}; drop it by hand`);
+}
+
+async function withPGlite<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'liuke-demo-bench-'));
+  const store = await openStore({ dataDir: dir });
+  try {
+    await migrate(store);
+    return await fn(store);
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function generateOnly(customers: number): void {
+  const t0 = performance.now();
+  let rows = 0;
+  let bytes = 0;
+  const params = { customers, seed: 1, industry: 'retail' as const, now: NOW, workspaceId: 1 };
+  for (let from = 0; from < customers; from += 5000) {
+    const b = generateBatch(params, from, Math.min(customers, from + 5000));
+    for (const n of Object.values(b.rows)) rows += n;
+    for (const c of Object.values(b.chunks)) for (const s of c) bytes += s.length;
+  }
+  const s = (performance.now() - t0) / 1000;
+  console.log(
+    `generate only, ${fmt(customers)} customers: ${s.toFixed(1)} s, ${fmt(rows)} rows (${fmt(rows / s)} rows/s), ` +
+      `${(bytes / 2 ** 20).toFixed(0)} M chars of CSV; peak RSS ${peakRss()}`,
+  );
+}
+
+async function load(label: string, store: Store, customers: number): Promise<void> {
+  let last = 0;
+  const r = await createDemoBusiness(store, {
+    customers,
+    seed: 1,
+    industry: 'retail',
+    now: NOW,
+    onProgress: (done) => {
+      if (done - last >= customers / 10) {
+        last = done;
+        process.stderr.write(`  ${label}: ${fmt(done)} customers\n`);
+      }
+    },
+  });
+  const rows = Object.values(r.rows).reduce((a, b) => a + b, 0);
+  console.log(
+    `generate + load on ${label}, ${fmt(customers)} customers: ${r.seconds.toFixed(1)} s, ${fmt(rows)} rows ` +
+      `(${fmt(rows / r.seconds)} rows/s): ${Object.entries(r.rows).map(([t, n]) => `${t} ${fmt(n)}`).join(', ')}; peak RSS ${peakRss()}`,
+  );
+}
+
+generateOnly(100_000);
+await withPostgres((s) => load('PostgreSQL', s, 100_000));
+await withPGlite((s) => load('PGlite', s, 100_000));
+if (process.env.LIUKE_BENCH_DEMO_1M === '1') await withPostgres((s) => load('PostgreSQL', s, 1_000_000));
