@@ -246,20 +246,21 @@ export async function ingestMessages(
   const accepted = messages.length - rejected.length;
   if (good.length === 0) return { accepted, stored: 0, rejected };
 
+  const rows = good.map((p) => ({
+    message_id: p.messageId,
+    customer_id: p.customerId,
+    anonymous_id: p.anonymousId,
+    type: p.eventType,
+    occurred_at: p.occurredAt.toISOString(),
+    properties: p.properties,
+  }));
+  // The common case (track, page, screen): one statement, committed when it returns.
+  if (!good.some(hasSideEffects)) {
+    const fresh = await repo.insertEvents(db, ctx.workspaceId, ctx.now, rows);
+    return { accepted, stored: fresh.size, rejected };
+  }
   const stored = await db.transaction().execute(async (trx) => {
-    const fresh = await repo.insertEvents(
-      trx,
-      ctx.workspaceId,
-      ctx.now,
-      good.map((p) => ({
-        message_id: p.messageId,
-        customer_id: p.customerId,
-        anonymous_id: p.anonymousId,
-        type: p.eventType,
-        occurred_at: p.occurredAt.toISOString(),
-        properties: p.properties,
-      })),
-    );
+    const fresh = await repo.insertEvents(trx, ctx.workspaceId, ctx.now, rows);
     // Side effects only for messages stored just now: a retry replays nothing.
     const now = good.filter((p) => fresh.has(p.messageId));
     if (now.length === 0) return 0;
@@ -268,6 +269,9 @@ export async function ingestMessages(
   });
   return { accepted, stored, rejected };
 }
+
+const hasSideEffects = (p: Parsed): boolean =>
+  p.customer !== undefined || p.order !== undefined || p.type === 'alias' || (p.type === 'identify' && !!p.anonymousId);
 
 async function applySideEffects(trx: Kysely<Database>, ctx: IngestContext, msgs: Parsed[]): Promise<void> {
   // identify: later messages in the batch win, field by field.
@@ -288,10 +292,7 @@ async function applySideEffects(trx: Kysely<Database>, ctx: IngestContext, msgs:
   }
   const identified = await repo.upsertCustomers(trx, ctx.workspaceId, ctx.now, [...patches.values()]);
 
-  // Every other id we have not seen becomes a stub customer.
-  const ids = new Set<string>();
-  for (const p of msgs) if (p.customerId && !patches.has(p.customerId)) ids.add(p.customerId);
-  await repo.insertStubCustomers(trx, ctx.workspaceId, [...ids]);
+  // (Stub customers for the other ids were created with the events.)
 
   // identify / alias with an anonymous id: the visitor's earlier events are the customer's.
   const links = new Map<string, string>();
