@@ -162,24 +162,56 @@ export function fitGbdt(x: Matrix, y: ArrayLike<number>, opts: GbdtOptions = {})
   };
 }
 
-/** Log-odds for each row. */
+interface Compiled {
+  feature: Int32Array;
+  threshold: Float64Array;
+  /** the child a missing value goes to */
+  missing: Int32Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float64Array;
+}
+
+const compiledCache = new WeakMap<TreeNodes, Compiled>();
+
+/** Typed-array copies of a tree for scoring, made once per tree. */
+function compile(t: TreeNodes): Compiled {
+  let c = compiledCache.get(t);
+  if (!c) {
+    c = {
+      feature: Int32Array.from(t.feature),
+      threshold: Float64Array.from(t.threshold),
+      missing: Int32Array.from(t.feature, (_, n) => (t.missingLeft[n] ? t.left[n]! : t.right[n]!)),
+      left: Int32Array.from(t.left),
+      right: Int32Array.from(t.right),
+      value: Float64Array.from(t.value),
+    };
+    compiledCache.set(t, c);
+  }
+  return c;
+}
+
+/** Log-odds for each row. Rows go in blocks that stay in cache while every tree visits them. */
 export function gbdtMargin(m: GbdtModel, x: Matrix): Float64Array {
   const out = new Float64Array(x.rows).fill(m.baseScore);
   const d = x.cols;
   const data = x.data;
-  for (const t of m.trees) {
-    const { feature, threshold, missingLeft, left, right, value } = t;
-    for (let i = 0; i < x.rows; i++) {
-      const off = i * d;
-      let nd = 0;
-      let f = feature[0]!;
-      while (f >= 0) {
-        const v = data[off + f]!;
-        // biome-ignore lint/suspicious/noSelfCompare: v !== v is the fastest NaN test in this hot loop
-        nd = v <= threshold[nd]! || (v !== v && missingLeft[nd]) ? left[nd]! : right[nd]!;
-        f = feature[nd]!;
+  const trees = m.trees.map(compile);
+  const BLOCK = 256;
+  for (let from = 0; from < x.rows; from += BLOCK) {
+    const to = Math.min(x.rows, from + BLOCK);
+    for (const { feature, threshold, missing, left, right, value } of trees) {
+      for (let i = from; i < to; i++) {
+        const off = i * d;
+        let nd = 0;
+        let f = feature[0]!;
+        while (f >= 0) {
+          const v = data[off + f]!;
+          nd = v <= threshold[nd]! ? left[nd]! : v > threshold[nd]! ? right[nd]! : missing[nd]!;
+          f = feature[nd]!;
+        }
+        out[i]! += value[nd]!;
       }
-      out[i]! += value[nd]!;
     }
   }
   return out;
