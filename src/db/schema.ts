@@ -386,6 +386,90 @@ export interface SegmentMembershipEventsTable {
   change: 'entered' | 'left';
 }
 
+export interface CustomerClvTable {
+  workspace_id: number;
+  customer_id: string;
+  as_of: Timestamp;
+  model: 'bgnbd' | 'pareto-nbd';
+  frequency: number;
+  recency_days: number;
+  age_days: number;
+  monetary: number;
+  p_alive: number;
+  exp_purchases_90d: number;
+  exp_purchases_365d: number;
+  exp_avg_spend: number;
+  clv_12m: number;
+  historical_clv: number;
+}
+
+export interface ClvFitsTable {
+  workspace_id: number;
+  id: Generated<number>;
+  fitted_at: Timestamp;
+  as_of: Timestamp;
+  model: string;
+  params: Json;
+  spend_params: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  log_likelihood: number;
+  customers: number;
+  settings: Json;
+  warnings: Json<string[]>;
+  backtest: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+}
+
+export interface ProductAffinitiesTable {
+  workspace_id: number;
+  kind: 'sequence' | 'co_purchase';
+  from_product: string;
+  to_product: string;
+  customers: number;
+  support: number;
+  confidence: number;
+  lift: number;
+  median_lag_days: number | null;
+  computed_at: Timestamp;
+}
+
+export interface ProductRepurchaseTable {
+  workspace_id: number;
+  product_id: string;
+  median_interval_days: number;
+  buyers: number;
+  intervals: number;
+  computed_at: Timestamp;
+}
+
+export interface CustomerNextProductsTable {
+  workspace_id: number;
+  customer_id: string;
+  product_id: string;
+  rank: number;
+  reason: 'next' | 'due' | 'co_purchase';
+  score: number;
+  due_at: Timestamp | null;
+  from_product: string | null;
+  computed_at: Timestamp;
+}
+
+export interface CustomerClustersTable {
+  workspace_id: number;
+  customer_id: string;
+  cluster: number;
+  as_of: Timestamp;
+}
+
+export interface ClusterProfilesTable {
+  workspace_id: number;
+  run_at: Timestamp;
+  as_of: Timestamp;
+  k: number;
+  silhouette: number | null;
+  customers: number;
+  profiles: ColumnType<unknown, string, string>;
+  model: ColumnType<unknown, string, string>;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   customers: CustomersTable;
@@ -414,6 +498,13 @@ export interface Database {
   segments: SegmentsTable;
   segment_members: SegmentMembersTable;
   segment_membership_events: SegmentMembershipEventsTable;
+  customer_clv: CustomerClvTable;
+  clv_fits: ClvFitsTable;
+  product_affinities: ProductAffinitiesTable;
+  product_repurchase: ProductRepurchaseTable;
+  customer_next_products: CustomerNextProductsTable;
+  customer_clusters: CustomerClustersTable;
+  cluster_profiles: ClusterProfilesTable;
   liuke_migrations: { version: number; name: string; applied_at: DefaultTimestamp };
 }
 
