@@ -247,6 +247,18 @@ forEachStore('ingestion', (get) => {
     assert.equal((await post('/v1/track', { ...msg, messageId: 'k-7' }, { key: adminKey })).status, 200);
   });
 
+  it('takes analytics.js short paths (/v1/t, /v1/p, /v1/b)', async () => {
+    const body = { event: 'Cart Viewed', anonymousId: 'br-1', messageId: 'js-1', writeKey: key };
+    const h = { 'content-type': 'text/plain' };
+    assert.equal((await post('/v1/t', body, { key: null, headers: h })).status, 200);
+    assert.equal((await event('js-1'))?.type, 'cart_view');
+    assert.equal((await post('/v1/p', { anonymousId: 'br-1', messageId: 'js-2', writeKey: key }, { key: null, headers: h })).status, 200);
+    assert.equal((await event('js-2'))?.type, 'page_view');
+    const b = { writeKey: key, batch: [{ type: 'track', event: 'Checkout Started', anonymousId: 'br-1', messageId: 'js-3' }] };
+    assert.equal((await post('/v1/b', b, { key: null, headers: h })).status, 200);
+    assert.equal((await event('js-3'))?.type, 'checkout_started');
+  });
+
   it('answers a CORS preflight for browsers', async () => {
     const r = await fetch(`${srv.url}/v1/batch`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
     assert.equal(r.status, 204);

@@ -73,13 +73,14 @@ export async function ingestRoutes(parent: FastifyInstance): Promise<void> {
         .send(),
   );
 
-  const single = (type: MessageType, summary: string) =>
+  const single = (type: MessageType, summary: string, path = `/v1/${type}`, hide = false) =>
     app.post(
-      `/v1/${type}`,
+      path,
       {
         config: { roles: ROLES },
         bodyLimit: parent.deps.config.LIUKE_MAX_BODY_BYTES,
         schema: {
+          hide,
           tags: ['ingest'],
           summary,
           security: [{ writeKey: [] }],
@@ -102,6 +103,9 @@ export async function ingestRoutes(parent: FastifyInstance): Promise<void> {
   single('screen', 'Segment screen: store a screen_view event');
   single('group', 'Segment group: store a group event');
   single('alias', 'Segment alias: the previous id\'s anonymous events become the user\'s');
+  // analytics.js (analytics-next) posts to short paths under its apiHost.
+  const short: [string, MessageType][] = [['i', 'identify'], ['t', 'track'], ['p', 'page'], ['s', 'screen'], ['g', 'group'], ['a', 'alias']];
+  for (const [letter, type] of short) single(type, `analytics.js short path for ${type}`, `/v1/${letter}`, true);
 
   app.post(
     '/v1/batch',
@@ -127,9 +131,9 @@ export async function ingestRoutes(parent: FastifyInstance): Promise<void> {
       return answer(reply, r);
     },
   );
-  // Segment's older import endpoint is the batch endpoint under another name.
-  app.post(
-    '/v1/import',
+  // Segment's older import endpoint, and analytics.js's batching path, are the batch endpoint under other names.
+  for (const path of ['/v1/import', '/v1/b']) app.post(
+    path,
     { config: { roles: ROLES }, schema: { hide: true, body: BatchBody } },
     async (req, reply) => {
       const p = principal(req);
