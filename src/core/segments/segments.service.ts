@@ -46,8 +46,8 @@ export function readRule(input: unknown, field = 'rule'): CheckedRule {
   const r = checkRule(input);
   if (!r.ok) {
     const first = r.errors[0]!;
-    const where = first.line ? `line ${first.line}, column ${first.column}` : first.path;
-    throw new SegmentError('invalid_rule', `the rule is not valid (${where}): ${first.message}`, field, r.errors);
+    const where = first.line ? `line ${first.line}, column ${first.column}` : `${first.path}`;
+    throw new SegmentError('invalid_rule', `the rule is not valid at ${where}: ${first.message}`, field, r.errors);
   }
   return { rule: r.value.rule, text: printRule(r.value.rule) };
 }
