@@ -470,6 +470,37 @@ export interface ClusterProfilesTable {
   model: ColumnType<unknown, string, string>;
 }
 
+export interface ModelsTable {
+  workspace_id: number;
+  id: Generated<number>;
+  kind: Generated<'churn'>;
+  version: number;
+  algorithm: string;
+  features: ColumnType<unknown, string, string>;
+  params: Json;
+  model: ColumnType<unknown, string, string>;
+  metrics: Json;
+  window_from: Timestamp;
+  window_to: Timestamp;
+  rows: number;
+  trained_by: string;
+  trained_at: Timestamp;
+  active: Generated<boolean>;
+}
+
+export interface ChurnScoresTable {
+  workspace_id: number;
+  customer_id: string;
+  model_id: number | null;
+  scored_at: Timestamp;
+  probability: number | null;
+  risk_tier: 'high' | 'medium' | 'low';
+  drivers: ColumnType<unknown, string | null, string | null>;
+  scorecard_points: number;
+  scorecard_level: 'high' | 'medium' | 'low';
+  scorecard_breakdown: ColumnType<unknown, string | undefined, string>;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   customers: CustomersTable;
@@ -505,6 +536,8 @@ export interface Database {
   customer_next_products: CustomerNextProductsTable;
   customer_clusters: CustomerClustersTable;
   cluster_profiles: ClusterProfilesTable;
+  models: ModelsTable;
+  churn_scores: ChurnScoresTable;
   liuke_migrations: { version: number; name: string; applied_at: DefaultTimestamp };
 }
 
