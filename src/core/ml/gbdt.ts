@@ -2,9 +2,11 @@
 // once (≤ 255 bins, missing values in a bin of their own whose direction each
 // split learns), histogram subtraction, leaf-wise growth, L2 on leaf values,
 // row subsampling, class weights and early stopping on a validation split.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { stratifiedHoldout } from './cv.ts';
 import { type Matrix, rng, sigmoid } from './matrix.ts';
-import { applyBinning, fitBinning, gainImportance, growTree, leafOfBinned, type TreeNodes } from './tree.ts';
+import { applyBinning, fitBinning, gainImportance, growTree, leafOfBinned, type ParallelHist, type TreeNodes } from './tree.ts';
 
 export interface GbdtOptions {
   /** most boosting rounds (default 300) */
@@ -25,6 +27,8 @@ export interface GbdtOptions {
   /** share of rows held out for early stopping (default 0.1) */
   validationFraction?: number;
   seed?: number;
+  /** threads for the histograms: 1 or 2 (default 2 when the machine has 2 cores and there are ≥ 100k rows) */
+  threads?: number;
   /** called after each round (progress bars) */
   onIteration?: (iter: number, maxIter: number) => void;
 }
@@ -57,7 +61,17 @@ export function fitGbdt(x: Matrix, y: ArrayLike<number>, opts: GbdtOptions = {})
   const validIdx = split ? split.test : new Uint32Array(0);
 
   const binning = fitBinning(x, opts.maxBins ?? 255);
-  const binned = applyBinning(binning, x);
+  const threads = opts.threads ?? (n >= 100_000 && availableParallelism() >= 2 ? 2 : 1);
+  let binned: Uint8Array<ArrayBufferLike> = applyBinning(binning, x);
+  let rowsBuf: Uint32Array<ArrayBufferLike> = new Uint32Array(trainIdx.length);
+  let helper: { parallel: ParallelHist; worker: Worker } | null = null;
+  if (threads >= 2) {
+    const shared = new Uint8Array(new SharedArrayBuffer(binned.length));
+    shared.set(binned);
+    binned = shared;
+    rowsBuf = new Uint32Array(new SharedArrayBuffer(4 * trainIdx.length));
+    helper = startHelper(binned, rowsBuf, n);
+  }
 
   let nPos = 0;
   for (let i = 0; i < n; i++) nPos += y[i]! > 0.5 ? 1 : 0;
@@ -84,7 +98,6 @@ export function fitGbdt(x: Matrix, y: ArrayLike<number>, opts: GbdtOptions = {})
   const g = new Float64Array(n);
   const h = new Float64Array(n);
   const subsample = opts.subsample ?? 1;
-  const rowsBuf = new Uint32Array(trainIdx.length);
   const trees: TreeNodes[] = [];
   const validationLoss: number[] = [];
   let best = Number.POSITIVE_INFINITY;
@@ -101,53 +114,57 @@ export function fitGbdt(x: Matrix, y: ArrayLike<number>, opts: GbdtOptions = {})
     priorWeight: 0,
     minGain: 1e-7,
   };
-  for (let it = 0; it < maxIter; it++) {
-    let m = 0;
-    for (const i of trainIdx) {
-      if (subsample < 1 && rand() >= subsample) continue;
-      const p = sigmoid(raw[i]!);
-      const w = weight(i);
-      g[i] = w * (p - (y[i]! > 0.5 ? 1 : 0));
-      h[i] = w * Math.max(p * (1 - p), 1e-16);
-      rowsBuf[m++] = i;
-    }
-    const sampled = rowsBuf.subarray(0, m);
-    const leaves: number[] = [];
-    const tree = growTree(binned, n, d, sampled, g, h, binning.edges, params, (node, start, end) => leaves.push(node, start, end));
-    for (let q = 0; q < leaves.length; q += 3) {
-      const v = tree.value[leaves[q]!]!;
-      for (let k = leaves[q + 1]!; k < leaves[q + 2]!; k++) raw[sampled[k]!]! += v;
-    }
-    trees.push(tree);
-    if (tree.feature.length === 1) {
-      // nothing left to learn
-      opts.onIteration?.(it + 1, maxIter);
-      if (!useValidation) bestIter = trees.length;
-      break;
-    }
-    // rows the tree did not see: the left-out sample and the validation rows
-    if (m < trainIdx.length) {
-      const seen = new Uint8Array(n);
-      for (const i of sampled) seen[i] = 1;
-      for (const i of trainIdx) if (!seen[i]) raw[i]! += tree.value[leafOfBinned(tree, binned, n, i)]!;
-    }
-    for (const i of validIdx) raw[i]! += tree.value[leafOfBinned(tree, binned, n, i)]!;
-    if (useValidation) {
-      let loss = 0;
-      for (const i of validIdx) {
-        const p = Math.min(1 - 1e-15, Math.max(1e-15, sigmoid(raw[i]!)));
-        loss -= weight(i) * (y[i]! > 0.5 ? Math.log(p) : Math.log(1 - p));
+  try {
+    for (let it = 0; it < maxIter; it++) {
+      let m = 0;
+      for (const i of trainIdx) {
+        if (subsample < 1 && rand() >= subsample) continue;
+        const p = sigmoid(raw[i]!);
+        const w = weight(i);
+        g[i] = w * (p - (y[i]! > 0.5 ? 1 : 0));
+        h[i] = w * Math.max(p * (1 - p), 1e-16);
+        rowsBuf[m++] = i;
       }
-      validationLoss.push(loss / validIdx.length);
-      if (bestIter === 0 || loss < best - 1e-9 * Math.abs(best)) {
-        best = loss;
-        bestIter = trees.length;
-      } else if (trees.length - bestIter >= esRounds) {
-        opts.onIteration?.(maxIter, maxIter);
+      const sampled = rowsBuf.subarray(0, m);
+      const leaves: number[] = [];
+      const tree = growTree(binned, n, d, sampled, g, h, binning.edges, params, (node, start, end) => leaves.push(node, start, end), helper?.parallel);
+      for (let q = 0; q < leaves.length; q += 3) {
+        const v = tree.value[leaves[q]!]!;
+        for (let k = leaves[q + 1]!; k < leaves[q + 2]!; k++) raw[sampled[k]!]! += v;
+      }
+      trees.push(tree);
+      if (tree.feature.length === 1) {
+        // nothing left to learn
+        opts.onIteration?.(it + 1, maxIter);
+        if (!useValidation) bestIter = trees.length;
         break;
       }
-    } else bestIter = trees.length;
-    opts.onIteration?.(it + 1, maxIter);
+      // rows the tree did not see: the left-out sample and the validation rows
+      if (m < trainIdx.length) {
+        const seen = new Uint8Array(n);
+        for (const i of sampled) seen[i] = 1;
+        for (const i of trainIdx) if (!seen[i]) raw[i]! += tree.value[leafOfBinned(tree, binned, n, i)]!;
+      }
+      for (const i of validIdx) raw[i]! += tree.value[leafOfBinned(tree, binned, n, i)]!;
+      if (useValidation) {
+        let loss = 0;
+        for (const i of validIdx) {
+          const p = Math.min(1 - 1e-15, Math.max(1e-15, sigmoid(raw[i]!)));
+          loss -= weight(i) * (y[i]! > 0.5 ? Math.log(p) : Math.log(1 - p));
+        }
+        validationLoss.push(loss / validIdx.length);
+        if (bestIter === 0 || loss < best - 1e-9 * Math.abs(best)) {
+          best = loss;
+          bestIter = trees.length;
+        } else if (trees.length - bestIter >= esRounds) {
+          opts.onIteration?.(maxIter, maxIter);
+          break;
+        }
+      } else bestIter = trees.length;
+      opts.onIteration?.(it + 1, maxIter);
+    }
+  } finally {
+    void helper?.worker.terminate();
   }
   const kept = trees.slice(0, Math.max(1, bestIter));
   return {
@@ -160,6 +177,30 @@ export function fitGbdt(x: Matrix, y: ArrayLike<number>, opts: GbdtOptions = {})
     bestIteration: kept.length,
     importance: Array.from(gainImportance(kept, d)),
   };
+}
+
+function startHelper(binned: Uint8Array, rows: Uint32Array, n: number): { parallel: ParallelHist; worker: Worker } {
+  const og = new Float64Array(new SharedArrayBuffer(8 * rows.length));
+  const oh = new Float64Array(new SharedArrayBuffer(8 * rows.length));
+  const control = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(new URL('./gbdt.worker.ts', import.meta.url), {
+    workerData: { binned: binned.buffer, rows: rows.buffer, og: og.buffer, oh: oh.buffer, control: control.buffer, n },
+  });
+  worker.unref();
+  const parallel: ParallelHist = {
+    og,
+    oh,
+    minRows: 20_000,
+    newHist: (size) => new Float64Array(new SharedArrayBuffer(8 * size)),
+    start(hist, start, m, from, to) {
+      Atomics.store(control, 0, 0);
+      worker.postMessage({ hist: hist.buffer, start, m, from, to });
+      return () => {
+        Atomics.wait(control, 0, 0);
+      };
+    },
+  };
+  return { parallel, worker };
 }
 
 interface Compiled {

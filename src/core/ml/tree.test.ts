@@ -79,6 +79,13 @@ describe('gradient-boosted trees', () => {
     assert.deepEqual([...top].sort(), [0, 1, 2, 3]);
   });
 
+  it('builds the same trees with a second thread for the histograms', () => {
+    const { x, y } = nonlinearData(50_000, 4, 12);
+    const one = fitGbdt(x, y, { maxIter: 5, earlyStoppingRounds: 0, threads: 1 });
+    const two = fitGbdt(x, y, { maxIter: 5, earlyStoppingRounds: 0, threads: 2 });
+    assert.deepEqual(two.trees, one.trees);
+  });
+
   it('serialises to JSON and back with identical predictions; subsampling and class weights work', () => {
     const { x, y } = nonlinearData(3000, 5, 9);
     const m = fitGbdt(x, y, { maxIter: 30, subsample: 0.7, classWeight: 'balanced', earlyStoppingRounds: 0 });

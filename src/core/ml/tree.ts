@@ -107,6 +107,16 @@ export interface GrowParams {
   minGain: number;
 }
 
+/** A second thread that builds part of each histogram (see gbdt.ts); buffers are shared. */
+export interface ParallelHist {
+  og: Float64Array;
+  oh: Float64Array;
+  minRows: number;
+  newHist(size: number): Float64Array;
+  /** starts features [from, to) of rows[start, start + m) into hist; the returned function waits for them */
+  start(hist: Float64Array, start: number, m: number, from: number, to: number): () => void;
+}
+
 interface Candidate {
   node: number;
   start: number;
@@ -135,6 +145,7 @@ export function growTree(
   edges: number[][],
   p: GrowParams,
   onLeaf?: (node: number, start: number, end: number) => void,
+  parallel?: ParallelHist,
 ): TreeNodes {
   const t: TreeNodes = {
     feature: [],
@@ -154,8 +165,8 @@ export function growTree(
   const scratch = new Uint32Array(rows.length);
   const nbins = edges.map((e) => Math.min(e.length + 1, MISSING_BIN));
 
-  const og = new Float64Array(rows.length);
-  const oh = new Float64Array(rows.length);
+  const og = parallel ? parallel.og : new Float64Array(rows.length);
+  const oh = parallel ? parallel.oh : new Float64Array(rows.length);
   // gradients gathered in node order once, then one feature at a time so its
   // 256 bins stay in the L1 cache
   const pool: Float64Array[] = [];
@@ -164,14 +175,17 @@ export function growTree(
   };
   const build = (start: number, end: number): Float64Array => {
     const reused = pool.pop();
-    const hist = reused ? reused.fill(0) : new Float64Array(histSize);
+    const hist = reused ? reused.fill(0) : parallel ? parallel.newHist(histSize) : new Float64Array(histSize);
     const m = end - start;
     for (let k = 0; k < m; k++) {
       const r = rows[start + k]!;
       og[k] = g[r]!;
       oh[k] = h[r]!;
     }
-    for (let f = 0; f < d; f++) {
+    // large nodes: the other thread takes the second half of the features
+    const split = parallel && m >= parallel.minRows ? d >> 1 : d;
+    const wait = split < d ? parallel!.start(hist, start, m, split, d) : null;
+    for (let f = 0; f < split; f++) {
       const col = f * n;
       const off = f * HIST_BINS * 2;
       for (let k = 0; k < m; k++) {
@@ -180,6 +194,7 @@ export function growTree(
         hist[idx + 1]! += oh[k]!;
       }
     }
+    wait?.();
     return hist;
   };
 
