@@ -29,6 +29,15 @@ describe('dataset and preparation', () => {
     assert.deepEqual(Array.from(imputed.data.subarray(6, 12)), [0, 0, 1, 1, 10.5, 0]);
   });
 
+  it('reads date columns as days, shown as dates in the rules', () => {
+    const rows = Array.from({ length: 30 }, (_, i) => [`2024-01-${String(1 + (i % 28)).padStart(2, '0')}`]);
+    const p = fitPrep({ columns: ['signup'], rows });
+    assert.equal(p.features[0]!.date, true);
+    const x = applyPrep(p, { columns: ['signup'], rows: [['2024-01-02'], ['2024/1/3']] });
+    assert.deepEqual(Array.from(x.data), [19724, 19725]);
+    assert.match(p.decisions.join(), /read as dates/);
+  });
+
   it('pools rare levels into "other" under a cap', () => {
     const rows = Array.from({ length: 200 }, (_, i) => [i < 100 ? 'a' : i < 150 ? 'b' : i < 180 ? 'c' : `rare${i}`]);
     const p = fitPrep({ columns: ['city'], rows }, { maxLevels: 3 });

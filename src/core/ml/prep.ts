@@ -23,12 +23,31 @@ export interface FeatureInfo {
   level?: string;
   /** numeric with whole values only */
   integer?: boolean;
+  /** a date, held as days since 1970-01-01 */
+  date?: boolean;
+}
+
+const DATE = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** Days since 1970-01-01 for an ISO-like date (yyyy-mm-dd, yyyy/m/d, with an optional time), NaN otherwise. */
+export function parseDateDays(s: string): number {
+  const m = DATE.exec(s.trim());
+  if (!m) return Number.NaN;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31) return Number.NaN;
+  return Date.UTC(y, mo - 1, d) / 86_400_000;
+}
+
+export function formatDateDays(days: number): string {
+  return new Date(Math.round(days) * 86_400_000).toISOString().slice(0, 10);
 }
 
 export interface ColumnPlan {
   name: string;
   index: number;
   kind: 'numeric' | 'categorical' | 'dropped';
+  /** numeric read from dates (days since 1970-01-01) */
+  date?: boolean;
   reason?: string;
   median?: number;
   mean?: number;
@@ -64,8 +83,17 @@ export function fitPrep(t: Table, opts: PrepOptions = {}): Prep {
     const present = cells.filter((c) => !isBlank(c));
     const blanks = n - present.length;
     const distinct = new Set(present);
-    const nums = present.map(parseNumber);
-    const numeric = present.length > 0 && nums.every((v) => !Number.isNaN(v));
+    let nums = present.map(parseNumber);
+    let numeric = present.length > 0 && nums.every((v) => !Number.isNaN(v));
+    let date = false;
+    if (!numeric && present.length > 0) {
+      const days = present.map(parseDateDays);
+      if (days.every((v) => !Number.isNaN(v))) {
+        nums = days;
+        numeric = true;
+        date = true;
+      }
+    }
     const integer = numeric && nums.every((v) => Number.isInteger(v));
     const drop = (reason: string): boolean => {
       columns.push({ name, index, kind: 'dropped', reason });
@@ -91,11 +119,12 @@ export function fitPrep(t: Table, opts: PrepOptions = {}): Prep {
       let ss = 0;
       for (const v of sorted) ss += (v - mean) ** 2;
       const std = Math.sqrt(ss / Math.max(1, sorted.length - 1));
-      columns.push({ name, index, kind: 'numeric', median, mean, std, missingIndicator: blanks > 0 });
-      features.push({ name, source: name, kind: 'numeric', integer });
+      columns.push({ name, index, kind: 'numeric', date, median, mean, std, missingIndicator: blanks > 0 });
+      features.push({ name, source: name, kind: 'numeric', integer, date });
+      if (date) decisions.push(`"${name}": read as dates (days since 1970-01-01; rules show dates)`);
       if (blanks > 0) {
         features.push({ name: `${name} is missing`, source: name, kind: 'missing' });
-        decisions.push(`"${name}": ${blanks} blank value${blanks > 1 ? 's' : ''} filled with the median ${fmt(median)} (trees see them as missing), plus a "missing" indicator`);
+        decisions.push(`"${name}": ${blanks} blank value${blanks > 1 ? 's' : ''} filled with the median ${date ? formatDateDays(median) : fmt(median)} (trees see them as missing), plus a "missing" indicator`);
       }
       return true;
     }
@@ -151,7 +180,7 @@ export function applyPrep(p: Prep, t: Table, opts: TransformOptions = {}): Matri
       const cell = r[at.get(c.name) ?? -1] ?? '';
       const blank = isBlank(cell);
       if (c.kind === 'numeric') {
-        let v = blank ? Number.NaN : parseNumber(cell);
+        let v = blank ? Number.NaN : c.date ? parseDateDays(cell) : parseNumber(cell);
         if (Number.isNaN(v) && opts.impute) v = c.median!;
         if (opts.standardise && !Number.isNaN(v)) v = (v - c.mean!) / (c.std! || 1);
         x.data[i * d + j++] = v;

@@ -1,6 +1,6 @@
 // A decision tree's leaves as sentences, in English and zh-CN:
 // "If days since last purchase > 62 and complaints ≥ 2 then churn probability 0.81 (n = 340)".
-import type { FeatureInfo } from './prep.ts';
+import { type FeatureInfo, formatDateDays } from './prep.ts';
 import type { TreeNodes } from './tree.ts';
 
 export type Lang = 'en' | 'zh-CN';
@@ -36,6 +36,13 @@ function describe(info: FeatureInfo, b: Bound, lang: Lang): string[] {
     return [`${name} ${on ? what : not}`];
   }
   const out: string[] = [];
+  if (info.date) {
+    // a day count: after / on or before a date
+    if (b.lo !== undefined) out.push(zh ? `${name} 晚于 ${formatDateDays(b.lo)}` : `${name} after ${formatDateDays(b.lo)}`);
+    if (b.hi !== undefined) out.push(zh ? `${name} 不晚于 ${formatDateDays(b.hi)}` : `${name} on or before ${formatDateDays(b.hi)}`);
+    if (b.missing === true) out.push(zh ? `${name} 缺失` : `${name} is blank`);
+    return out;
+  }
   const int = info.integer;
   const gt = (v: number) => (int && Number.isInteger(v) ? `≥ ${num(v + 1)}` : `> ${num(v)}`);
   if (b.lo !== undefined && b.hi !== undefined) {
