@@ -13,6 +13,7 @@ import { registerMigrate } from './migrate.ts';
 import { registerModel } from './model.ts';
 import { registerPipeline } from './pipeline.ts';
 import { registerReport } from './report.ts';
+import { registerSegments } from './segments.ts';
 import { registerStart } from './start.ts';
 import { registerStatus } from './status.ts';
 import { registerWorker } from './worker.ts';
@@ -31,6 +32,7 @@ export const commands: ((program: Command) => void)[] = [
   registerCustomers,
   registerPipeline,
   registerReport,
+  registerSegments,
   registerWorker,
   registerClv,
   registerModel,
