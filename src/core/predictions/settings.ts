@@ -1,0 +1,80 @@
+// Settings of the prediction steps, per workspace, in workspaces.settings.predictions;
+// anything missing falls back to these defaults (docs/models-clv.md,
+// docs/next-best-product.md, docs/clusters.md).
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+
+export interface PredictionSettings {
+  clv: {
+    /** The purchase model: BG/NBD (default) or Pareto/NBD. */
+    model: 'bgnbd' | 'pareto-nbd';
+    /** Share of revenue kept as profit; 1 = CLV in revenue. */
+    margin: number;
+    /** Discount rate per month for the 12-month CLV. */
+    monthlyDiscountRate: number;
+    /** Weeks held out at the end for the stored backtest. */
+    holdoutWeeks: number;
+  };
+  nextProducts: {
+    /** A sequence A → B counts when B is bought 1..maxLagDays after A. */
+    maxLagDays: number;
+    /** Patterns seen for fewer customers (sequence) or orders (co-purchase) are dropped. */
+    minCustomers: number;
+    /** Sequence and co-purchase picks need at least this lift. */
+    minLift: number;
+    /** A product is a repurchase product with at least this many repeat buyers. */
+    minRepeatBuyers: number;
+    /** Due when the days since the last purchase of it reach this share of the median interval. */
+    dueFactor: number;
+    /** Products bought within this many days are not recommended again (unless due). */
+    recentDays: number;
+    /** Recommendations per customer. */
+    perCustomer: number;
+  };
+  clusters: {
+    kMin: number;
+    kMax: number;
+    /** Rows the k-means is fitted on (a seeded sample); every customer is then assigned. */
+    sample: number;
+    /** Days before a daily run clusters again (a full run always does). */
+    everyDays: number;
+    seed: number;
+  };
+}
+
+export const DEFAULT_PREDICTIONS: PredictionSettings = {
+  clv: { model: 'bgnbd', margin: 1, monthlyDiscountRate: 0.01, holdoutWeeks: 26 },
+  nextProducts: { maxLagDays: 365, minCustomers: 5, minLift: 1.2, minRepeatBuyers: 5, dueFactor: 0.9, recentDays: 30, perCustomer: 3 },
+  clusters: { kMin: 2, kMax: 8, sample: 20_000, everyDays: 7, seed: 1 },
+};
+
+type Partial2<T> = { [K in keyof T]?: Partial<T[K]> };
+
+export class InvalidPredictionSettingsError extends Error {}
+
+export function resolvePredictionSettings(stored: Partial2<PredictionSettings> | undefined): PredictionSettings {
+  const s: PredictionSettings = {
+    clv: { ...DEFAULT_PREDICTIONS.clv, ...stored?.clv },
+    nextProducts: { ...DEFAULT_PREDICTIONS.nextProducts, ...stored?.nextProducts },
+    clusters: { ...DEFAULT_PREDICTIONS.clusters, ...stored?.clusters },
+  };
+  const fail = (f: string, why: string) => {
+    throw new InvalidPredictionSettingsError(`prediction setting ${f} ${why}`);
+  };
+  if (s.clv.model !== 'bgnbd' && s.clv.model !== 'pareto-nbd') fail('clv.model', 'must be bgnbd or pareto-nbd');
+  if (!(s.clv.margin > 0 && s.clv.margin <= 1)) fail('clv.margin', 'must be above 0 and at most 1');
+  if (!(s.clv.monthlyDiscountRate >= 0 && s.clv.monthlyDiscountRate < 1)) fail('clv.monthlyDiscountRate', 'must be from 0 to below 1');
+  if (!(s.clv.holdoutWeeks >= 1 && s.clv.holdoutWeeks <= 104)) fail('clv.holdoutWeeks', 'must be 1 to 104');
+  const n = s.nextProducts;
+  if (!(n.maxLagDays >= 1 && n.minCustomers >= 1 && n.minRepeatBuyers >= 1 && n.dueFactor > 0 && n.perCustomer >= 1 && n.perCustomer <= 20)) {
+    fail('nextProducts', 'must have maxLagDays, minCustomers, minRepeatBuyers ≥ 1, dueFactor > 0 and perCustomer 1..20');
+  }
+  const c = s.clusters;
+  if (!(c.kMin >= 2 && c.kMax >= c.kMin && c.kMax <= 12 && c.sample >= 100)) fail('clusters', 'must have 2 ≤ kMin ≤ kMax ≤ 12 and sample ≥ 100');
+  return s;
+}
+
+export async function loadPredictionSettings(db: Kysely<Database>, workspaceId: number): Promise<PredictionSettings> {
+  const w = await db.selectFrom('workspaces').select('settings').where('id', '=', workspaceId).executeTakeFirstOrThrow();
+  return resolvePredictionSettings((w.settings as { predictions?: Partial2<PredictionSettings> }).predictions);
+}
