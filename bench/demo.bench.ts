@@ -3,8 +3,9 @@
 // (target: 1M customers in under 10 minutes). Each PostgreSQL run gets a
 // throw-away database, dropped afterwards.
 //
-//   npm run bench -- demo                       # 100k on both stores
-//   LIUKE_BENCH_DEMO_1M=1 npm run bench -- demo # and 1M on PostgreSQL
+//   npm run bench -- demo                        # 100k on both stores
+//   LIUKE_BENCH_DEMO_1M=1 npm run bench -- demo  # and 1M on PostgreSQL
+//   LIUKE_BENCH_DEMO=pglite npm run bench -- demo # one part only (gen, pg, pglite, pg1m)
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -102,7 +103,10 @@ async function load(label: string, store: Store, customers: number): Promise<voi
   );
 }
 
-generateOnly(100_000);
-await withPostgres((s) => load('PostgreSQL', s, 100_000));
-await withPGlite((s) => load('PGlite', s, 100_000));
-if (process.env.LIUKE_BENCH_DEMO_1M === '1') await withPostgres((s) => load('PostgreSQL', s, 1_000_000));
+// LIUKE_BENCH_DEMO=gen,pg,pglite,pg1m picks parts (default gen,pg,pglite; LIUKE_BENCH_DEMO_1M=1 adds pg1m)
+const parts = new Set((process.env.LIUKE_BENCH_DEMO ?? 'gen,pg,pglite').split(','));
+if (process.env.LIUKE_BENCH_DEMO_1M === '1') parts.add('pg1m');
+if (parts.has('gen')) generateOnly(100_000);
+if (parts.has('pg')) await withPostgres((s) => load('PostgreSQL', s, 100_000));
+if (parts.has('pglite')) await withPGlite((s) => load('PGlite', s, 100_000));
+if (parts.has('pg1m')) await withPostgres((s) => load('PostgreSQL', s, 1_000_000));
