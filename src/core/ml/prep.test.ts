@@ -38,6 +38,15 @@ describe('dataset and preparation', () => {
     assert.match(p.decisions.join(), /read as dates/);
   });
 
+  it('knows id names from ordinary words ending in "id"', () => {
+    const rows = Array.from({ length: 30 }, (_, i) => [String(i * 7), String(i * 3), String(i * 5), String(i * 11)]);
+    const p = fitPrep({ columns: ['amount_paid', 'customer_id', 'userId', 'valid'], rows });
+    assert.deepEqual(
+      p.columns.filter((c) => c.kind === 'dropped').map((c) => c.name),
+      ['customer_id', 'userId'],
+    );
+  });
+
   it('pools rare levels into "other" under a cap', () => {
     const rows = Array.from({ length: 200 }, (_, i) => [i < 100 ? 'a' : i < 150 ? 'b' : i < 180 ? 'c' : `rare${i}`]);
     const p = fitPrep({ columns: ['city'], rows }, { maxLevels: 3 });

@@ -64,7 +64,9 @@ export interface Prep {
   decisions: string[];
 }
 
-const ID_NAME = /(^|[^a-z])(id|uuid|guid|key)$|^id([^a-z]|$)|(?<=[a-z])(Id|ID)$|编号|编码|^(序号|no\.?)$/i;
+const ID_NAME = /(^|[^a-z])(id|uuid|guid|key)$|^id([^a-z]|$)|编号|编码|^(序号|no\.?)$/i;
+/** camelCase ids (customerID, userId), case-sensitive so "paid" or "valid" do not count */
+const ID_CAMEL = /[a-z](Id|ID)$/;
 
 export function fitPrep(t: Table, opts: PrepOptions = {}): Prep {
   const n = t.rows.length;
@@ -102,7 +104,7 @@ export function fitPrep(t: Table, opts: PrepOptions = {}): Prep {
     };
     if (distinct.size <= 1) return drop(distinct.size ? `constant (always ${[...distinct][0]})` : 'always blank');
     const unique = distinct.size === present.length && present.length >= Math.min(n, 20) * 0.9;
-    if (ID_NAME.test(name) && distinct.size >= 0.5 * present.length && (!numeric || integer))
+    if ((ID_NAME.test(name) || ID_CAMEL.test(name)) && distinct.size >= 0.5 * present.length && (!numeric || integer))
       return drop(`looks like an id (named like one, ${distinct.size} distinct values)`);
     if (unique && !numeric) return drop('looks like an id (a different text value on every row)');
     if (unique && integer) {
