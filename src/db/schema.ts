@@ -351,6 +351,26 @@ export interface LifecycleTransitionsTable {
   to_stage: string;
 }
 
+export interface CohortRetentionTable {
+  workspace_id: number;
+  basis: 'purchase' | 'activity';
+  cohort_month: string;
+  month_offset: number;
+  cohort_size: number;
+  retained: number;
+  computed_at: Timestamp;
+}
+
+export interface KpiValuesTable {
+  workspace_id: number;
+  kpi: string;
+  day: string;
+  value: number | null;
+  numerator: number | null;
+  denominator: number | null;
+  computed_at: Timestamp;
+}
+
 export interface SegmentsTable {
   workspace_id: number;
   id: string;
@@ -522,6 +542,8 @@ export interface Database {
   login_attempts: LoginAttemptsTable;
   customer_stats: CustomerStatsTable;
   jobs: JobsTable;
+  cohort_retention: CohortRetentionTable;
+  kpi_values: KpiValuesTable;
   customer_metrics: CustomerMetricsTable;
   tier_history: TierHistoryTable;
   lifecycle_transitions: LifecycleTransitionsTable;

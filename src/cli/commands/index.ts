@@ -8,7 +8,6 @@ import { registerCustomers } from './customers.ts';
 import { registerDataQuality } from './data-quality.ts';
 import { registerKeys } from './keys.ts';
 import { registerDemo } from './demo.ts';
-import { registerDemo } from './demo.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerModel } from './model.ts';
 import { registerPipeline } from './pipeline.ts';
@@ -24,7 +23,6 @@ export const commands: ((program: Command) => void)[] = [
   registerStatus,
   registerImport,
   registerKeys,
-  registerDemo,
   registerDemo,
   registerPrivacy,
   registerUsers,

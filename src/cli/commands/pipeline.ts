@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
+import { backfillHistory } from '../../core/analytics/backfill.ts';
 import { listRuns, runPipeline, type StepState } from '../../core/pipeline/pipeline.ts';
 import { PIPELINE_STEPS } from '../../core/pipeline/steps.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../db/schema.ts';
@@ -55,6 +56,20 @@ export function registerPipeline(program: Command): void {
           printSteps(result.steps);
         }
         if (result.status === 'failed') throw new UserError(result.error ?? 'pipeline failed');
+      });
+    });
+  p.command('backfill')
+    .description('rebuild tier and lifecycle history by running the analytics as of each of the last N months (for data imported at once)')
+    .option('--months <n>', 'how many months back', '12')
+    .action(async (opts: { months: string }) => {
+      const months = Number(opts.months);
+      if (!Number.isInteger(months) || months < 1 || months > 36) throw new UserError('--months must be a whole number from 1 to 36');
+      await withStore('pipeline backfill', async ({ store }) => {
+        const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'backfill {bar} {value}/{total} runs' }, cliProgress.Presets.shades_classic) : null;
+        bar?.start(months + 1, 0);
+        const r = await backfillHistory(store, DEFAULT_WORKSPACE_ID, new Date(), months, (done) => bar?.update(done));
+        bar?.stop();
+        process.stdout.write(`history rebuilt from ${r.runs} runs (${months} monthly as-of runs and one for today)\n`);
       });
     });
   p.command('history')

@@ -1,5 +1,9 @@
 // The analytics steps of the daily pipeline.
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../db/schema.ts';
 import type { Step } from '../pipeline/pipeline.ts';
+import { refreshCohorts } from './cohorts.ts';
+import { refreshKpis } from './kpis.ts';
 import { deleteStaleMetrics, touchedCustomers, upsertCustomerFigures } from './metrics.repository.ts';
 import { scoreCustomers } from './scoring.repository.ts';
 import { loadAnalyticsSettings } from './settings.ts';
@@ -13,6 +17,8 @@ export const customerMetricsStep: Step = {
     if (ctx.mode === 'incremental' && ctx.since && ctx.previousAsOf) {
       ids = await touchedCustomers(ctx.db, ctx.workspaceId, ctx.since, ctx.previousAsOf, ctx.now, s);
     }
+    // Fresh statistics after bulk loads keep the planner off nested loops; PGlite has no autovacuum to do it.
+    if (!ids) await sql`analyze customers, orders, order_lines, events, tickets, survey_responses`.execute(ctx.db);
     const removed = await deleteStaleMetrics(ctx.db, ctx.workspaceId);
     const updated = ids && ids.length === 0 ? 0 : await upsertCustomerFigures(ctx.db, ctx.workspaceId, ctx.now, s, ids);
     return { mode: ids ? 'incremental' : 'full', customers: updated, removed };
@@ -26,5 +32,29 @@ export const scoringStep: Step = {
     const s = await loadAnalyticsSettings(ctx.db, ctx.workspaceId);
     await scoreCustomers(ctx.db, ctx.workspaceId, ctx.now, s);
     return undefined;
+  },
+};
+
+async function timeZoneOf(ctx: { db: Kysely<Database>; workspaceId: number }): Promise<string> {
+  const w = await ctx.db.selectFrom('workspaces').select('time_zone').where('id', '=', ctx.workspaceId).executeTakeFirstOrThrow();
+  return w.time_zone;
+}
+
+export const cohortsStep: Step = {
+  name: 'cohorts',
+  title: { en: 'Cohort retention by first-purchase month', zh: '首购月份同期群留存' },
+  async run(ctx) {
+    const rows = await refreshCohorts(ctx.db, ctx.workspaceId, ctx.now, await timeZoneOf(ctx));
+    return { rows };
+  },
+};
+
+export const kpisStep: Step = {
+  name: 'kpis',
+  title: { en: 'KPIs with targets, trend and anomaly flags', zh: '关键指标、目标、趋势与异常' },
+  async run(ctx) {
+    const s = await loadAnalyticsSettings(ctx.db, ctx.workspaceId);
+    const values = await refreshKpis(ctx.db, ctx.workspaceId, ctx.now, await timeZoneOf(ctx), s);
+    return { values };
   },
 };

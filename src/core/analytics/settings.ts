@@ -34,6 +34,10 @@ export interface AnalyticsSettings {
     /** Churned after this many days without a purchase (the workspace's churn window: 30, 60 or 90). */
     churnDays: number;
   };
+  /** Retention targets per tier for the retention evaluation (share retained over a period; D: win-back). */
+  retentionTargets: Record<'A' | 'B' | 'C' | 'D', number>;
+  /** KPI targets by KPI key (see kpis.ts for the keys and defaults). */
+  kpiTargets: Record<string, number>;
   /** What counts as active: ≥ logins a week or ≥ core uses a month (SPEC §2). */
   activity: { loginsPerWeek: number; coreUsesPerMonth: number; coreEventTypes: string[] };
 }
@@ -47,6 +51,8 @@ export const DEFAULT_ANALYTICS: AnalyticsSettings = {
   },
   tiers: { a: 80, b: 65, c: 50 },
   lifecycle: { newDays: 90, growingDays: 180, inactiveDays: 30, frequencyDrop: 0.3, dormantDays: 60, churnDays: 90 },
+  retentionTargets: { A: 0.95, B: 0.85, C: 0.7, D: 0.2 },
+  kpiTargets: {},
   activity: { loginsPerWeek: 1, coreUsesPerMonth: 3, coreEventTypes: ['feature_used', 'course_lesson_completed', 'visit'] },
 };
 

@@ -1,10 +1,10 @@
 // The daily pipeline's steps, in order. Each concept adds its step here.
-import { customerMetricsStep, scoringStep } from '../analytics/analytics.steps.ts';
+import { cohortsStep, customerMetricsStep, kpisStep, scoringStep } from '../analytics/analytics.steps.ts';
 import { segmentsStep } from '../segments/segments.step.ts';
 import { churnScoringStep } from '../churn/churn.step.ts';
 import type { Step } from './pipeline.ts';
 
-export const PIPELINE_STEPS: Step[] = [customerMetricsStep, scoringStep, segmentsStep, churnScoringStep];
+export const PIPELINE_STEPS: Step[] = [customerMetricsStep, scoringStep, cohortsStep, kpisStep, segmentsStep, churnScoringStep];
 
 export const PIPELINE_TASK = 'pipeline';
 export const DAILY_SCHEDULE = { name: 'daily-pipeline', cron: '0 9 * * *' } as const;

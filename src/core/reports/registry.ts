@@ -2,6 +2,10 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { lifecycleReport, rfmGridReport, segmentReport, tierReport, transitionsReport } from '../analytics/analytics.reports.ts';
+import { cohortReport } from '../analytics/cohorts.ts';
+import { kpiReport } from '../analytics/kpis.ts';
+import { retentionReport } from '../analytics/retention.ts';
+import { loadAnalyticsSettings } from '../analytics/settings.ts';
 import type { Report } from './report.ts';
 
 export interface ReportContext {
@@ -17,6 +21,14 @@ export const REPORTS: Record<string, (ctx: ReportContext) => Promise<Report>> = 
   rfm: (c) => rfmGridReport(c.db, c.workspaceId),
   segments: (c) => segmentReport(c.db, c.workspaceId),
   lifecycle: (c) => lifecycleReport(c.db, c.workspaceId, c.now),
+  cohorts: (c) => cohortReport(c.db, c.workspaceId, c.params.basis === 'activity' ? 'activity' : 'purchase'),
+  retention: async (c) => {
+    const w = await c.db.selectFrom('workspaces').select('time_zone').where('id', '=', c.workspaceId).executeTakeFirstOrThrow();
+    const s = await loadAnalyticsSettings(c.db, c.workspaceId);
+    const period = c.params.period === 'quarter' ? 'quarter' : 'month';
+    return retentionReport(c.db, c.workspaceId, c.now, w.time_zone, s, period, Math.min(24, Number(c.params.periods ?? 6) || 6));
+  },
+  kpis: async (c) => kpiReport(c.db, c.workspaceId, await loadAnalyticsSettings(c.db, c.workspaceId)),
   transitions: (c) => transitionsReport(c.db, c.workspaceId, c.now, Number(c.params.days ?? 30) || 30),
 };
 

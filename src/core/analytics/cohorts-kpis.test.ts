@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { it } from 'node:test';
+import { forEachStore } from '../../db/testing.ts';
+import { runReport } from '../reports/registry.ts';
+import { backfillHistory } from './backfill.ts';
+import { refreshCohorts } from './cohorts.ts';
+import { flagsFor, KPIS, refreshKpis } from './kpis.ts';
+import { DEFAULT_ANALYTICS } from './settings.ts';
+import { addCustomer, addOrders, DAY, daysBefore } from './testing.ts';
+
+function cdnowOrders() {
+  const lines = readFileSync(new URL('../../../../shared/data/cdnow/CDNOW_sample.txt', import.meta.url), 'utf8').trim().split('\n');
+  return lines.map((l, i) => {
+    const [id, , ymd, , amount] = l.trim().split(/\s+/);
+    return { id: `o${i}`, customer: `c${Number(id)}`, ymd: ymd!, amount: Number(amount) };
+  });
+}
+
+forEachStore('cohort retention against an independent computation on CDNOW', (get) => {
+  it('matches monthly purchase-cohort retention computed in TypeScript', async () => {
+    const orders = cdnowOrders();
+    const customers = [...new Set(orders.map((o) => o.customer))];
+    await get().session(async (s) => {
+      await s.copyCsv('customers', ['workspace_id', 'id'], customers.map((c) => `1,${c}\n`));
+      await s.copyCsv(
+        'orders',
+        ['workspace_id', 'id', 'customer_id', 'ordered_at', 'amount'],
+        orders.map((o) => `1,${o.id},${o.customer},${o.ymd.slice(0, 4)}-${o.ymd.slice(4, 6)}-${o.ymd.slice(6, 8)}T12:00:00Z,${o.amount}\n`),
+      );
+    });
+    const now = new Date('1998-07-01T00:00:00Z');
+    await refreshCohorts(get().db, 1, now, 'Asia/Shanghai', 24);
+
+    // independent: month index of each purchase, cohort = first month
+    const monthIdx = (ymd: string) => Number(ymd.slice(0, 4)) * 12 + Number(ymd.slice(4, 6)) - 1;
+    const byCustomer = new Map<string, Set<number>>();
+    for (const o of orders) {
+      const set = byCustomer.get(o.customer) ?? new Set<number>();
+      set.add(monthIdx(o.ymd));
+      byCustomer.set(o.customer, set);
+    }
+    const expected = new Map<string, { size: number; retained: number }>();
+    const sizes = new Map<number, number>();
+    for (const months of byCustomer.values()) {
+      const c = Math.min(...months);
+      sizes.set(c, (sizes.get(c) ?? 0) + 1);
+    }
+    for (const months of byCustomer.values()) {
+      const c = Math.min(...months);
+      for (const m of months) {
+        const key = `${c}:${m - c}`;
+        const e = expected.get(key) ?? { size: sizes.get(c)!, retained: 0 };
+        e.retained++;
+        expected.set(key, e);
+      }
+    }
+    const report = await runReport('cohorts', { db: get().db, workspaceId: 1, now, params: {} });
+    const got = new Map(
+      report.rows.map((r) => {
+        const [y, m] = String(r.cohort).split('-').map(Number);
+        return [`${y! * 12 + m! - 1}:${r.month}`, { size: r.cohort_size as number, retained: r.retained as number }];
+      }),
+    );
+    assert.deepEqual(got, expected);
+    // The CDNOW cohort is Q1 1997: three cohorts, everyone retained in month 0.
+    const firstMonths = report.rows.filter((r) => r.month === 0);
+    assert.deepEqual(firstMonths.map((r) => r.cohort), ['1997-01', '1997-02', '1997-03']);
+    assert.ok(firstMonths.every((r) => r.rate === 1));
+    assert.equal(firstMonths.reduce((a, r) => a + (r.cohort_size as number), 0), 2357);
+  });
+});
+
+const NOW = new Date('2026-06-30T15:00:00Z');
+
+forEachStore('KPIs with known answers', (get) => {
+  it('computes churn, win-back, repurchase, NPS and complaint resolution as defined', async () => {
+    const { db } = get();
+    await addCustomer(db, 'x1'); // crossed the 90-day window in the last 30 days: churned
+    await addOrders(db, 'x1', [{ at: daysBefore(NOW, 100), amount: 10 }]);
+    await addCustomer(db, 'x2'); // alive then and now, two orders in 12 months
+    await addOrders(db, 'x2', [{ at: daysBefore(NOW, 50), amount: 10 }, { at: daysBefore(NOW, 10), amount: 10 }]);
+    await addCustomer(db, 'x3'); // lapsed long ago, came back 5 days ago: won back
+    await addOrders(db, 'x3', [{ at: daysBefore(NOW, 300), amount: 10 }, { at: daysBefore(NOW, 5), amount: 10 }]);
+    await addCustomer(db, 'x4'); // lapsed long ago, still gone
+    await addOrders(db, 'x4', [{ at: daysBefore(NOW, 250), amount: 10 }]);
+    const t = (id: string, createdDaysAgo: number, priority: string, resolvedAfterHours: number | null) => ({
+      workspace_id: 1, id, customer_id: 'x2', kind: 'complaint' as const, priority: priority as 'general', created_at: daysBefore(NOW, createdDaysAgo),
+      resolved_at: resolvedAfterHours === null ? null : new Date(daysBefore(NOW, createdDaysAgo).getTime() + resolvedAfterHours * 3600_000),
+      status: (resolvedAfterHours === null ? 'open' : 'resolved') as 'open', attributes: '{}',
+      category: null, channel: null, subject: null, body: null, owner: null, first_response_at: null, due_at: null, csat: null,
+    });
+    await db.insertInto('tickets').values([
+      t('t1', 10, 'urgent', 5), // on time
+      t('t2', 10, 'urgent', 30), // late
+      t('t3', 20, 'general', 100), // on time (7 days)
+      t('t4', 5, 'general', null), // deadline not reached yet: not counted
+      t('t5', 40, 'urgent', 1), // older than 30 days: not counted
+    ]).execute();
+    const sv = (id: string, customer: string, nps: number, daysAgo: number) => ({
+      workspace_id: 1, id, customer_id: customer, survey: 'nps', responded_at: daysBefore(NOW, daysAgo), nps, csat: null, churn_reason: null, text: null, attributes: '{}',
+    });
+    await db.insertInto('survey_responses').values([sv('s1', 'x1', 10, 3), sv('s2', 'x2', 9, 4), sv('s3', 'x3', 3, 5), sv('s4', 'x3', 10, 60), sv('s5', 'x4', 7, 2)]).execute();
+
+    await refreshKpis(db, 1, NOW, 'UTC', DEFAULT_ANALYTICS);
+    const v = Object.fromEntries((await db.selectFrom('kpi_values').selectAll().where('day', '=', '2026-06-30').execute()).map((r) => [r.kpi, r]));
+    assert.equal(v.churn_rate!.numerator, 1);
+    assert.equal(v.churn_rate!.denominator, 2);
+    // lapsed 30 days ago (no purchase for > 60 days then): x1 (70 days), x3, x4; only x3 came back
+    assert.equal(v.winback_rate!.value, 1 / 3);
+    assert.equal(v.repurchase_rate!.value, 2 / 4); // x2 and x3 (its two orders, 300 and 5 days ago, are both within 12 months)
+    assert.equal(v.nps!.value, ((2 - 1) / 4) * 100); // latest per customer: 10, 9, 3, 7
+    assert.equal(v.complaint_resolution!.value, 2 / 3);
+    assert.equal(v.new_churned!.value, 0);
+    // seven days of history are filled in on the first run
+    const days = await db.selectFrom('kpi_values').select('day').distinct().execute();
+    assert.equal(days.length, 7);
+    const board = await runReport('kpis', { db, workspaceId: 1, now: NOW, params: {} });
+    const churn = board.rows.find((r) => r.key === 'churn_rate')!;
+    assert.equal(churn.value, 0.5);
+    assert.equal(churn.target, 0.05);
+    assert.match(String(churn.flags), /off_target/);
+    assert.equal(churn.department_zh, '运营部');
+    assert.equal((churn.trend as unknown[]).length, 7);
+    assert.equal(board.rows.length, KPIS.length);
+  });
+
+  it('flags values past target and unusual jumps, and not steady ones', () => {
+    assert.deepEqual(flagsFor({ better: 'lower' }, 0.082, 0.05, [0.07, 0.071, 0.069, 0.07]), ['off_target', 'unusual_change']);
+    assert.deepEqual(flagsFor({ better: 'higher' }, 0.93, 0.95, [0.93, 0.94, 0.92, 0.93]), ['off_target']);
+    assert.deepEqual(flagsFor({ better: 'higher' }, 0.96, 0.95, [0.95, 0.97, 0.96]), []);
+    assert.deepEqual(flagsFor({ better: 'higher' }, 10, null, [5, 5, 5, 5]), ['unusual_change']);
+  });
+});
+
+forEachStore('retention evaluation by tier (Table 5)', (get) => {
+  it('counts starters, retained, rate, target and gap per month from tier history', async () => {
+    const { db } = get();
+    await db.updateTable('workspaces').set({ time_zone: 'UTC', settings: JSON.stringify({ analytics: { rfm: { method: 'breakpoints' } } }) }).execute();
+    // Six A customers buying every ~10 days until 40 days ago; three of them keep buying.
+    for (let i = 0; i < 6; i++) {
+      await addCustomer(db, `a${i}`);
+      const keepGoing = i < 3;
+      const start = keepGoing ? 1 : 40;
+      await addOrders(db, `a${i}`, Array.from({ length: 40 }, (_, k) => ({ at: daysBefore(NOW, start + k * 9), amount: 3000 })));
+    }
+    await backfillHistory(get(), 1, NOW, 3);
+    const r = await runReport('retention', { db, workspaceId: 1, now: NOW, params: { period: 'month', periods: '3' } });
+    const june = r.rows.find((x) => x.period === '2026-06' && x.tier === 'A')!;
+    assert.equal(june.start_count, 6);
+    assert.equal(june.retained, 3);
+    assert.equal(june.rate, 0.5);
+    assert.equal(june.target, 0.95);
+    assert.ok(Math.abs((june.gap as number) + 0.45) < 1e-9);
+    const may = r.rows.find((x) => x.period === '2026-05' && x.tier === 'A')!;
+    assert.equal(may.retained, 6);
+    assert.ok(DAY > 0);
+  });
+});
