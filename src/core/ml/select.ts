@@ -132,3 +132,22 @@ export function selectBest(results: CvResult[], tolerance = 0.001): CvResult {
   const near = results.filter((r) => r.rocAuc.mean >= best - tolerance);
   return near.sort((a, b) => a.logLoss.mean - b.logLoss.mean)[0] ?? results[0]!;
 }
+
+export interface Driver {
+  feature: string;
+  /** the row's value for the feature (NaN when blank) */
+  value: number;
+  /** contribution in the explanation's space; positive raises the risk */
+  contribution: number;
+}
+
+/** A row's strongest drivers, largest |contribution| first (for "why is this customer at risk"). */
+export function topDrivers(e: Explanation, x: Matrix, row: number, k = 5): Driver[] {
+  const d = x.cols;
+  const out: Driver[] = [];
+  for (let j = 0; j < d; j++) {
+    const c = e.contributions[row * d + j]!;
+    if (c !== 0) out.push({ feature: x.names[j]!, value: x.data[row * d + j]!, contribution: c });
+  }
+  return out.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)).slice(0, k);
+}

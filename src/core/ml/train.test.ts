@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { stratifiedKFold, timeSplit } from './cv.ts';
-import { rng } from './matrix.ts';
+import { fromRows, rng } from './matrix.ts';
 import { treeRules } from './rules.ts';
-import { modelFromJson, modelToJson, predict, selectBest } from './select.ts';
+import { explain, fitModel, modelFromJson, modelToJson, predict, selectBest, topDrivers } from './select.ts';
 import { TrainInputError, train } from './train.ts';
 import type { TreeNodes } from './tree.ts';
 
@@ -67,6 +67,22 @@ describe('train', () => {
     const again = train({ table: telco(600), label: 'Churn', folds: 3, models: ['logistic'] });
     assert.deepEqual(again.cv[0]!.rocAuc, report.cv[0]!.rocAuc);
     assert.equal(predict(m, { imputed: { rows: 0, cols: 0, data: new Float64Array(0), names: [] }, raw: { rows: 0, cols: 0, data: new Float64Array(0), names: [] } }).length, 0);
+  });
+
+  it('names the strongest drivers of a row for every model kind', () => {
+    const x = fromRows(
+      Array.from({ length: 300 }, (_, i) => [i % 10, (i * 7) % 13, 1]),
+      ['complaints', 'noise', 'constant'],
+    );
+    const y = Array.from({ length: 300 }, (_, i) => (i % 10 >= 7 ? 1 : 0));
+    for (const kind of ['logistic', 'tree', 'gbdt'] as const) {
+      const m = fitModel(kind, { imputed: x, raw: x }, y, { tree: { maxDepth: 3 } });
+      const e = explain(m, { imputed: x, raw: x });
+      const top = topDrivers(e, x, 9, 2);
+      assert.equal(top[0]!.feature, 'complaints', kind);
+      assert.ok(top[0]!.contribution > 0, kind);
+      assert.equal(top[0]!.value, 9);
+    }
   });
 
   it('explains what is wrong with the input', () => {
