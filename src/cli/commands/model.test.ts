@@ -4,7 +4,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Command } from 'commander';
 import { rng } from '../../core/ml/matrix.ts';
+import { UserError } from '../context.ts';
+import { registerModel } from './model.ts';
 
 const main = new URL('../main.ts', import.meta.url).pathname;
 const run = (...args: string[]) => spawnSync(process.execPath, [main, 'model', 'train', ...args], { encoding: 'utf8' });
@@ -55,12 +58,29 @@ describe('liuke model train', () => {
     assert.equal(ra.label.positive, 'Yes');
   });
 
-  it('fails with a message a user can act on', () => {
+  it('fails with a message a user can act on', async () => {
+    // in-process: no child process per case
+    const fail = async (...args: string[]) => {
+      const program = new Command('liuke').exitOverride();
+      registerModel(program);
+      try {
+        await program.parseAsync(['model', 'train', ...args], { from: 'user' });
+      } catch (e) {
+        assert.ok(e instanceof UserError, String(e));
+        return e.message;
+      }
+      assert.fail('expected a UserError');
+    };
+    assert.match(await fail('--csv', csv, '--label', 'churned'), /no column "churned"; the columns are: customerID, gender, tenure/);
+    const small = join(dir, 'small.csv');
+    writeFileSync(small, telcoCsv(5));
+    assert.match(await fail('--csv', small, '--label', 'Churn'), /at least 10/);
+    assert.match(await fail('--csv', csv, '--label', 'Churn', '--models', 'svm'), /--models takes logistic, tree, gbdt/);
+    assert.match(await fail('--csv', join(dir, 'nope.csv'), '--label', 'Churn'), /no such file/);
+    // and from the command line: a message, exit 1, no stack trace
     const r = run('--csv', csv, '--label', 'churned');
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /no column "churned"; the columns are: customerID, gender, tenure/);
+    assert.match(r.stderr, /^liuke: there is no column "churned"/);
     assert.doesNotMatch(r.stderr, /at .*\.ts/);
-    assert.match(run('--csv', csv, '--label', 'Churn', '--models', 'svm').stderr, /--models takes logistic, tree, gbdt/);
-    assert.match(run('--csv', join(dir, 'nope.csv'), '--label', 'Churn').stderr, /no such file/);
   });
 });
