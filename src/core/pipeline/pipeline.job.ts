@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Store } from '../../db/store.ts';
 import { createWorker, type JobHandler, upsertSchedule, type Worker } from '../jobs/queue.ts';
+import { MODEL_TRAIN_TASK, modelTrainHandler } from '../churn/churn.job.ts';
 import { runPipeline } from './pipeline.ts';
 import { DAILY_SCHEDULE, PIPELINE_STEPS, PIPELINE_TASK } from './steps.ts';
 
@@ -46,7 +47,7 @@ export async function ensureDailySchedules(db: Kysely<Database>, now: Date): Pro
 
 export async function startWorker(store: Store, log: (m: string) => void, extraHandlers: Record<string, JobHandler> = {}): Promise<Worker> {
   await ensureDailySchedules(store.db, new Date());
-  const worker = createWorker({ store, handlers: { [PIPELINE_TASK]: pipelineHandler, ...extraHandlers }, log });
+  const worker = createWorker({ store, handlers: { [PIPELINE_TASK]: pipelineHandler, [MODEL_TRAIN_TASK]: modelTrainHandler, ...extraHandlers }, log });
   worker.start();
   return worker;
 }
