@@ -22,9 +22,13 @@ export function isBlank(s: string | undefined): boolean {
   return t === '' || t === 'na' || t === 'n/a' || t === 'nan' || t === 'null' || t === 'none' || t === '?' || t === '-';
 }
 
-/** A number from a cell (thousands separators and a trailing % allowed), NaN when it is not one. */
+/** A number from a cell (thousands separators, a leading currency sign and a trailing % allowed), NaN when it is not one. */
 export function parseNumber(s: string): number {
-  const t = s.trim().replace(/,(?=\d{3}(\D|$))/g, '').replace(/%$/, '');
+  const t = s
+    .trim()
+    .replace(/^([-+]?)[¥￥$€£]\s*/, '$1')
+    .replace(/,(?=\d{3}(\D|$))/g, '')
+    .replace(/%$/, '');
   if (t === '' || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return Number.NaN;
   return Number(t);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LabelError, parseCsv, readLabel } from './dataset.ts';
+import { LabelError, parseCsv, parseNumber, readLabel } from './dataset.ts';
 import { applyPrep, fitPrep } from './prep.ts';
 
 describe('dataset and preparation', () => {
@@ -56,6 +56,10 @@ describe('dataset and preparation', () => {
     );
     const x = applyPrep(p, { columns: ['city'], rows: [['c'], ['a'], ['never seen']] });
     assert.deepEqual(Array.from(x.data), [0, 0, 1, 1, 0, 0, 0, 0, 1]);
+  });
+
+  it('reads numbers with separators, currency signs and percentages', () => {
+    assert.deepEqual(['1,234.5', '¥1,200', '-$3', '12%', '1e3', 'abc', '1.2.3'].map(parseNumber), [1234.5, 1200, -3, 12, 1000, Number.NaN, Number.NaN]);
   });
 
   it('reads labels: Yes/No, 0/1, a chosen positive, and refuses what it cannot read', () => {
