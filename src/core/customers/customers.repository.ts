@@ -32,8 +32,16 @@ export interface CustomerListRow {
   spend: number;
 }
 
-/** Searches this many matches at most; totals above it are reported as "at least". */
-export const SEARCH_CAP = 10_000;
+/** A search collects this many matches at most (in index order) before filtering and sorting: q is for finding people, and a broader q should be refined. */
+export const SEARCH_CAP = 1_000;
+/** Totals are counted exactly up to this; above it the planner's estimate is given. */
+export const COUNT_CAP = 1_000;
+
+/** `with m as (…search matches…)` when there is a q. */
+function withMatches(workspaceId: number, f: CustomerFilter): RawBuilder<unknown> {
+  // One more than the cap, so the count can tell that the search was cut off.
+  return f.q ? sql`with m as materialized (${searchMatches(workspaceId, f.q, SEARCH_CAP + 1)}) ` : sql``;
+}
 
 const likePrefix = (s: string) => `${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -42,25 +50,31 @@ const likePrefix = (s: string) => `${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
  * too), phone prefix, phone suffix (4+ digits, e.g. the last four), email
  * prefix and name prefix, case-insensitive. No "contains": it would need
  * pg_trgm, which PGlite does not ship by default.
+ *
+ * Each way is its own branch with its own LIMIT, united: the planner then
+ * estimates each prefix from that index's statistics and picks the index
+ * (or, when nearly everything matches, a scan that stops at the limit). One
+ * OR over all of them is estimated badly and can scan the whole table.
  */
-function searchCondition(q: string): RawBuilder<boolean> {
-  const parts: RawBuilder<unknown>[] = [sql`c.id like ${likePrefix(q)}`];
+function searchMatches(workspaceId: number, q: string, cap: number): RawBuilder<{ id: string }> {
   const lower = q.toLowerCase();
+  const ways: RawBuilder<unknown>[] = [sql`c.id like ${likePrefix(q)}`];
   if (/^\+?[\d\- ]+$/.test(q)) {
     const digits = q.replace(/[- ]/g, '');
-    parts.push(sql`(c.phone is not null and c.phone like ${likePrefix(digits)})`);
+    ways.push(sql`c.phone is not null and c.phone like ${likePrefix(digits)}`);
     if (/^\d{4,}$/.test(digits)) {
-      parts.push(sql`(c.phone is not null and reverse(c.phone) like ${likePrefix([...digits].reverse().join(''))})`);
+      ways.push(sql`c.phone is not null and reverse(c.phone) like ${likePrefix([...digits].reverse().join(''))}`);
     }
   }
-  if (!/\s/.test(q)) parts.push(sql`(c.email is not null and lower(c.email) like ${likePrefix(lower)})`);
-  parts.push(sql`(c.name is not null and lower(c.name) like ${likePrefix(lower)})`);
-  return sql<boolean>`(${sql.join(parts, sql` or `)})`;
+  if (!/\s/.test(q)) ways.push(sql`c.email is not null and lower(c.email) like ${likePrefix(lower)}`);
+  ways.push(sql`c.name is not null and lower(c.name) like ${likePrefix(lower)}`);
+  const branches = ways.map((w) => sql`(select c.id from customers c where c.workspace_id = ${workspaceId} and ${w} limit ${cap})`);
+  return sql<{ id: string }>`select id from (${sql.join(branches, sql` union `)}) u limit ${cap}`;
 }
 
-function conditions(workspaceId: number, f: CustomerFilter, withSearch: boolean): RawBuilder<unknown>[] {
+function conditions(workspaceId: number, f: CustomerFilter): RawBuilder<unknown>[] {
   const w: RawBuilder<unknown>[] = [sql`c.workspace_id = ${workspaceId}`, sql`c.merged_into is null`];
-  if (withSearch && f.q) w.push(searchCondition(f.q));
+  if (f.q) w.push(sql`c.id in (select id from m)`);
   if (f.city) w.push(sql`c.city = ${f.city}`);
   if (f.membership_level) w.push(sql`c.membership_level = ${f.membership_level}`);
   if (f.owner) w.push(sql`c.owner = ${f.owner}`);
@@ -98,41 +112,49 @@ export interface ListOptions {
  */
 export function listCustomers(db: Kysely<Database>, workspaceId: number, f: CustomerFilter, o: ListOptions) {
   const statsJoin = STATS_SORTS.has(o.sort) || f.min_spend !== undefined ? sql`join` : sql`left join`;
-  const where = conditions(workspaceId, f, false);
-  const search = f.q
-    ? sql`c.id in (select c.id from customers c where c.workspace_id = ${workspaceId} and ${searchCondition(f.q)} limit ${SEARCH_CAP})`
-    : sql`true`;
   return sql<CustomerListRow>`
+    ${withMatches(workspaceId, f)}
     select c.id, c.name, c.phone, c.email, c.city, c.membership_level, c.owner, c.registered_at,
            s.first_order_at, s.last_order_at, coalesce(s.orders, 0) as orders, coalesce(s.spend, 0) as spend
     from customers c
     ${statsJoin} customer_stats s on s.workspace_id = c.workspace_id and s.customer_id = c.id
-    where ${sql.join(where, sql` and `)} and ${search}
+    where ${sql.join(conditions(workspaceId, f), sql` and `)}
     order by ${sql.raw(ORDER_SQL[o.sort][o.order])}
     limit ${o.limit} offset ${o.offset}`
     .execute(db)
     .then((r) => r.rows);
 }
 
-/** Matching customers, counted up to `cap` + 1 (so the caller can tell "more than cap"). */
-export async function countCustomers(db: Kysely<Database>, workspaceId: number, f: CustomerFilter, cap: number): Promise<number> {
-  const where = conditions(workspaceId, f, true);
-  const r = await sql<{ n: number }>`
-    select count(*) as n from (
-      select 1 from customers c
+function matchingFrom(workspaceId: number, f: CustomerFilter): RawBuilder<unknown> {
+  return sql`from customers c
       ${f.min_spend !== undefined ? sql`join` : sql`left join`} customer_stats s on s.workspace_id = c.workspace_id and s.customer_id = c.id
-      where ${sql.join(where, sql` and `)}
-      limit ${cap + 1}
-    ) x`.execute(db);
-  return Number(r.rows[0]?.n ?? 0);
+      where ${sql.join(conditions(workspaceId, f), sql` and `)}`;
+}
+
+/**
+ * How many customers match: exact up to COUNT_CAP (counting stops there),
+ * above it the planner's estimate from table statistics.
+ */
+export async function countCustomers(db: Kysely<Database>, workspaceId: number, f: CustomerFilter): Promise<{ total: number; exact: boolean }> {
+  const r = await sql<{ n: number }>`
+    ${withMatches(workspaceId, f)}
+    select count(*) as n from (select 1 ${matchingFrom(workspaceId, f)} limit ${COUNT_CAP + 1}) x`.execute(db);
+  const n = Number(r.rows[0]?.n ?? 0);
+  if (n <= COUNT_CAP) return { total: n, exact: true };
+  const plan = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) ${withMatches(workspaceId, f)} select 1 ${matchingFrom(workspaceId, f)}`.execute(db);
+  const raw = plan.rows[0]?.['QUERY PLAN'];
+  const doc = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: { 'Plan Rows': number } }[];
+  const estimate = Math.round(doc[0]?.Plan['Plan Rows'] ?? 0);
+  return { total: Math.max(COUNT_CAP + 1, f.q ? Math.min(estimate, SEARCH_CAP) : estimate), exact: false };
 }
 
 /** Every matching customer in keyset batches (for exports), id order. */
 export async function* streamCustomers(db: Kysely<Database>, workspaceId: number, f: CustomerFilter, batch = 5000): AsyncGenerator<CustomerListRow> {
   let after: string | null = null;
-  const where = conditions(workspaceId, f, true);
+  const where = conditions(workspaceId, f);
   for (;;) {
     const r: { rows: CustomerListRow[] } = await sql<CustomerListRow>`
+      ${withMatches(workspaceId, f)}
       select c.id, c.name, c.phone, c.email, c.city, c.membership_level, c.owner, c.registered_at,
              s.first_order_at, s.last_order_at, coalesce(s.orders, 0) as orders, coalesce(s.spend, 0) as spend
       from customers c

@@ -7,11 +7,11 @@ import * as repo from './customers.repository.ts';
 
 export { refreshCustomerStats } from './customers.stats.ts';
 export type { CustomerFilter, CustomerSort, TimelineType } from './customers.repository.ts';
-export { SORTS, TIMELINE_TYPES, SEARCH_CAP } from './customers.repository.ts';
+export { COUNT_CAP, SORTS, TIMELINE_TYPES, SEARCH_CAP } from './customers.repository.ts';
 
 export interface CustomerPage {
   total: number;
-  /** false when more than SEARCH_CAP customers match: total is then SEARCH_CAP. */
+  /** false when more than COUNT_CAP customers match: total is then the planner's estimate. */
   total_exact: boolean;
   page: number;
   page_size: number;
@@ -26,12 +26,12 @@ export async function listCustomers(
   opts: { sort: repo.CustomerSort; order: 'asc' | 'desc'; page: number; pageSize: number },
 ): Promise<CustomerPage> {
   const [n, rows] = await Promise.all([
-    repo.countCustomers(db, workspaceId, f, repo.SEARCH_CAP),
+    repo.countCustomers(db, workspaceId, f),
     repo.listCustomers(db, workspaceId, f, { sort: opts.sort, order: opts.order, limit: opts.pageSize, offset: (opts.page - 1) * opts.pageSize }),
   ]);
   return {
-    total: Math.min(n, repo.SEARCH_CAP),
-    total_exact: n <= repo.SEARCH_CAP,
+    total: n.total,
+    total_exact: n.exact,
     page: opts.page,
     page_size: opts.pageSize,
     items: rows.map((r) => maskRecord({ ...r, orders: Number(r.orders), spend: Number(r.spend) }, role)),

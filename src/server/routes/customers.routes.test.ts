@@ -4,7 +4,7 @@ import { refreshCustomerStats } from '../../core/customers/customers.stats.ts';
 import { signInAs } from '../../core/users/users.testing.ts';
 import type { Database } from '../../db/schema.ts';
 import { forEachStore } from '../../db/testing.ts';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { startTestServer, type TestServer } from '../testing.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary JSON
@@ -277,5 +277,22 @@ forEachStore('customer API', (get) => {
     await db.deleteFrom('customers').where('id', '=', 'C010').execute();
     await refreshCustomerStats(db, 1, ['C010'], NOW);
     assert.equal((await db.selectFrom('customer_stats').select('customer_id').where('customer_id', '=', 'C010').execute()).length, 0);
+  });
+
+  it('counts exactly up to 1,000 and estimates above, saying so', async () => {
+    const { db } = get();
+    await sql`insert into customers (workspace_id, id, name, city) select 1, 'X' || lpad(g::text, 5, '0'), 'Xu ' || g, '杭州' from generate_series(1, 1500) g`.execute(db);
+    await sql`analyze customers`.execute(db);
+    const few = await call(`/api/customers?city=${encodeURIComponent('上海')}`, analyst);
+    assert.equal(few.json.total_exact, true);
+    const many = await call(`/api/customers?city=${encodeURIComponent('杭州')}&page_size=10`, analyst);
+    assert.equal(many.json.total_exact, false);
+    assert.ok(many.json.total > 1000, `estimate ${many.json.total}`);
+    assert.equal(many.json.items.length, 10);
+    const searched = await call('/api/customers?q=xu&page_size=10&sort=name&order=desc', analyst);
+    assert.equal(searched.json.total_exact, false, 'more than 1,000 matches: the search was cut off');
+    assert.equal(searched.json.items.length, 10);
+    const one = await call('/api/customers?q=X01499', analyst);
+    assert.deepEqual([one.json.total, one.json.total_exact], [1, true]);
   });
 });

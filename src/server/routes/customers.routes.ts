@@ -116,7 +116,7 @@ export async function customersRoutes(fastify: FastifyInstance): Promise<void> {
         response: {
           200: Type.Object({
             total: Type.Integer(),
-            total_exact: Type.Boolean({ description: `false when more than ${customers.SEARCH_CAP} match; total is then that cap` }),
+            total_exact: Type.Boolean({ description: `false when more than ${customers.COUNT_CAP} match; total is then an estimate` }),
             page: Type.Integer(),
             page_size: Type.Integer(),
             items: Type.Array(ListItem),
