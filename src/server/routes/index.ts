@@ -16,6 +16,8 @@ import { reportsRoutes } from './reports.routes.ts';
 import { qualityRoutes } from './quality.routes.ts';
 import { statusRoutes } from './status.routes.ts';
 import { segmentsRoutes } from './segments.routes.ts';
+import { riskRoutes } from './risk.routes.ts';
+import { modelsRoutes } from './models.routes.ts';
 import { webRoutes } from './web.routes.ts';
 
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
@@ -35,5 +37,7 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(reportsRoutes);
   await app.register(qualityRoutes);
   await app.register(segmentsRoutes);
+  await app.register(riskRoutes);
+  await app.register(modelsRoutes);
   await app.register(webRoutes);
 }
