@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { Report } from '../../core/reports/report.ts';
 import { REPORTS, runReport } from '../../core/reports/registry.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../db/schema.ts';
-import { UserError, withStore } from '../context.ts';
+import { runningServer, UserError, withStore } from '../context.ts';
 
 export function formatReport(r: Report, format: string, lang: 'en' | 'zh-CN'): string {
   const head = r.columns.map((c) => (lang === 'zh-CN' ? c.zh : c.en));
@@ -40,6 +40,16 @@ export function registerReport(program: Command): void {
       if (!['table', 'csv', 'json'].includes(opts.format)) throw new UserError(`--format must be table, csv or json, not "${opts.format}"`);
       if (!REPORTS[name]) throw new UserError(`unknown report "${name}"; the reports are: ${Object.keys(REPORTS).join(', ')}`);
       const params = Object.fromEntries((opts.param ?? []).map((p) => p.split('=', 2) as [string, string]));
+      const server = await runningServer();
+      if (server) {
+        const q = new URLSearchParams(params as Record<string, string>);
+        const res = await fetch(`${server.serverUrl}/api/reports/${encodeURIComponent(name)}?${q}`, {
+          headers: { authorization: `Bearer ${server.localToken}` },
+        });
+        if (!res.ok) throw new UserError(`the running server answered ${res.status}: ${await res.text()}`);
+        process.stdout.write(formatReport((await res.json()) as Report, opts.format, opts.lang === 'zh-CN' ? 'zh-CN' : 'en'));
+        return;
+      }
       await withStore('report', async ({ store }) => {
         const r = await runReport(name, { db: store.db, workspaceId: DEFAULT_WORKSPACE_ID, now: new Date(), params });
         process.stdout.write(formatReport(r, opts.format, opts.lang === 'zh-CN' ? 'zh-CN' : 'en'));

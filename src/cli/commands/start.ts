@@ -6,6 +6,9 @@ import { DEFAULT_WORKSPACE_ID } from '../../db/schema.ts';
 import { openConfiguredStore } from '../context.ts';
 import { loadDemoOnFirstStart } from '../../core/demo/demo.service.ts';
 import { loadConfig } from '../../config.ts';
+import { backfillHistory } from '../../core/analytics/backfill.ts';
+import { failOrphanedRuns } from '../../core/pipeline/pipeline.ts';
+import { startWorker } from '../../core/pipeline/pipeline.job.ts';
 
 export function registerStart(program: Command): void {
   program
@@ -20,17 +23,33 @@ export function registerStart(program: Command): void {
         ...(opts.host ? { LIUKE_HOST: opts.host } : {}),
       });
       const opened = await openConfiguredStore('start', config);
+      // Embedded: whatever was mid-run when the last process stopped is over.
+      if (!config.DATABASE_URL) await failOrphanedRuns(opened.store.db, DEFAULT_WORKSPACE_ID);
       // First start on an empty store: a demo business to look at (LIUKE_DEMO_CUSTOMERS=0 skips it).
-      await loadDemoOnFirstStart(opened.store, {
+      const demo = await loadDemoOnFirstStart(opened.store, {
         customers: config.LIUKE_DEMO_CUSTOMERS,
         now: new Date(),
         log: (m) => process.stdout.write(`${m}\n`),
       });
+      if (demo) {
+        // Six months of as-of runs give the dashboard tier history, transitions and KPI trends at once.
+        process.stdout.write('computing analytics with six months of history…\n');
+        const t0 = performance.now();
+        await backfillHistory(opened.store, DEFAULT_WORKSPACE_ID, new Date(), 6);
+        process.stdout.write(`analytics ready in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      }
       const firstAdmin = await ensureFirstAdmin(opened.store.db, DEFAULT_WORKSPACE_ID, new Date());
       const localToken = randomBytes(24).toString('hex');
       const app = await buildApp({ store: opened.store, config, localToken, logger: { level: config.LIUKE_LOG_LEVEL } });
       const url = await app.listen({ host: config.LIUKE_HOST, port: config.LIUKE_PORT });
       await opened.lock?.update({ serverUrl: url, localToken });
+      // Scheduled and queued work (the 09:00 pipeline, runs started from the UI). In the embedded mode this
+      // process is the only one that can open the store, so it is the worker; with PostgreSQL, separate
+      // `liuke worker` processes can share the work (LIUKE_WORKER=off keeps it out of the server).
+      const worker =
+        process.env.LIUKE_WORKER === 'off' && config.DATABASE_URL
+          ? null
+          : await startWorker(opened.store, (m) => app.log.info(m));
       process.stdout.write(`Liuke is running at ${url} (store: ${opened.store.kind} ${opened.store.location})\n`);
       if (firstAdmin) process.stdout.write(`First start: sign in as ${firstAdmin.email} with the one-time password ${firstAdmin.password} (shown once; you will set your own)\n`);
 
@@ -39,6 +58,7 @@ export function registerStart(program: Command): void {
         if (stopping) return;
         stopping = true;
         process.stdout.write(`\n${signal}: finishing requests in flight, then stopping…\n`);
+        await worker?.stop();
         await app.close();
         await opened.close();
         process.exit(0);

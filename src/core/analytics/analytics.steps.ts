@@ -1,6 +1,7 @@
 // The analytics steps of the daily pipeline.
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { refreshCustomerStats } from '../customers/customers.stats.ts';
 import type { Step } from '../pipeline/pipeline.ts';
 import { refreshCohorts } from './cohorts.ts';
 import { refreshKpis } from './kpis.ts';
@@ -21,6 +22,8 @@ export const customerMetricsStep: Step = {
     if (!ids) await sql`analyze customers, orders, order_lines, events, tickets, survey_responses`.execute(ctx.db);
     const removed = await deleteStaleMetrics(ctx.db, ctx.workspaceId);
     const updated = ids && ids.length === 0 ? 0 : await upsertCustomerFigures(ctx.db, ctx.workspaceId, ctx.now, s, ids);
+    // Imports and ingestion refresh the list's summary too; this catches every other way data arrived.
+    if (!ids || ids.length > 0) await refreshCustomerStats(ctx.db, ctx.workspaceId, ids ?? undefined, ctx.now);
     return { mode: ids ? 'incremental' : 'full', customers: updated, removed };
   },
 };

@@ -3,6 +3,7 @@
 // one transaction (a file that turns out to be broken halfway leaves nothing
 // behind). --strict rolls back when any row was rejected; --dry-run always
 // rolls back, so its counts are exactly what a real run would do.
+import { refreshCustomerStats } from '../customers/customers.stats.ts';
 import type { Store } from '../../db/store.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { type ImportEntity, SPECS } from './entities.ts';
@@ -177,6 +178,10 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
               after: { file: o.fileName, runId, inserted: report.inserted, updated: report.updated },
               at: o.now,
             });
+          }
+          // The customer list sorts on customer_stats: refresh it with the same commit.
+          if (['customers', 'orders', 'order-lines'].includes(o.entity) && report.inserted + report.updated > 0) {
+            await refreshCustomerStats(s.db, o.workspaceId, undefined, o.now);
           }
           await repo.sqlCommit(s.db);
         } else {

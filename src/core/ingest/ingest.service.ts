@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { refreshCustomerStats } from '../customers/customers.stats.ts';
 import { isOrderEvent, normaliseEventName, type OrderFromEvent, orderFromEvent } from './ecommerce.ts';
 import * as repo from './ingest.repository.ts';
 import {
@@ -305,7 +306,10 @@ async function applySideEffects(trx: Kysely<Database>, ctx: IngestContext, msgs:
   }
 
   const orders = msgs.filter((p) => p.order).map((p) => p.order!);
-  if (orders.length) await storeEventOrders(trx, ctx, orders);
+  if (orders.length) {
+    await storeEventOrders(trx, ctx, orders);
+    await refreshCustomerStats(trx, ctx.workspaceId, orders.map((o) => o.customerId), ctx.now);
+  }
 
   if (patches.size) {
     const list = [...patches.keys()];
@@ -419,6 +423,8 @@ export async function upsertOrders(db: Kysely<Database>, ctx: IngestContext, inp
       ),
     );
     await audit(trx, ctx, 'order', orders.map((o) => o.id), { ...r, stub_customers: stubs });
+    // The customer list sorts on customer_stats: keep it current for the buyers touched.
+    await refreshCustomerStats(trx, ctx.workspaceId, orders.map((o) => o.customer_id), ctx.now);
     return { success: true as const, ...r, stub_customers: stubs };
   });
 }
