@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { createKey, type KeyRole, listKeys, revokeKey } from '../../core/keys/keys.service.ts';
+import { createKeyAudited, revokeKeyAudited } from '../../core/keys/keys.admin.ts';
+import { type KeyRole, listKeys } from '../../core/keys/keys.service.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../db/schema.ts';
 import { UserError, withStore } from '../context.ts';
 
@@ -13,7 +14,7 @@ export function registerKeys(program: Command): void {
     .action(async (opts: { role: string; name?: string }) => {
       if (opts.role !== 'ingest' && opts.role !== 'admin') throw new UserError(`--role must be ingest or admin, not "${opts.role}"`);
       await withStore('keys create', async ({ store }) => {
-        const k = await createKey(store.db, { workspaceId: DEFAULT_WORKSPACE_ID, role: opts.role as KeyRole, name: opts.name, createdBy: 'cli' });
+        const k = await createKeyAudited(store.db, { workspaceId: DEFAULT_WORKSPACE_ID, role: opts.role as KeyRole, ...(opts.name ? { name: opts.name } : {}), actor: 'cli', now: new Date() });
         process.stderr.write(`created ${k.role} key ${k.id}; store it now, it is not shown again:\n`);
         process.stdout.write(`${k.key}\n`);
       });
@@ -37,7 +38,7 @@ export function registerKeys(program: Command): void {
     .description('revoke a key by its id (see keys list)')
     .action(async (id: string) => {
       await withStore('keys revoke', async ({ store }) => {
-        if (!(await revokeKey(store.db, DEFAULT_WORKSPACE_ID, id))) throw new UserError(`no active key with id ${id}: see \`liuke keys list\``);
+        if (!(await revokeKeyAudited(store.db, { workspaceId: DEFAULT_WORKSPACE_ID, id, actor: 'cli', now: new Date() }))) throw new UserError(`no active key with id ${id}: see \`liuke keys list\``);
         process.stdout.write(`revoked ${id}\n`);
       });
     });
