@@ -83,6 +83,10 @@ function copySql(table: string, columns: readonly string[], source: string): str
 async function openPostgres(url: string, poolSize: number): Promise<Store> {
   setPgTypeParsers();
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle connection the server closes (restart, admin shutdown, dropped database) emits
+  // 'error' on the pool; without a listener that would crash the process. The pool replaces
+  // it, and the next query reports any real outage.
+  pool.on('error', () => {});
   // A PostgreSQL that is down should say so now, not at the first query.
   try {
     const c = await pool.connect();
