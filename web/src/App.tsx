@@ -13,6 +13,7 @@ import { NotFoundPage } from './pages/NotFound.tsx';
 const DashboardPage = lazy(() => import('./pages/Dashboard.tsx').then((m) => ({ default: m.DashboardPage })));
 const CustomersPage = lazy(() => import('./pages/Customers.tsx').then((m) => ({ default: m.CustomersPage })));
 const Customer360Page = lazy(() => import('./pages/Customer360.tsx').then((m) => ({ default: m.Customer360Page })));
+const ReportsPage = lazy(() => import('./pages/Reports.tsx').then((m) => ({ default: m.ReportsPage })));
 const SettingsPage = lazy(() => import('./pages/Settings.tsx').then((m) => ({ default: m.SettingsPage })));
 
 /** Pages that need a signed-in user; must_change_password comes first. */
@@ -65,7 +66,7 @@ export function App() {
             <Route path="automations" element={<ComingSoon area="automations" />} />
             <Route path="tickets" element={<ComingSoon area="tickets" />} />
             <Route path="loyalty" element={<ComingSoon area="loyalty" />} />
-            <Route path="reports" element={<ComingSoon area="reports" />} />
+            <Route path="reports" element={<ReportsPage />} />
             <Route path="models" element={<ComingSoon area="models" />} />
             <Route path="settings" element={<SettingsPage />} />
             <Route path="*" element={<NotFoundPage />} />
