@@ -168,3 +168,52 @@ export async function transitionsReport(db: Kysely<Database>, workspaceId: numbe
     rows: r.rows,
   };
 }
+
+/** The SPEC §2 indicators over all customers who ever bought, from the latest pipeline run. */
+export async function indicatorsReport(db: Kysely<Database>, workspaceId: number): Promise<Report> {
+  const r = await sql<Record<string, number | null>>`
+    select count(*)::float8 as buyers,
+      avg(case when logins_7d >= 1 or core_uses_30d >= 3 then 1.0 else 0.0 end)::float8 as active_rate,
+      avg(orders_window)::float8 as purchase_frequency,
+      (sum(orders_90d)::float8 / nullif(sum(orders_prev_90d), 0)) - 1 as frequency_trend,
+      (sum(spend_total) / nullif(sum(orders_total), 0))::float8 as aov,
+      avg(spend_total)::float8 as historical_value,
+      avg(case when orders_total >= 2 then 1.0 else 0.0 end)::float8 as repurchase_rate,
+      avg(complaints_total)::float8 as complaints_per_customer,
+      avg(case when complaints_total > 0 then 1.0 else 0.0 end)::float8 as complaint_rate,
+      (sum(refunded_orders)::float8 / nullif(sum(orders_all_statuses), 0)) as refund_rate,
+      avg(csat_avg)::float8 as csat,
+      ((count(*) filter (where last_nps >= 9) - count(*) filter (where last_nps <= 6))::float8
+        / nullif(count(last_nps), 0) * 100) as nps,
+      avg(referrals)::float8 as referrals_per_customer,
+      avg(events_30d)::float8 as usage_depth
+    from customer_metrics where workspace_id = ${workspaceId} and orders_total > 0`.execute(db);
+  const x = r.rows[0] ?? {};
+  const defs: [string, string, string, 'number' | 'percent' | 'money'][] = [
+    ['buyers', 'Customers who ever bought', '累计购买客户数', 'number'],
+    ['active_rate', 'Active (≥ 1 login a week or ≥ 3 core uses a month)', '活跃率（每周≥1次登录或每月≥3次核心功能使用）', 'percent'],
+    ['purchase_frequency', 'Purchase frequency (orders in the RFM window)', '购买频次（RFM 窗口内订单数）', 'number'],
+    ['frequency_trend', 'Frequency trend (last 90 days vs the 90 before)', '频次趋势（近90天对比前90天）', 'percent'],
+    ['aov', 'Average order value', '客单价', 'money'],
+    ['historical_value', 'Historical value per customer', '客户历史价值', 'money'],
+    ['repurchase_rate', 'Repurchase rate (2+ orders ever)', '复购率（累计2单及以上）', 'percent'],
+    ['complaints_per_customer', 'Complaints per customer', '人均投诉次数', 'number'],
+    ['complaint_rate', 'Customers who complained', '投诉客户占比', 'percent'],
+    ['refund_rate', 'Return / refund rate (orders)', '退货/退款率（订单）', 'percent'],
+    ['csat', 'Satisfaction (CSAT 1–5)', '满意度（CSAT 1–5）', 'number'],
+    ['nps', 'NPS (latest answer per customer)', 'NPS（每位客户最近一次）', 'number'],
+    ['referrals_per_customer', 'Referrals per customer', '人均推荐数', 'number'],
+    ['usage_depth', 'Service usage depth (events in 30 days)', '服务使用深度（近30天事件数）', 'number'],
+  ];
+  return {
+    name: 'indicators',
+    title: { en: 'Customer indicators (all buyers)', zh: '客户指标（全部购买客户）' },
+    columns: [
+      { key: 'indicator', en: 'Indicator', zh: '指标' },
+      { key: 'indicator_zh', en: 'Indicator (zh)', zh: '指标（中文）' },
+      { key: 'value', en: 'Value', zh: '数值', type: 'number' },
+      { key: 'unit', en: 'Unit', zh: '单位' },
+    ],
+    rows: defs.map(([key, en, zh, unit]) => ({ key, indicator: en, indicator_zh: zh, value: x[key] ?? null, unit })),
+  };
+}

@@ -41,6 +41,15 @@ forEachStore('analytics reports', (get) => {
     assert.match(formatReport(r, 'table', 'zh-CN'), /客户价值分层[\s\S]*层级/);
   });
 
+  it('summarises the indicators over all buyers', async () => {
+    const r = await runReport('indicators', { db: get().db, workspaceId: 1, now: NOW, params: {} });
+    const v = Object.fromEntries(r.rows.map((x) => [x.key, x.value]));
+    assert.equal(v.buyers, 10);
+    assert.equal(v.aov, (6 * 12 * 2500 + 4 * 80) / (6 * 12 + 4));
+    assert.equal(v.repurchase_rate, 0.6);
+    assert.equal(v.refund_rate, 0);
+  });
+
   it('shows the lifecycle funnel in stage order', async () => {
     const r = await runReport('lifecycle', { db: get().db, workspaceId: 1, now: NOW, params: {} });
     assert.deepEqual(r.rows.map((x) => x.stage), ['prospect', 'new', 'growing', 'mature', 'at_risk', 'dormant', 'churned']);

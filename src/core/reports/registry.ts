@@ -1,7 +1,7 @@
 // Every named report, for `liuke report NAME` and GET /api/reports/:name.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { lifecycleReport, rfmGridReport, segmentReport, tierReport, transitionsReport } from '../analytics/analytics.reports.ts';
+import { indicatorsReport, lifecycleReport, rfmGridReport, segmentReport, tierReport, transitionsReport } from '../analytics/analytics.reports.ts';
 import { cohortReport } from '../analytics/cohorts.ts';
 import { kpiReport } from '../analytics/kpis.ts';
 import { retentionReport } from '../analytics/retention.ts';
@@ -20,6 +20,7 @@ export const REPORTS: Record<string, (ctx: ReportContext) => Promise<Report>> = 
   tiers: (c) => tierReport(c.db, c.workspaceId),
   rfm: (c) => rfmGridReport(c.db, c.workspaceId),
   segments: (c) => segmentReport(c.db, c.workspaceId),
+  indicators: (c) => indicatorsReport(c.db, c.workspaceId),
   lifecycle: (c) => lifecycleReport(c.db, c.workspaceId, c.now),
   cohorts: (c) => cohortReport(c.db, c.workspaceId, c.params.basis === 'activity' ? 'activity' : 'purchase'),
   retention: async (c) => {
