@@ -14,6 +14,7 @@ const DashboardPage = lazy(() => import('./pages/Dashboard.tsx').then((m) => ({ 
 const CustomersPage = lazy(() => import('./pages/Customers.tsx').then((m) => ({ default: m.CustomersPage })));
 const Customer360Page = lazy(() => import('./pages/Customer360.tsx').then((m) => ({ default: m.Customer360Page })));
 const ReportsPage = lazy(() => import('./pages/Reports.tsx').then((m) => ({ default: m.ReportsPage })));
+const SegmentsPage = lazy(() => import('./pages/Segments.tsx').then((m) => ({ default: m.SegmentsPage })));
 const SettingsPage = lazy(() => import('./pages/Settings.tsx').then((m) => ({ default: m.SettingsPage })));
 
 /** Pages that need a signed-in user; must_change_password comes first. */
@@ -61,7 +62,7 @@ export function App() {
             <Route index element={<DashboardPage />} />
             <Route path="customers" element={<CustomersPage />} />
             <Route path="customers/:id" element={<Customer360Page />} />
-            <Route path="segments" element={<ComingSoon area="segments" />} />
+            <Route path="segments" element={<SegmentsPage />} />
             <Route path="risk" element={<ComingSoon area="risk" />} />
             <Route path="automations" element={<ComingSoon area="automations" />} />
             <Route path="tickets" element={<ComingSoon area="tickets" />} />
