@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Argument, type Command } from 'commander';
 import { ENTITIES, type ImportEntity } from '../../core/imports/entities.ts';
+import { computeDataQuality, type DataQualityReport } from '../../core/quality/quality.service.ts';
 import { type ImportReport, runImport } from '../../core/imports/import.service.ts';
 import { type ExplicitMapping, parseMappingJson } from '../../core/imports/mapping.ts';
 import { ENCODINGS, type Encoding } from '../../core/imports/reader.ts';
@@ -23,6 +24,7 @@ interface Opts {
   dryRun?: boolean;
   errors?: string;
   json?: boolean;
+  quality?: boolean;
 }
 
 const csvCell = (v: string | number) => {
@@ -102,6 +104,7 @@ export function registerImport(program: Command): void {
     .option('--dry-run', 'report what would be new, changed, unchanged and rejected; write nothing')
     .option('--errors <file>', 'where to write rejected rows (default: FILE.errors.csv)')
     .option('--json', 'print the report as JSON')
+    .option('--no-quality', 'skip the data-quality report after the import')
     .action(async (entity: ImportEntity, file: string, o: Opts) => {
       if (o.encoding && !(ENCODINGS as readonly string[]).includes(o.encoding)) {
         throw new UserError(`--encoding must be one of ${ENCODINGS.join(', ')}, not ${JSON.stringify(o.encoding)}`);
@@ -173,8 +176,30 @@ export function registerImport(program: Command): void {
       }
       await errors.close();
       const errorsFile = errors.used ? errorsPath : null;
-      if (o.json) process.stdout.write(`${JSON.stringify({ ...report, errorsFile }, null, 2)}\n`);
-      else process.stdout.write(summary(report, errorsFile));
+      // The data-quality report after each import: refunds, outliers, duplicates and bad dates are
+      // shown before they distort RFM, CLV or the models.
+      let quality: DataQualityReport | null = null;
+      if (o.quality !== false && report.status === 'done' && !o.dryRun) {
+        if (server) {
+          const res = await fetch(`${server.serverUrl}/api/data-quality`, { headers: { authorization: `Bearer ${server.localToken}` } });
+          if (res.ok) quality = (await res.json()) as DataQualityReport;
+        } else {
+          quality = await withStore('data-quality', ({ store }) => computeDataQuality(store.db, DEFAULT_WORKSPACE_ID, new Date()));
+        }
+      }
+      if (o.json) process.stdout.write(`${JSON.stringify({ ...report, errorsFile, dataQuality: quality }, null, 2)}\n`);
+      else {
+        process.stdout.write(summary(report, errorsFile));
+        if (quality) {
+          const notable = quality.findings.filter((f) => f.severity !== 'info');
+          process.stdout.write(
+            `data quality: completeness ${quality.completeness.overall ?? '–'}%, ` +
+              `${notable.length ? `${notable.length} finding(s) to look at:` : 'nothing to look at'}\n`,
+          );
+          for (const f of notable) process.stdout.write(`  [${f.severity}] ${f.message}\n`);
+          if (notable.length) process.stdout.write('  (`liuke data-quality` shows the whole report)\n');
+        }
+      }
       if (report.status === 'failed') process.exitCode = 1;
     });
 }
