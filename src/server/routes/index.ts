@@ -16,6 +16,7 @@ import { reportsRoutes } from './reports.routes.ts';
 import { qualityRoutes } from './quality.routes.ts';
 import { statusRoutes } from './status.routes.ts';
 import { segmentsRoutes } from './segments.routes.ts';
+import { metricsRoutes } from './metrics.routes.ts';
 import { riskRoutes } from './risk.routes.ts';
 import { modelsRoutes } from './models.routes.ts';
 import { webRoutes } from './web.routes.ts';
@@ -37,6 +38,7 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(reportsRoutes);
   await app.register(qualityRoutes);
   await app.register(segmentsRoutes);
+  await app.register(metricsRoutes);
   await app.register(riskRoutes);
   await app.register(modelsRoutes);
   await app.register(webRoutes);
