@@ -24,6 +24,8 @@ export interface PredictionSettings {
     minLift: number;
     /** A product is a repurchase product with at least this many repeat buyers. */
     minRepeatBuyers: number;
+    /** … who are at least this share of its buyers (consumables are bought again by most of their buyers). */
+    minRepeatShare: number;
     /** Due when the days since the last purchase of it reach this share of the median interval. */
     dueFactor: number;
     /** Products bought within this many days are not recommended again (unless due). */
@@ -44,7 +46,7 @@ export interface PredictionSettings {
 
 export const DEFAULT_PREDICTIONS: PredictionSettings = {
   clv: { model: 'bgnbd', margin: 1, monthlyDiscountRate: 0.01, holdoutWeeks: 26 },
-  nextProducts: { maxLagDays: 365, minCustomers: 5, minLift: 1.2, minRepeatBuyers: 5, dueFactor: 0.9, recentDays: 30, perCustomer: 3 },
+  nextProducts: { maxLagDays: 365, minCustomers: 5, minLift: 1.2, minRepeatBuyers: 5, minRepeatShare: 0.5, dueFactor: 0.9, recentDays: 30, perCustomer: 3 },
   clusters: { kMin: 2, kMax: 8, sample: 20_000, everyDays: 7, seed: 1 },
 };
 

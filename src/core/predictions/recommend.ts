@@ -1,0 +1,127 @@
+// Next-best products per customer (docs/next-best-product.md), set-based from pred_per (affinities.ts),
+// product_repurchase and product_affinities, top `perCustomer` each:
+// 1. due: a repurchase product whose days since the customer's last purchase of it reached
+//    dueFactor × its median interval (and at most 3 × the interval: beyond that the habit is gone);
+// 2. next: B for a customer who first bought A at least 0.9 × the median lag of A → B ago
+//    (and at most maxLagDays), who never bought B;
+// 3. co_purchase: B often in the same order as A, for a customer who bought A in the last 90 days.
+// Products bought in the last recentDays are left out of 2 and 3; each product once per customer.
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { Session } from '../../db/store.ts';
+import type { Step } from '../pipeline/pipeline.ts';
+import { createPurchaseDays, dropPurchaseDays, refreshAffinities } from './affinities.ts';
+import { utcDay } from './clv.repository.ts';
+import { refreshRepurchase } from './repurchase.ts';
+import { loadPredictionSettings, type PredictionSettings } from './settings.ts';
+
+export async function refreshRecommendations(s: Session, workspaceId: number, now: Date, o: PredictionSettings['nextProducts']): Promise<number> {
+  await s.db.deleteFrom('customer_next_products').where('workspace_id', '=', workspaceId).execute();
+  const today = utcDay(now);
+  const r = await sql`
+    insert into customer_next_products (workspace_id, customer_id, product_id, rank, reason, score, due_at, from_product, computed_at)
+    with due as (
+      select p.customer_id, p.product_id, 1 as grp, 'due' as reason,
+        (${today}::int - p.last_day) / r.median_interval_days as score,
+        p.last_day + r.median_interval_days as due_day, null::text as from_product
+      from pred_per p join product_repurchase r on r.workspace_id = ${workspaceId} and r.product_id = p.product_id
+      where ${today}::int - p.last_day >= ${o.dueFactor}::float8 * r.median_interval_days
+        and ${today}::int - p.last_day <= 3 * r.median_interval_days
+    ), nxt as (
+      select p.customer_id, a.to_product as product_id, 2 as grp, 'next' as reason, a.confidence * least(a.lift, 10) as score,
+        p.first_day + a.median_lag_days as due_day, a.from_product
+      from pred_per p join product_affinities a on a.workspace_id = ${workspaceId} and a.kind = 'sequence'
+        and a.from_product = p.product_id and a.lift >= ${o.minLift}
+      where ${today}::int - p.first_day >= 0.9 * a.median_lag_days and ${today}::int - p.first_day <= ${o.maxLagDays}
+        and not exists (select 1 from pred_per b where b.customer_id = p.customer_id and b.product_id = a.to_product)
+    ), co as (
+      select p.customer_id, a.to_product as product_id, 3 as grp, 'co_purchase' as reason, a.confidence * least(a.lift, 10) as score,
+        null::float8 as due_day, a.from_product
+      from pred_per p join product_affinities a on a.workspace_id = ${workspaceId} and a.kind = 'co_purchase'
+        and a.from_product = p.product_id and a.lift >= ${o.minLift}
+      where ${today}::int - p.last_day <= 90
+        and not exists (select 1 from pred_per b where b.customer_id = p.customer_id and b.product_id = a.to_product
+          and b.last_day > ${today}::int - ${o.recentDays}::int)
+    ), cand as (
+      select * from due union all select * from nxt union all select * from co
+    ), best as (
+      select distinct on (customer_id, product_id) * from cand
+      order by customer_id, product_id, grp, score desc, from_product
+    ), ranked as (
+      select *, row_number() over (partition by customer_id order by grp, score desc, product_id collate "C") as rank from best
+    )
+    select ${workspaceId}, customer_id, product_id, rank, reason, score,
+      case when due_day is null then null else to_timestamp(due_day * 86400) end, from_product, ${now}::timestamptz
+    from ranked where rank <= ${o.perCustomer}`.execute(s.db);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+export interface NextProductsResult {
+  purchaseDays: number;
+  sequences: number;
+  coPurchases: number;
+  repurchaseProducts: number;
+  recommendations: number;
+}
+
+/** Affinities, repurchase intervals and recommendations as of `now`, each table rewritten in one transaction. */
+export async function computeNextProducts(store: { session: <T>(fn: (s: Session) => Promise<T>) => Promise<T>; db: Kysely<Database> }, workspaceId: number, now: Date, settings?: PredictionSettings, log: (msg: string) => void = () => {}): Promise<NextProductsResult> {
+  const o = (settings ?? (await loadPredictionSettings(store.db, workspaceId))).nextProducts;
+  return store.session(async (s) => {
+    const purchaseDays = await createPurchaseDays(s, workspaceId, now);
+    await sql`begin`.execute(s.db);
+    try {
+      let t = performance.now();
+      const lap = (what: string) => {
+        log(`next_products: ${what} in ${Math.round(performance.now() - t)} ms`);
+        t = performance.now();
+      };
+      const aff = await refreshAffinities(s, workspaceId, now, o);
+      lap('affinities');
+      const rep = await refreshRepurchase(s, workspaceId, now, o);
+      lap('repurchase intervals');
+      const recs = await refreshRecommendations(s, workspaceId, now, o);
+      lap('recommendations');
+      await sql`commit`.execute(s.db);
+      return { purchaseDays, sequences: aff.sequence, coPurchases: aff.co_purchase, repurchaseProducts: rep, recommendations: recs };
+    } catch (e) {
+      await sql`rollback`.execute(s.db);
+      throw e;
+    } finally {
+      await dropPurchaseDays(s);
+    }
+  });
+}
+
+export const nextProductsStep: Step = {
+  name: 'next_products',
+  title: { en: 'Next-best products (sequences, co-purchases, repurchase due)', zh: '下一件推荐商品（购买顺序、同单购买、复购到期）' },
+  async run(ctx) {
+    return { ...(await computeNextProducts(ctx.store, ctx.workspaceId, ctx.now, undefined, ctx.log)) };
+  },
+};
+
+export interface NextProductRow {
+  product_id: string;
+  name: string | null;
+  category: string | null;
+  rank: number;
+  reason: 'next' | 'due' | 'co_purchase';
+  score: number;
+  due_at: Date | null;
+  from_product: string | null;
+  from_name: string | null;
+  computed_at: Date;
+}
+
+export async function customerNextProducts(db: Kysely<Database>, workspaceId: number, customerId: string): Promise<NextProductRow[]> {
+  const r = await sql<NextProductRow>`
+    select n.product_id, p.name, p.category, n.rank, n.reason, n.score, n.due_at, n.from_product, f.name as from_name, n.computed_at
+    from customer_next_products n
+    left join products p on p.workspace_id = n.workspace_id and p.id = n.product_id
+    left join products f on f.workspace_id = n.workspace_id and f.id = n.from_product
+    where n.workspace_id = ${workspaceId} and n.customer_id = ${customerId}
+    order by n.rank`.execute(db);
+  return r.rows;
+}
