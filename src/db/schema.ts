@@ -44,6 +44,11 @@ export interface CustomersTable {
   erased_at: Timestamp | null;
   created_at: DefaultTimestamp;
   updated_at: DefaultTimestamp;
+  /** Copies of customer_stats for the list (migration 0010), written only by refreshCustomerStats; null until the first refresh. */
+  stats_first_order_at: Timestamp | null;
+  stats_last_order_at: Timestamp | null;
+  stats_orders: number | null;
+  stats_spend: number | null;
 }
 
 export interface ProductsTable {
