@@ -1,7 +1,8 @@
 // SQL for imports: a temporary staging table filled by COPY, then one
 // set-based upsert per batch that writes only rows whose values differ and
-// reports inserted vs. updated; stub customers for unknown customer ids; the
-// import_runs record. Identifiers come only from the entity specs (a whitelist).
+// reports inserted vs. updated (a plain INSERT when the workspace has no rows
+// in the table yet); stub customers for unknown customer ids, once per file;
+// the import_runs record. Identifiers come only from the entity specs (a whitelist).
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { EntitySpec } from './entities.ts';
@@ -54,14 +55,60 @@ export async function clearStage(db: Kysely<Database>): Promise<void> {
   await sql.raw(`truncate ${STAGE}`).execute(db);
 }
 
-/** Creates a stub customer for each customer id in the stage that does not exist yet. */
+/** Customer ids named by the file so far (for stubs and the stats refresh), one row each. */
+export const REFS = 'liuke_import_refs';
+
+export async function createRefs(db: Kysely<Database>): Promise<void> {
+  await sql.raw(`create temporary table ${REFS} (customer_id text primary key) on commit drop`).execute(db);
+}
+
+/** Adds the stage's customer ids to the file's set of referenced customers. */
+export async function collectRefs(db: Kysely<Database>): Promise<void> {
+  await sql
+    .raw(`insert into ${REFS} select distinct customer_id from ${STAGE} where customer_id is not null on conflict do nothing`)
+    .execute(db);
+}
+
+export async function countRefs(db: Kysely<Database>): Promise<number> {
+  const r = await sql<{ n: number }>`select count(*)::integer as n from ${sql.raw(REFS)}`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+export async function refIds(db: Kysely<Database>): Promise<string[]> {
+  const r = await sql<{ customer_id: string }>`select customer_id from ${sql.raw(REFS)}`.execute(db);
+  return r.rows.map((x) => x.customer_id);
+}
+
+/**
+ * Creates a stub customer for each customer id the file named that does not
+ * exist yet: once per file, in id order (btree inserts in key order touch far
+ * fewer pages than the file's order).
+ */
 export async function createStubCustomers(db: Kysely<Database>, workspaceId: number, now: Date): Promise<number> {
   const r = await sql`
     insert into customers (workspace_id, id, is_stub, created_at, updated_at)
-    select distinct ${workspaceId}::integer, customer_id, true, ${now}::timestamptz, ${now}::timestamptz
-    from ${sql.raw(STAGE)} where customer_id is not null
+    select ${workspaceId}::integer, r.customer_id, true, ${now}::timestamptz, ${now}::timestamptz
+    from ${sql.raw(REFS)} r
+    where not exists (select 1 from customers c where c.workspace_id = ${workspaceId} and c.id = r.customer_id)
+    order by r.customer_id
     on conflict (workspace_id, id) do nothing`.execute(db);
   return Number(r.numAffectedRows ?? 0);
+}
+
+/** Whether the workspace has any row in the table (an empty one takes the plain-insert path). */
+export async function hasRows(db: Kysely<Database>, spec: EntitySpec, workspaceId: number): Promise<boolean> {
+  const r = await sql<{ e: boolean }>`select exists (select 1 from ${sql.raw(ident(spec.table))} where workspace_id = ${workspaceId}) as e`.execute(db);
+  return Boolean(r.rows[0]?.e);
+}
+
+export async function savepoint(db: Kysely<Database>): Promise<void> {
+  await sql`savepoint liuke_import_fast`.execute(db);
+}
+export async function releaseSavepoint(db: Kysely<Database>): Promise<void> {
+  await sql`release savepoint liuke_import_fast`.execute(db);
+}
+export async function rollbackToSavepoint(db: Kysely<Database>): Promise<void> {
+  await sql`rollback to savepoint liuke_import_fast`.execute(db);
 }
 
 /**
@@ -75,6 +122,7 @@ export async function upsertStage(
   columns: readonly LoadColumn[],
   workspaceId: number,
   now: Date,
+  mode: 'upsert' | 'insert' = 'upsert',
 ): Promise<{ inserted: number; updated: number }> {
   const t = ident(spec.table);
   const names = columns.map((c) => c.name);
@@ -115,6 +163,16 @@ export async function upsertStage(
   if (spec.entity === 'events') {
     insertCols.push('"received_at"');
     selectCols.push(nowP);
+  }
+  if (mode === 'insert') {
+    // The workspace had no rows in this table and keys are unique within a file:
+    // a plain INSERT writes the same rows without the speculative-insert work.
+    // A key that exists after all (a concurrent writer) fails it; the caller
+    // rolls back to a savepoint and upserts instead.
+    const r = await sql`
+      insert into ${sql.raw(t)} ("workspace_id", ${sql.raw(insertCols.join(', '))})
+      select ${workspaceId}::integer, ${sql.join(selectCols)} from ${sql.raw(STAGE)}`.execute(db);
+    return { inserted: Number(r.numAffectedRows ?? 0), updated: 0 };
   }
   const conflict =
     set.length === 0

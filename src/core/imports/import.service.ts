@@ -64,7 +64,9 @@ export interface ImportReport {
 
 /** How many rejected rows a report (and the import_runs record) carries. */
 export const REPORT_ERRORS = 1000;
-const BATCH_ROWS = 50_000;
+const BATCH_ROWS = 100_000;
+/** Up to this many customers named by an orders file, customer_stats is refreshed for them alone. */
+const STATS_BY_ID_MAX = 50_000;
 
 /** Runs an import. A file that cannot be imported at all throws ImportFileError (recorded as a failed run). */
 export async function runImport(store: Store, o: ImportOptions): Promise<ImportReport> {
@@ -127,11 +129,27 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
       try {
         await repo.setLocalTimeZone(s.db, await repo.workspaceTimeZone(s.db, o.workspaceId));
         await repo.createStage(s.db, columns);
+        if (stubs) await repo.createRefs(s.db);
+        // Nothing of this entity in the workspace yet: plain INSERTs (keys are unique within a file).
+        let fast = !(await repo.hasRows(s.db, spec, o.workspaceId));
         const flush = async (lines: string[]) => {
           await repo.clearStage(s.db);
           await s.copyCsv(repo.STAGE, colNames, chunked(lines));
-          if (stubs) report.stubCustomers += await repo.createStubCustomers(s.db, o.workspaceId, o.now);
-          const r = await repo.upsertStage(s.db, spec, columns, o.workspaceId, o.now);
+          if (stubs) await repo.collectRefs(s.db);
+          let r: { inserted: number; updated: number } | undefined;
+          if (fast) {
+            await repo.savepoint(s.db);
+            try {
+              r = await repo.upsertStage(s.db, spec, columns, o.workspaceId, o.now, 'insert');
+              await repo.releaseSavepoint(s.db);
+            } catch (e) {
+              // A key written meanwhile by someone else: back to the upsert for the rest of the file.
+              if ((e as { code?: string }).code !== '23505') throw e;
+              await repo.rollbackToSavepoint(s.db);
+              fast = false;
+            }
+          }
+          r ??= await repo.upsertStage(s.db, spec, columns, o.workspaceId, o.now);
           report.inserted += r.inserted;
           report.updated += r.updated;
           report.unchanged += lines.length - r.inserted - r.updated;
@@ -166,6 +184,8 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
         }
         if (lines.length > 0 && !(o.strict && report.rejected > 0)) await start(lines);
         if (pending) await pending;
+        // Stub customers once per file, from every customer id it named.
+        if (stubs) report.stubCustomers = await repo.createStubCustomers(s.db, o.workspaceId, o.now);
         const keep = !o.dryRun && !(o.strict && report.rejected > 0);
         if (keep) {
           if (o.entity === 'customers' && report.inserted + report.updated > 0) {
@@ -181,7 +201,10 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           }
           // The customer list sorts on customer_stats: refresh it with the same commit.
           if (['customers', 'orders', 'order-lines'].includes(o.entity) && report.inserted + report.updated > 0) {
-            await refreshCustomerStats(s.db, o.workspaceId, undefined, o.now);
+            // New orders only touch the customers they name; an updated order may have
+            // moved to another customer, so updates (and big files) refresh everyone.
+            const byId = o.entity === 'orders' && stubs && report.updated === 0 && (await repo.countRefs(s.db)) <= STATS_BY_ID_MAX;
+            await refreshCustomerStats(s.db, o.workspaceId, byId ? await repo.refIds(s.db) : undefined, o.now);
           }
           await repo.sqlCommit(s.db);
         } else {
