@@ -81,21 +81,29 @@ function conditions(workspaceId: number, f: CustomerFilter): RawBuilder<unknown>
   if (f.is_stub !== undefined) w.push(sql`c.is_stub = ${f.is_stub}`);
   if (f.registered_from) w.push(sql`c.registered_at >= ${f.registered_from}`);
   if (f.registered_to) w.push(sql`c.registered_at < ${f.registered_to}`);
-  if (f.min_spend !== undefined) w.push(sql`s.spend >= ${f.min_spend}`);
-  if (f.max_spend !== undefined) w.push(sql`coalesce(s.spend, 0) <= ${f.max_spend}`);
+  if (f.min_spend !== undefined) w.push(sql`c.stats_spend >= ${f.min_spend}`);
+  if (f.max_spend !== undefined) w.push(sql`coalesce(c.stats_spend, 0) <= ${f.max_spend}`);
   return w;
 }
 
-// Whitelisted ORDER BY clauses; each is served by an index.
+// Whitelisted ORDER BY clauses; each is served by an index on customers
+// (figure sorts by the stats_* copies, migration 0010).
 const ORDER_SQL: Record<CustomerSort, Record<'asc' | 'desc', string>> = {
   id: { asc: 'c.id asc', desc: 'c.id desc' },
   name: { asc: 'c.name asc, c.id asc', desc: 'c.name desc, c.id desc' },
   registered_at: { asc: 'c.registered_at asc, c.id asc', desc: 'c.registered_at desc, c.id desc' },
-  last_order_at: { asc: 's.last_order_at asc, s.customer_id asc', desc: 's.last_order_at desc, s.customer_id desc' },
-  orders: { asc: 's.orders asc, s.customer_id asc', desc: 's.orders desc, s.customer_id desc' },
-  spend: { asc: 's.spend asc, s.customer_id asc', desc: 's.spend desc, s.customer_id desc' },
+  last_order_at: { asc: 'c.stats_last_order_at asc, c.id asc', desc: 'c.stats_last_order_at desc, c.id desc' },
+  orders: { asc: 'c.stats_orders asc, c.id asc', desc: 'c.stats_orders desc, c.id desc' },
+  spend: { asc: 'c.stats_spend asc, c.id asc', desc: 'c.stats_spend desc, c.id desc' },
 };
-const STATS_SORTS = new Set<CustomerSort>(['last_order_at', 'orders', 'spend']);
+// A figure sort lists customers with figures (refreshed at least once), as the
+// inner join on customer_stats did; the condition is on the sorted column so
+// the index still drives the order.
+const STATS_ONLY: Partial<Record<CustomerSort, string>> = {
+  last_order_at: 'c.stats_orders is not null',
+  orders: 'c.stats_orders is not null',
+  spend: 'c.stats_spend is not null',
+};
 
 export interface ListOptions {
   sort: CustomerSort;
@@ -104,48 +112,72 @@ export interface ListOptions {
   offset: number;
 }
 
-/**
- * One page of customers. With q, matches are first collected (at most
- * SEARCH_CAP) through the search indexes, then filtered and sorted; sorting
- * by a figure walks customer_stats' index, so only customers with a stats row
- * (see refreshCustomerStats) appear in those sorts.
- */
-export function listCustomers(db: Kysely<Database>, workspaceId: number, f: CustomerFilter, o: ListOptions) {
-  const statsJoin = STATS_SORTS.has(o.sort) || f.min_spend !== undefined ? sql`join` : sql`left join`;
-  return sql<CustomerListRow>`
-    ${withMatches(workspaceId, f)}
-    select c.id, c.name, c.phone, c.email, c.city, c.membership_level, c.owner, c.registered_at,
-           s.first_order_at, s.last_order_at, coalesce(s.orders, 0) as orders, coalesce(s.spend, 0) as spend
-    from customers c
-    ${statsJoin} customer_stats s on s.workspace_id = c.workspace_id and s.customer_id = c.id
-    where ${sql.join(conditions(workspaceId, f), sql` and `)}
-    order by ${sql.raw(ORDER_SQL[o.sort][o.order])}
-    limit ${o.limit} offset ${o.offset}`
-    .execute(db)
-    .then((r) => r.rows);
-}
-
-function matchingFrom(workspaceId: number, f: CustomerFilter): RawBuilder<unknown> {
-  return sql`from customers c
-      ${f.min_spend !== undefined ? sql`join` : sql`left join`} customer_stats s on s.workspace_id = c.workspace_id and s.customer_id = c.id
-      where ${sql.join(conditions(workspaceId, f), sql` and `)}`;
-}
+const LIST_COLUMNS = sql`c.id, c.name, c.phone, c.email, c.city, c.membership_level, c.owner, c.registered_at,
+  c.stats_first_order_at as first_order_at, c.stats_last_order_at as last_order_at,
+  coalesce(c.stats_orders, 0) as orders, coalesce(c.stats_spend, 0) as spend`;
 
 /**
- * How many customers match: exact up to COUNT_CAP (counting stops there),
- * above it the planner's estimate from table statistics.
+ * One page of customers and how many match (counted up to COUNT_CAP + 1), in
+ * one round trip. With q, matches are first collected (at most SEARCH_CAP)
+ * through the search indexes, then filtered and sorted. Everything is read
+ * from customers alone: the figures are the stats_* copies refreshCustomerStats
+ * keeps, so filter and sort share one index.
  */
-export async function countCustomers(db: Kysely<Database>, workspaceId: number, f: CustomerFilter): Promise<{ total: number; exact: boolean }> {
-  const r = await sql<{ n: number }>`
-    ${withMatches(workspaceId, f)}
-    select count(*) as n from (select 1 ${matchingFrom(workspaceId, f)} limit ${COUNT_CAP + 1}) x`.execute(db);
-  const n = Number(r.rows[0]?.n ?? 0);
-  if (n <= COUNT_CAP) return { total: n, exact: true };
-  const plan = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) ${withMatches(workspaceId, f)} select 1 ${matchingFrom(workspaceId, f)}`.execute(db);
+export async function listPage(
+  db: Kysely<Database>,
+  workspaceId: number,
+  f: CustomerFilter,
+  o: ListOptions,
+): Promise<{ rows: CustomerListRow[]; counted: number }> {
+  const where = conditions(workspaceId, f);
+  const pageWhere = STATS_ONLY[o.sort] ? [...where, sql.raw(STATS_ONLY[o.sort]!)] : where;
+  const ctes = [
+    ...(f.q ? [sql`m as materialized (${searchMatches(workspaceId, f.q, SEARCH_CAP + 1)})`] : []),
+    sql`n as (select count(*) as n from (select 1 from customers c where ${sql.join(where, sql` and `)} limit ${COUNT_CAP + 1}) x)`,
+  ];
+  const r = await sql<CustomerListRow & { counted: number }>`
+    with ${sql.join(ctes, sql`, `)}
+    select n.n as counted, p.* from n left join lateral (
+      select ${LIST_COLUMNS}
+      from customers c
+      where ${sql.join(pageWhere, sql` and `)}
+      order by ${sql.raw(ORDER_SQL[o.sort][o.order])}
+      limit ${o.limit} offset ${o.offset}
+    ) p on true`.execute(db);
+  const counted = Number(r.rows[0]?.counted ?? 0);
+  const rows = r.rows.filter((x) => x.id !== null).map(({ counted: _n, ...row }) => row);
+  return { rows, counted };
+}
+
+/** Planner estimates by filter, per process: they change only when the table is analysed. */
+const estimates = new Map<string, { total: number; at: number }>();
+const ESTIMATE_TTL_MS = 60_000;
+
+/**
+ * The total for a page: `counted` when at most COUNT_CAP matched (exact),
+ * otherwise the planner's estimate from table statistics (cached a minute
+ * per filter in this process).
+ */
+export async function totalOf(
+  db: Kysely<Database>,
+  workspaceId: number,
+  f: CustomerFilter,
+  counted: number,
+  now: Date,
+): Promise<{ total: number; exact: boolean }> {
+  if (counted <= COUNT_CAP) return { total: counted, exact: true };
+  const key = JSON.stringify([workspaceId, f]);
+  const hit = estimates.get(key);
+  if (hit && now.getTime() - hit.at < ESTIMATE_TTL_MS) return { total: hit.total, exact: false };
+  const plan = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) ${withMatches(workspaceId, f)} select 1 from customers c
+      where ${sql.join(conditions(workspaceId, f), sql` and `)}`.execute(db);
   const raw = plan.rows[0]?.['QUERY PLAN'];
   const doc = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: { 'Plan Rows': number } }[];
   const estimate = Math.round(doc[0]?.Plan['Plan Rows'] ?? 0);
-  return { total: Math.max(COUNT_CAP + 1, f.q ? Math.min(estimate, SEARCH_CAP) : estimate), exact: false };
+  const total = Math.max(COUNT_CAP + 1, f.q ? Math.min(estimate, SEARCH_CAP) : estimate);
+  if (estimates.size >= 1_000) estimates.clear();
+  estimates.set(key, { total, at: now.getTime() });
+  return { total, exact: false };
 }
 
 /** Every matching customer in keyset batches (for exports), id order. */
@@ -155,10 +187,8 @@ export async function* streamCustomers(db: Kysely<Database>, workspaceId: number
   for (;;) {
     const r: { rows: CustomerListRow[] } = await sql<CustomerListRow>`
       ${withMatches(workspaceId, f)}
-      select c.id, c.name, c.phone, c.email, c.city, c.membership_level, c.owner, c.registered_at,
-             s.first_order_at, s.last_order_at, coalesce(s.orders, 0) as orders, coalesce(s.spend, 0) as spend
+      select ${LIST_COLUMNS}
       from customers c
-      left join customer_stats s on s.workspace_id = c.workspace_id and s.customer_id = c.id
       where ${sql.join(where, sql` and `)} ${after === null ? sql`` : sql`and c.id > ${after}`}
       order by c.id
       limit ${batch}`.execute(db);

@@ -23,12 +23,15 @@ export async function listCustomers(
   workspaceId: number,
   role: Role,
   f: repo.CustomerFilter,
-  opts: { sort: repo.CustomerSort; order: 'asc' | 'desc'; page: number; pageSize: number },
+  opts: { sort: repo.CustomerSort; order: 'asc' | 'desc'; page: number; pageSize: number; now: Date },
 ): Promise<CustomerPage> {
-  const [n, rows] = await Promise.all([
-    repo.countCustomers(db, workspaceId, f),
-    repo.listCustomers(db, workspaceId, f, { sort: opts.sort, order: opts.order, limit: opts.pageSize, offset: (opts.page - 1) * opts.pageSize }),
-  ]);
+  const { rows, counted } = await repo.listPage(db, workspaceId, f, {
+    sort: opts.sort,
+    order: opts.order,
+    limit: opts.pageSize,
+    offset: (opts.page - 1) * opts.pageSize,
+  });
+  const n = await repo.totalOf(db, workspaceId, f, counted, opts.now);
   return {
     total: n.total,
     total_exact: n.exact,

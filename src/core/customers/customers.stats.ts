@@ -7,7 +7,10 @@
 //
 // Orders and spend count paid orders only; refunded_orders counts the rest.
 // Every customer gets a row, with zeros when they have no orders, so sorting
-// by spend, orders or last order covers everyone refreshed.
+// by spend, orders or last order covers everyone refreshed. The figures are
+// also copied onto the customer row (customers.stats_*, migration 0010) so
+// the list filters and sorts through one table's indexes; this function is
+// the only writer of those columns.
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 
@@ -47,6 +50,19 @@ export async function refreshCustomerStats(
       refreshed_at = excluded.refreshed_at
     where (customer_stats.first_order_at, customer_stats.last_order_at, customer_stats.orders, customer_stats.spend, customer_stats.refunded_orders)
       is distinct from (excluded.first_order_at, excluded.last_order_at, excluded.orders, excluded.spend, excluded.refunded_orders)`.execute(db);
+  // The copies on the customer row that the list filters and sorts on
+  // (migration 0010), for the same customers, only where they differ.
+  await sql`
+    update customers c set
+      stats_first_order_at = s.first_order_at,
+      stats_last_order_at = s.last_order_at,
+      stats_orders = s.orders,
+      stats_spend = s.spend
+    from customer_stats s
+    where s.workspace_id = ${workspaceId} ${ids ? sql`and s.customer_id = any(${ids}::text[])` : sql``}
+      and c.workspace_id = s.workspace_id and c.id = s.customer_id
+      and (c.stats_first_order_at, c.stats_last_order_at, c.stats_orders, c.stats_spend)
+        is distinct from (s.first_order_at, s.last_order_at, s.orders, s.spend)`.execute(db);
   // Rows for customers that no longer exist (merged away, deleted) go too.
   const onlyStats = ids ? sql`and s.customer_id = any(${ids}::text[])` : sql``;
   await sql`

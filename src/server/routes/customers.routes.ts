@@ -132,6 +132,7 @@ export async function customersRoutes(fastify: FastifyInstance): Promise<void> {
         order,
         page,
         pageSize: page_size,
+        now: app.deps.now(),
       });
     },
   );
