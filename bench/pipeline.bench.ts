@@ -1,0 +1,307 @@
+// The daily pipeline on a demo business: a full run with the time of each step
+// and the peak memory, then an incremental day (a day of new orders and events
+// imported through runImport, then `mode: 'incremental'`); and a batch of
+// queued pipeline jobs run by one worker process and then by two.
+// Targets (issue "Customer analytics"): the analytics pass (customer_metrics,
+// rfm_lifecycle, cohorts, kpis) at 1M customers ≤ 60 s on PostgreSQL, an
+// incremental day ≤ 5 s, peak memory ≤ 2 GB.
+//
+//   npm run bench -- pipeline                         # pg (100k), pglite (100k), workers
+//   LIUKE_BENCH_PIPELINE_1M=1 npm run bench -- pipeline  # and 1M customers on PostgreSQL
+//   LIUKE_BENCH_PIPELINE=pg1m npm run bench -- pipeline  # parts: pg, pglite, pg1m, workers
+//   LIUKE_BENCH_STEPS=customer_metrics,rfm_lifecycle,cohorts,kpis   # only these steps (default: all)
+//   LIUKE_BENCH_CUSTOMERS=20000                       # the size of the pg and pglite cases
+//   LIUKE_BENCH_KEEP_DB=1                             # keep the loaded PostgreSQL database (name printed)
+//   LIUKE_BENCH_DB=liuke_bench_pipeline_123           # reuse a kept database: no load, not dropped
+//   LIUKE_BENCH_DROP=liuke_bench_pipeline_123         # drop a kept database and exit
+//   LIUKE_BENCH_WORKER_JOBS=4 LIUKE_BENCH_WORKER_CUSTOMERS=20000
+//
+// Every PostgreSQL run gets a throw-away database on the local server, dropped
+// afterwards; PGlite runs in a temporary folder, removed afterwards. Each case
+// runs in its own process so its peak RSS is its own; on PostgreSQL the peak
+// RSS of the server processes serving the bench database is sampled too.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { createDemoBusiness } from '../src/core/demo/demo.service.ts';
+import { runImport } from '../src/core/imports/import.service.ts';
+import { createWorker, enqueue } from '../src/core/jobs/queue.ts';
+import { pipelineHandler } from '../src/core/pipeline/pipeline.job.ts';
+import { runPipeline, type StepState } from '../src/core/pipeline/pipeline.ts';
+import { PIPELINE_STEPS, PIPELINE_TASK } from '../src/core/pipeline/steps.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { openStore, type Store } from '../src/db/store.ts';
+
+const self = fileURLToPath(import.meta.url);
+const ADMIN_URL = process.env.LIUKE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const NOW = new Date('2025-06-30T12:00:00Z');
+const DAY = 86_400_000;
+const ANALYTICS = ['customer_metrics', 'rfm_lifecycle', 'cohorts', 'kpis'];
+const STEP_NAMES = process.env.LIUKE_BENCH_STEPS?.split(',').filter(Boolean);
+const STEPS = STEP_NAMES ? PIPELINE_STEPS.filter((s) => STEP_NAMES.includes(s.name)) : PIPELINE_STEPS;
+const SAFE_DB = /^liuke_bench_pipeline_\d+(_\d+)?$/;
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
+const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+
+function dbUrl(name: string): string {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function dropDb(name: string): Promise<void> {
+  if (!SAFE_DB.test(name)) throw new Error(`refusing to drop ${name}: not a pipeline bench database`);
+  await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+}
+
+/** Peak RSS (VmHWM) of the PostgreSQL server processes serving `db`, sampled while fn runs. */
+async function withServerPeak<T>(dbName: string, fn: () => Promise<T>): Promise<{ value: T; serverPeak: number }> {
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  let peak = 0;
+  let stop = false;
+  const sample = async () => {
+    while (!stop) {
+      try {
+        const r = await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [dbName]);
+        for (const { pid } of r.rows) {
+          const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+          if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+        }
+      } catch {
+        // a backend that ended between the query and the read
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+  const sampler = sample();
+  try {
+    const value = await fn();
+    return { value, serverPeak: peak };
+  } finally {
+    stop = true;
+    await sampler;
+    await c.end();
+  }
+}
+
+function printSteps(label: string, steps: StepState[]): number {
+  let analytics = 0;
+  let total = 0;
+  for (const s of steps) {
+    const ms = s.durationMs ?? 0;
+    total += ms;
+    if (ANALYTICS.includes(s.name)) analytics += ms;
+    console.log(`  ${label.padEnd(12)} ${s.name.padEnd(18)} ${s.status.padEnd(7)} ${secs(ms).padStart(9)}${s.error ? `  ${s.error}` : ''}`);
+  }
+  console.log(`  ${label.padEnd(12)} ${'analytics'.padEnd(18)} ${''.padEnd(7)} ${secs(analytics).padStart(9)}   (customer_metrics + rfm_lifecycle + cohorts + kpis)`);
+  console.log(`  ${label.padEnd(12)} ${'all steps'.padEnd(18)} ${''.padEnd(7)} ${secs(total).padStart(9)}`);
+  return analytics;
+}
+
+/** A day of new orders and events after NOW for existing customers, as CSV files. */
+async function writeDay(store: Store, dir: string, customers: number): Promise<{ orders: string; events: string; nOrders: number; nEvents: number }> {
+  const nOrders = Math.max(10, Math.round(customers * 0.014));
+  const nEvents = Math.max(30, Math.round(customers * 0.04));
+  const pct = Math.min(100, Math.max(1, (100 * nEvents) / customers));
+  const ids = (
+    await sql<{ id: string }>`select id from customers tablesample system (${sql.lit(pct)}) where workspace_id = 1 and not is_stub limit ${nEvents}`.execute(
+      store.db,
+    )
+  ).rows.map((r) => r.id);
+  const at = (i: number, n: number) => new Date(NOW.getTime() + Math.floor(((i + 0.5) / n) * DAY)).toISOString();
+  const orders = ['order_id,customer_id,ordered_at,amount,status'];
+  for (let i = 0; i < nOrders; i++) orders.push(`DAY1-${i},${ids[i % ids.length]},${at(i, nOrders)},${(20 + ((i * 37) % 500)).toFixed(2)},paid`);
+  const types = ['login', 'page_view', 'add_to_cart', 'search'];
+  const events = ['customer_id,type,occurred_at'];
+  for (let i = 0; i < nEvents; i++) events.push(`${ids[(i * 7) % ids.length]},${types[i % types.length]},${at(i, nEvents)}`);
+  const o = path.join(dir, 'orders-day.csv');
+  const e = path.join(dir, 'events-day.csv');
+  writeFileSync(o, `${orders.join('\n')}\n`);
+  writeFileSync(e, `${events.join('\n')}\n`);
+  return { orders: o, events: e, nOrders, nEvents };
+}
+
+async function pipelineCase(kind: 'postgres' | 'pglite', customers: number): Promise<void> {
+  const reuse = process.env.LIUKE_BENCH_DB;
+  const keep = process.env.LIUKE_BENCH_KEEP_DB === '1' || Boolean(reuse);
+  const name = reuse ?? `liuke_bench_pipeline_${process.pid}`;
+  if (kind === 'postgres' && !SAFE_DB.test(name)) throw new Error(`LIUKE_BENCH_DB must look like liuke_bench_pipeline_<n>: ${name}`);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'liuke-pipeline-bench-'));
+  let store: Store;
+  if (kind === 'postgres') {
+    if (!reuse) await admin((c) => c.query(`create database ${name}`));
+    store = await openStore({ databaseUrl: dbUrl(name), poolSize: 4 });
+  } else {
+    store = await openStore({ dataDir: path.join(dir, 'data') });
+  }
+  const label = `${kind === 'postgres' ? 'PostgreSQL' : 'PGlite'} ${customers >= 1e6 ? `${customers / 1e6}M` : `${customers / 1e3}k`}`;
+  const measure = <T>(fn: () => Promise<T>) => (kind === 'postgres' ? withServerPeak(name, fn) : fn().then((value) => ({ value, serverPeak: 0 })));
+  try {
+    await migrate(store);
+    console.log(`\n${label}: load average ${load()} at the start`);
+    if (!reuse) {
+      const t0 = performance.now();
+      let last = 0;
+      const r = await createDemoBusiness(store, {
+        customers,
+        seed: 1,
+        industry: 'retail',
+        now: NOW,
+        onProgress: (done) => {
+          if (done - last >= customers / 10) {
+            last = done;
+            process.stderr.write(`  ${label}: ${fmt(done)} customers loaded\n`);
+          }
+        },
+      });
+      const rows = Object.values(r.rows).reduce((a, b) => a + b, 0);
+      console.log(`  demo load: ${secs(performance.now() - t0)}, ${fmt(rows)} rows (${Object.entries(r.rows).map(([t, n]) => `${t} ${fmt(n)}`).join(', ')})`);
+      if (kind === 'postgres') await sql`vacuum analyze`.execute(store.db);
+    }
+    const before = process.resourceUsage().maxRSS * 1024;
+    const full = await measure(() => runPipeline(store, { workspaceId: 1, now: NOW, steps: STEPS, mode: 'full' }));
+    console.log(`  full run (load average ${load()}):`);
+    const analytics = printSteps('full', full.value.steps);
+    const fullPeak = process.resourceUsage().maxRSS * 1024;
+    console.log(
+      `  peak RSS: bench process ${mb(fullPeak)} (${mb(before)} before the run)${kind === 'postgres' ? `, largest PostgreSQL backend ${mb(full.serverPeak)}` : ' (PGlite runs inside it)'}`,
+    );
+
+    // An incremental day: new orders and events through the import path, then the incremental run.
+    const day = await writeDay(store, dir, customers);
+    const t1 = performance.now();
+    const ro = await runImport(store, { workspaceId: 1, entity: 'orders', input: { path: day.orders }, fileName: 'orders-day.csv', actor: 'bench', now: new Date(NOW.getTime() + DAY) });
+    const tOrders = performance.now() - t1;
+    const t2 = performance.now();
+    const re = await runImport(store, { workspaceId: 1, entity: 'events', input: { path: day.events }, fileName: 'events-day.csv', actor: 'bench', now: new Date(NOW.getTime() + DAY) });
+    const tEvents = performance.now() - t2;
+    if (ro.inserted !== day.nOrders || re.inserted !== day.nEvents) throw new Error(`day import: ${ro.inserted}/${day.nOrders} orders, ${re.inserted}/${day.nEvents} events`);
+    console.log(`  day import: ${fmt(day.nOrders)} orders in ${secs(tOrders)}, ${fmt(day.nEvents)} events in ${secs(tEvents)} (load average ${load()})`);
+    const inc = await measure(() => runPipeline(store, { workspaceId: 1, now: new Date(NOW.getTime() + DAY), steps: STEPS, mode: 'incremental' }));
+    console.log('  incremental run:');
+    const incAnalytics = printSteps('incremental', inc.value.steps);
+    const mode = inc.value.steps.find((s) => s.name === 'customer_metrics')?.result?.mode;
+    console.log(`  customer_metrics ran as: ${mode ?? '(not run)'}; peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}`);
+    console.log(
+      `  ${label}: analytics full ${secs(analytics)}, incremental ${secs(incAnalytics)}; ` +
+        `peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}${kind === 'postgres' ? ` + largest backend ${mb(Math.max(full.serverPeak, inc.serverPeak))}` : ''}`,
+    );
+    if (full.value.status !== 'done' || inc.value.status !== 'done') process.exitCode = 1;
+  } finally {
+    await store.close();
+    if (kind === 'postgres') {
+      if (keep) console.log(`  kept database ${name} (drop it with LIUKE_BENCH_DROP=${name} npm run bench -- pipeline)`);
+      else await dropDb(name);
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs queued jobs until none is left, in this process. */
+async function workerChild(url: string): Promise<void> {
+  const store = await openStore({ databaseUrl: url, poolSize: 3 });
+  try {
+    const w = createWorker({ store, handlers: { [PIPELINE_TASK]: pipelineHandler }, pollMs: 100 });
+    while (await w.runOnce());
+  } finally {
+    await store.close();
+  }
+}
+
+async function workersCase(): Promise<void> {
+  const jobs = Number(process.env.LIUKE_BENCH_WORKER_JOBS ?? 4);
+  const customers = Number(process.env.LIUKE_BENCH_WORKER_CUSTOMERS ?? 20_000);
+  const name = `liuke_bench_pipeline_${process.pid}`;
+  await admin((c) => c.query(`create database ${name}`));
+  const url = dbUrl(name);
+  const store = await openStore({ databaseUrl: url, poolSize: 2 });
+  try {
+    await migrate(store);
+    console.log(`\nworkers: ${jobs} workspaces of ${fmt(customers)} demo customers, one pipeline job each (${STEPS.length} steps); load average ${load()}`);
+    for (let w = 1; w <= jobs; w++) {
+      if (w > 1) await sql`insert into workspaces (id, slug, name) values (${w}, ${`bench-${w}`}, ${`Bench ${w}`})`.execute(store.db);
+      await createDemoBusiness(store, { customers, seed: w, industry: 'retail', now: NOW, workspaceId: w });
+    }
+    await sql`vacuum analyze`.execute(store.db);
+    const only = STEP_NAMES ? { only: STEPS.map((s) => s.name) } : {};
+    const times: Record<number, number> = {};
+    for (const processes of [1, 2]) {
+      for (let w = 1; w <= jobs; w++) await enqueue(store.db, { workspaceId: w, task: PIPELINE_TASK, payload: { mode: 'full', ...only } });
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from(
+          { length: processes },
+          () =>
+            new Promise<void>((resolve, reject) => {
+              const p = spawn(process.execPath, [self, 'worker', url], { stdio: ['ignore', 'inherit', 'inherit'] });
+              p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`))));
+            }),
+        ),
+      );
+      times[processes] = performance.now() - t0;
+      const r = await sql<{ status: string; n: number }>`select status, count(*)::integer as n from jobs group by status`.execute(store.db);
+      console.log(
+        `  ${processes} worker process${processes > 1 ? 'es' : ''}: ${jobs} jobs in ${secs(times[processes]!)} (${r.rows.map((x) => `${x.status} ${x.n}`).join(', ')}); load average ${load()}`,
+      );
+      await sql`delete from jobs`.execute(store.db);
+    }
+    console.log(`  speed-up with two processes: ${(times[1]! / times[2]!).toFixed(2)}×`);
+  } finally {
+    await store.close();
+    await dropDb(name);
+  }
+}
+
+const [mode, arg1, arg2] = process.argv.slice(2);
+if (mode === 'worker') {
+  await workerChild(arg1!);
+  process.exit(0);
+}
+if (mode === 'case') {
+  await pipelineCase(arg1 as 'postgres' | 'pglite', Number(arg2));
+  process.exit(process.exitCode ?? 0);
+}
+if (mode === 'workers') {
+  await workersCase();
+  process.exit(0);
+}
+if (process.env.LIUKE_BENCH_DROP) {
+  await dropDb(process.env.LIUKE_BENCH_DROP);
+  console.log(`dropped ${process.env.LIUKE_BENCH_DROP}`);
+  process.exit(0);
+}
+
+const small = Number(process.env.LIUKE_BENCH_CUSTOMERS ?? 100_000);
+const parts = new Set((process.env.LIUKE_BENCH_PIPELINE ?? 'pg,pglite,workers').split(','));
+if (process.env.LIUKE_BENCH_PIPELINE_1M === '1') parts.add('pg1m');
+const runs: string[][] = [];
+if (parts.has('pg')) runs.push(['case', 'postgres', String(small)]);
+if (parts.has('pglite')) runs.push(['case', 'pglite', String(small)]);
+if (parts.has('pg1m')) runs.push(['case', 'postgres', '1000000']);
+if (parts.has('workers')) runs.push(['workers']);
+console.log(`steps: ${STEPS.map((s) => s.name).join(', ')}`);
+let failed = 0;
+for (const args of runs) {
+  const r = spawnSync(process.execPath, ['--expose-gc', self, ...args], { stdio: 'inherit' });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);
