@@ -15,6 +15,8 @@ const CustomersPage = lazy(() => import('./pages/Customers.tsx').then((m) => ({ 
 const Customer360Page = lazy(() => import('./pages/Customer360.tsx').then((m) => ({ default: m.Customer360Page })));
 const ReportsPage = lazy(() => import('./pages/Reports.tsx').then((m) => ({ default: m.ReportsPage })));
 const SegmentsPage = lazy(() => import('./pages/Segments.tsx').then((m) => ({ default: m.SegmentsPage })));
+const RiskPage = lazy(() => import('./pages/Risk.tsx').then((m) => ({ default: m.RiskPage })));
+const ModelsPage = lazy(() => import('./pages/Models.tsx').then((m) => ({ default: m.ModelsPage })));
 const SettingsPage = lazy(() => import('./pages/Settings.tsx').then((m) => ({ default: m.SettingsPage })));
 
 /** Pages that need a signed-in user; must_change_password comes first. */
@@ -63,12 +65,12 @@ export function App() {
             <Route path="customers" element={<CustomersPage />} />
             <Route path="customers/:id" element={<Customer360Page />} />
             <Route path="segments" element={<SegmentsPage />} />
-            <Route path="risk" element={<ComingSoon area="risk" />} />
+            <Route path="risk" element={<RiskPage />} />
             <Route path="automations" element={<ComingSoon area="automations" />} />
             <Route path="tickets" element={<ComingSoon area="tickets" />} />
             <Route path="loyalty" element={<ComingSoon area="loyalty" />} />
             <Route path="reports" element={<ReportsPage />} />
-            <Route path="models" element={<ComingSoon area="models" />} />
+            <Route path="models" element={<ModelsPage />} />
             <Route path="settings" element={<SettingsPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { ApiError, api, query } from '../api.ts';
+import { CustomerAnalytics } from '../components/CustomerAnalytics.tsx';
 import { Empty, ErrorState, Loading } from '../components/States.tsx';
 import { type Formatter, useFormat } from '../format.ts';
 import { useApi } from '../hooks.ts';
@@ -45,6 +46,7 @@ export function Customer360Page() {
             </div>
           </div>
           <Figures data={data} f={f} />
+          <CustomerAnalytics id={id} />
           <div className="grid-3">
             <Profile data={data} f={f} />
             <div className="stack">
