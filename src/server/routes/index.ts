@@ -19,6 +19,8 @@ import { segmentsRoutes } from './segments.routes.ts';
 import { metricsRoutes } from './metrics.routes.ts';
 import { riskRoutes } from './risk.routes.ts';
 import { modelsRoutes } from './models.routes.ts';
+import { clvRoutes } from './clv.routes.ts';
+import { productsRoutes } from './products.routes.ts';
 import { webRoutes } from './web.routes.ts';
 
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
@@ -41,5 +43,7 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(metricsRoutes);
   await app.register(riskRoutes);
   await app.register(modelsRoutes);
+  await app.register(clvRoutes);
+  await app.register(productsRoutes);
   await app.register(webRoutes);
 }
