@@ -11,6 +11,7 @@ import { registerDemo } from './demo.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerModel } from './model.ts';
 import { registerPipeline } from './pipeline.ts';
+import { registerPredictions } from './predictions.ts';
 import { registerReport } from './report.ts';
 import { registerSegments } from './segments.ts';
 import { registerStart } from './start.ts';
@@ -34,4 +35,5 @@ export const commands: ((program: Command) => void)[] = [
   registerWorker,
   registerClv,
   registerModel,
+  registerPredictions,
 ];
