@@ -218,7 +218,7 @@ describe('web app in Chromium', { skip: reason }, () => {
     await p.goto(`${srv.url}/settings`);
     await p.getByTestId('forbidden').getByText('Not allowed for your role').waitFor();
     await shot(p, '10-forbidden-viewer');
-    await p.goto(`${srv.url}/risk`);
+    await p.goto(`${srv.url}/automations`);
     await p.getByTestId('coming-soon').waitFor();
     await shot(p, '11-coming-soon');
     await ctx.close();

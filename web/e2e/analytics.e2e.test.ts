@@ -1,0 +1,169 @@
+// Browser tests of the analytics pages: a small demo business, a full
+// pipeline run, then the dashboard's KPI board and tiers, the RFM and cohort
+// heatmaps, a segment preview from a typed rule, the Run pipeline button (with
+// a worker taking the job), Risk, Models and the Customer 360 additions.
+// Debian's Chromium through playwright-core; screenshots to test-artifacts/web/.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { createDemoBusiness } from '../../src/core/demo/demo.service.ts';
+import type { Worker } from '../../src/core/jobs/queue.ts';
+import { startWorker } from '../../src/core/pipeline/pipeline.job.ts';
+import { runPipeline } from '../../src/core/pipeline/pipeline.ts';
+import { PIPELINE_STEPS } from '../../src/core/pipeline/steps.ts';
+import { createUser } from '../../src/core/users/users.service.ts';
+import { openTestStore, type TestStore } from '../../src/db/testing.ts';
+import { startTestServer, type TestServer } from '../../src/server/testing.ts';
+
+// Not imported from app.e2e.test.ts: importing a test file would run its tests here too.
+const CHROMIUM = process.env.LIUKE_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const DIST = new URL('../dist/index.html', import.meta.url);
+const ARTIFACTS = new URL('../../test-artifacts/web/', import.meta.url);
+const PASSWORD = 'correct horse battery';
+const NOW = new Date();
+
+function skipReason(): string | false {
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}: apt-get install -y chromium (as .ci/run does)`;
+  if (!existsSync(DIST)) return 'web/dist is not built: run `npm run build:web` (npm test does it first)';
+  return false;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
+}
+
+describe('analytics pages in Chromium', { skip: skipReason() }, () => {
+  let store: TestStore;
+  let srv: TestServer;
+  let browser: Browser;
+  let page: Page;
+  let worker: Worker | null = null;
+  const api = async <T>(path: string): Promise<T> => {
+    const r = await page.request.get(`${srv.url}${path}`);
+    assert.equal(r.status(), 200, `${path}: ${r.status()}`);
+    return (await r.json()) as T;
+  };
+
+  before(async () => {
+    store = await openTestStore('pglite');
+    await createDemoBusiness(store, { customers: 400, seed: 11, industry: 'retail', now: NOW, actor: 'test' });
+    const run = await runPipeline(store, { workspaceId: 1, now: NOW, steps: PIPELINE_STEPS, mode: 'full' });
+    assert.equal(run.status, 'done', run.error);
+    await createUser(store.db, { workspaceId: 1, email: 'analyst@example.com', role: 'admin', name: '分析员', locale: 'zh-CN', password: PASSWORD, actor: 'test', now: NOW });
+    srv = await startTestServer(store);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+    page = await ctx.newPage();
+    page.setDefaultTimeout(15_000);
+    await page.goto(`${srv.url}/login`);
+    await page.getByLabel('邮箱').fill('analyst@example.com');
+    await page.getByLabel('密码').fill(PASSWORD);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByRole('heading', { name: '仪表盘' }).waitFor();
+  });
+
+  after(async () => {
+    await worker?.stop();
+    await browser?.close();
+    await srv?.close();
+    await store?.close();
+  });
+
+  it('shows the KPI board with real values and the tier counts of /api/reports/tiers', async () => {
+    await page.goto(`${srv.url}/`);
+    const board = page.getByTestId('kpi-board');
+    await board.getByText('整体客户流失率（30 天）').waitFor();
+    const kpis = await api<{ rows: { key: string; value: number | null }[] }>('/api/reports/kpis');
+    const churn = kpis.rows.find((k) => k.key === 'churn_rate');
+    assert.ok(churn && churn.value !== null, 'the churn rate has a value');
+    const shown = await page.getByTestId('kpi-churn_rate').getByTestId('kpi-value').innerText();
+    assert.match(shown, /^\d+(\.\d)?%$/, `churn rate shows as a percentage: ${shown}`);
+    assert.equal(shown, new Intl.NumberFormat('zh-CN', { style: 'percent', maximumFractionDigits: 1 }).format(churn.value));
+    // Trend sparklines are drawn.
+    assert.ok((await board.locator('svg.sparkline').count()) > 0);
+
+    const tiers = await api<{ rows: { tier: string; customers: number }[] }>('/api/reports/tiers');
+    for (const row of tiers.rows) {
+      const cell = page.getByTestId(`tier-row-${row.tier}`).getByTestId('tier-count');
+      assert.equal((await cell.innerText()).replace(/,/g, ''), String(row.customers), `tier ${row.tier}`);
+    }
+    await page.getByTestId('pipeline-status').getByText('已完成').waitFor();
+    await shot(page, 'a01-dashboard-zh');
+  });
+
+  it('renders the RFM and cohort heatmaps with their figures, and switches the cohort basis', async () => {
+    await page.goto(`${srv.url}/reports`);
+    await page.getByTestId('rfm-heatmap').locator('canvas').first().waitFor();
+    await page.getByTestId('cohort-heatmap').locator('canvas').first().waitFor();
+    // The segments table and the cohort table show figures.
+    const segRows = await page.getByTestId('rfm-segments').locator('tbody tr').count();
+    assert.ok(segRows > 3, `named segments listed: ${segRows}`);
+    const firstCohort = page.getByTestId('cohort-table').locator('tbody tr').last();
+    assert.match(await firstCohort.innerText(), /\d+%/);
+    // CSV export links carry the language.
+    const href = await page.getByTestId('report-tiers').getByTestId('export-csv').getAttribute('href');
+    assert.equal(href, '/api/reports/tiers?format=csv&lang=zh-CN');
+    const csv = await page.request.get(`${srv.url}${href}`);
+    assert.equal(csv.status(), 200);
+    assert.match(await csv.text(), /层级/);
+    await page.getByRole('button', { name: '任意活跃' }).click();
+    await page.getByTestId('report-cohorts').getByText('有购买或任意行为的比例').waitFor();
+    await shot(page, 'a02-reports-zh');
+  });
+
+  it('validates a typed rule with its position, then previews a count', async () => {
+    await page.goto(`${srv.url}/segments?new=1`);
+    const editor = page.getByLabel('规则');
+    await editor.fill('tier = "D" and\n  tierr = 3');
+    await page.getByTestId('rule-status').getByText('第 2 行，第 3 列').waitFor();
+    await shot(page, 'a03-segment-error');
+    await editor.fill('tier = "D" and orders_total >= 2');
+    await page.getByTestId('rule-status').getByText('规则有效').waitFor();
+    await page.getByTestId('preview-rule').click();
+    const count = await page.getByTestId('preview-count').innerText();
+    const expected = await page.request.post(`${srv.url}/api/segments/preview`, { data: { rule: 'tier = "D" and orders_total >= 2' } });
+    assert.equal(count.replace(/,/g, ''), String(((await expected.json()) as { count: number }).count));
+    await shot(page, 'a04-segment-preview');
+    await page.goto(`${srv.url}/segments?id=stage_at_risk`);
+    await page.getByTestId('segment-detail').waitFor();
+    await shot(page, 'a05-segment-members');
+  });
+
+  it('starts a pipeline run from the button and shows its status', async () => {
+    worker = await startWorker(store, () => {});
+    await page.goto(`${srv.url}/`);
+    const before = await api<{ runs: { id: number }[] }>('/api/pipeline/runs?limit=1');
+    await page.getByTestId('run-pipeline').click();
+    await page.getByTestId('run-pipeline').filter({ hasText: '分析运行中' }).waitFor();
+    await shot(page, 'a06-pipeline-running');
+    // The new run appears and finishes.
+    await page.getByTestId('pipeline-status').getByText(`第 ${(before.runs[0]?.id ?? 0) + 1} 次运行`).waitFor({ timeout: 120_000 });
+    await page.getByTestId('run-pipeline').filter({ hasText: '立即运行分析' }).waitFor({ timeout: 120_000 });
+    await page.getByTestId('pipeline-status').getByText('已完成').waitFor();
+    await shot(page, 'a07-pipeline-done');
+  });
+
+  it('shows the risk list, the models page and the Customer 360 analytics, in English too', async () => {
+    await page.goto(`${srv.url}/risk`);
+    await page.getByTestId('risk-table').waitFor();
+    await shot(page, 'a08-risk-zh');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { name: 'Risk' }).waitFor();
+    await shot(page, 'a09-risk-en');
+    const first = page.getByTestId('risk-table').locator('tbody tr').first().getByRole('link');
+    await first.click();
+    await page.getByTestId('customer-analytics').getByText('Value and lifecycle').waitFor();
+    await page.getByTestId('c360-indicators').waitFor();
+    await shot(page, 'a10-customer-360-en');
+    await page.goto(`${srv.url}/models`);
+    await page.getByRole('heading', { name: 'Models' }).waitFor();
+    await shot(page, 'a11-models-en');
+    await page.goto(`${srv.url}/reports`);
+    await page.getByTestId('rfm-heatmap').locator('canvas').first().waitFor();
+    await shot(page, 'a12-reports-en');
+    await page.getByRole('button', { name: '中文' }).click();
+  });
+});
