@@ -19,6 +19,8 @@ const ADMIN_URL = process.env.LIUKE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.
 const NOW = new Date('2025-06-30T12:00:00Z');
 
 const peakRss = () => `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`;
+/** 1-minute load average: the machine is shared, so every figure says how busy it was. */
+const load = () => os.loadavg()[0]!.toFixed(1);
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 
 async function withPostgres<T>(fn: (store: Store) => Promise<T>): Promise<T> {
@@ -78,12 +80,13 @@ function generateOnly(customers: number): void {
   const s = (performance.now() - t0) / 1000;
   console.log(
     `generate only, ${fmt(customers)} customers: ${s.toFixed(1)} s, ${fmt(rows)} rows (${fmt(rows / s)} rows/s), ` +
-      `${(bytes / 2 ** 20).toFixed(0)} M chars of CSV; peak RSS ${peakRss()}`,
+      `${(bytes / 2 ** 20).toFixed(0)} M chars of CSV; peak RSS ${peakRss()}; load average ${load()}`,
   );
 }
 
-async function load(label: string, store: Store, customers: number): Promise<void> {
+async function loadDemo(label: string, store: Store, customers: number): Promise<void> {
   let last = 0;
+  const loads: number[] = [os.loadavg()[0]!];
   const r = await createDemoBusiness(store, {
     customers,
     seed: 1,
@@ -92,14 +95,16 @@ async function load(label: string, store: Store, customers: number): Promise<voi
     onProgress: (done) => {
       if (done - last >= customers / 10) {
         last = done;
-        process.stderr.write(`  ${label}: ${fmt(done)} customers\n`);
+        loads.push(os.loadavg()[0]!);
+        process.stderr.write(`  ${label}: ${fmt(done)} customers (load average ${load()})\n`);
       }
     },
   });
   const rows = Object.values(r.rows).reduce((a, b) => a + b, 0);
   console.log(
     `generate + load on ${label}, ${fmt(customers)} customers: ${r.seconds.toFixed(1)} s, ${fmt(rows)} rows ` +
-      `(${fmt(rows / r.seconds)} rows/s): ${Object.entries(r.rows).map(([t, n]) => `${t} ${fmt(n)}`).join(', ')}; peak RSS ${peakRss()}`,
+      `(${fmt(rows / r.seconds)} rows/s): ${Object.entries(r.rows).map(([t, n]) => `${t} ${fmt(n)}`).join(', ')}; peak RSS ${peakRss()}; ` +
+      `load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads, os.loadavg()[0]!).toFixed(1)} during the run`,
   );
 }
 
@@ -107,6 +112,6 @@ async function load(label: string, store: Store, customers: number): Promise<voi
 const parts = new Set((process.env.LIUKE_BENCH_DEMO ?? 'gen,pg,pglite').split(','));
 if (process.env.LIUKE_BENCH_DEMO_1M === '1') parts.add('pg1m');
 if (parts.has('gen')) generateOnly(100_000);
-if (parts.has('pg')) await withPostgres((s) => load('PostgreSQL', s, 100_000));
-if (parts.has('pglite')) await withPGlite((s) => load('PGlite', s, 100_000));
-if (parts.has('pg1m')) await withPostgres((s) => load('PostgreSQL', s, 1_000_000));
+if (parts.has('pg')) await withPostgres((s) => loadDemo('PostgreSQL', s, 100_000));
+if (parts.has('pglite')) await withPGlite((s) => loadDemo('PGlite', s, 100_000));
+if (parts.has('pg1m')) await withPostgres((s) => loadDemo('PostgreSQL', s, 1_000_000));

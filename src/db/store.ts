@@ -19,10 +19,21 @@ export interface Session {
   /**
    * Bulk-loads CSV text (no header, RFC 4180 quoting, empty unquoted field = NULL)
    * into `table(columns)`: COPY FROM STDIN on PostgreSQL, COPY from a blob on PGlite.
+   * Chunks are text or UTF-8 bytes (bytes go to the store as they are, no re-encoding).
+   * `freeze` loads with COPY … FREEZE: only for a table created or truncated in the
+   * current transaction (the rows are written frozen, so nothing rewrites them later).
    * Returns the number of rows loaded.
    */
-  copyCsv(table: string, columns: readonly string[], chunks: AsyncIterable<string> | Iterable<string>): Promise<number>;
+  copyCsv(
+    table: string,
+    columns: readonly string[],
+    chunks: AsyncIterable<CsvChunk> | Iterable<CsvChunk>,
+    opts?: { freeze?: boolean },
+  ): Promise<number>;
 }
+
+/** A piece of CSV: text, or its UTF-8 bytes. */
+export type CsvChunk = string | Uint8Array;
 
 export interface Store {
   readonly kind: StoreKind;
@@ -70,14 +81,16 @@ export function redactUrl(url: string): string {
 }
 
 const CSV_CHUNK_ROWS = 20_000;
+/** PGlite: at most this many bytes of CSV per COPY blob (besides CSV_CHUNK_ROWS chunks). */
+const CSV_BLOB_BYTES = 32 << 20;
 
-function copySql(table: string, columns: readonly string[], source: string): string {
+function copySql(table: string, columns: readonly string[], source: string, freeze = false): string {
   const ident = (s: string) => {
     if (!/^[a-z_][a-z0-9_]*$/.test(s)) throw new Error(`not a safe SQL identifier: ${s}`);
     return `"${s}"`;
   };
   const t = table.split('.').map(ident).join('.');
-  return `COPY ${t} (${columns.map(ident).join(', ')}) FROM ${source} WITH (FORMAT csv)`;
+  return `COPY ${t} (${columns.map(ident).join(', ')}) FROM ${source} WITH (FORMAT csv${freeze ? ', FREEZE' : ''})`;
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Store> {
@@ -117,9 +130,9 @@ async function openPostgres(url: string, poolSize: number): Promise<Store> {
         return await fn({
           kind: 'postgres',
           db: sdb,
-          async copyCsv(table, columns, chunks) {
-            const stream = client.query(copyFromStream(copySql(table, columns, 'STDIN')));
-            await pipeline(Readable.from(chunks as AsyncIterable<string>), stream);
+          async copyCsv(table, columns, chunks, opts) {
+            const stream = client.query(copyFromStream(copySql(table, columns, 'STDIN', opts?.freeze)));
+            await pipeline(Readable.from(chunks as AsyncIterable<CsvChunk>), stream);
             return Number(stream.rowCount ?? 0);
           },
         });
@@ -159,25 +172,28 @@ async function openPGlite(dataDir: string): Promise<Store> {
         return await fn({
           kind: 'pglite',
           db: sdb,
-          async copyCsv(table, columns, chunks) {
+          async copyCsv(table, columns, chunks, opts) {
             // PGlite reads COPY input from a blob; feed it in bounded pieces so a
             // large load never sits whole in memory.
             let total = 0;
-            let buf: string[] = [];
+            let buf: CsvChunk[] = [];
             let lines = 0;
+            let bytes = 0;
             const flush = async () => {
               if (buf.length === 0) return;
-              const res = await pgl.query(copySql(table, columns, `'/dev/blob'`), [], {
-                blob: new Blob(buf),
+              const res = await pgl.query(copySql(table, columns, `'/dev/blob'`, opts?.freeze), [], {
+                blob: new Blob(buf as BlobPart[]),
               });
               total += res.affectedRows ?? 0;
               buf = [];
               lines = 0;
+              bytes = 0;
             };
-            for await (const chunk of chunks as AsyncIterable<string>) {
+            for await (const chunk of chunks as AsyncIterable<CsvChunk>) {
               buf.push(chunk);
               lines++;
-              if (lines >= CSV_CHUNK_ROWS) await flush();
+              bytes += chunk.length; // characters for text: a bound, not an exact size
+              if (lines >= CSV_CHUNK_ROWS || bytes >= CSV_BLOB_BYTES) await flush();
             }
             await flush();
             return total;

@@ -135,15 +135,19 @@ const CHUNK_BYTES = 1 << 20;
 /**
  * CSV text per table, in chunks of about a megabyte. Each line is encoded into
  * a buffer as soon as it is made, so its pieces die young (cheap for the GC)
- * and a chunk is one flat string.
+ * and a chunk is one flat string — or, for a Sink of bytes, the UTF-8 buffer
+ * itself (each chunk its own ArrayBuffer, so a worker can transfer it without
+ * a copy and the store can send it without re-encoding). Same bytes either way.
  */
-export class Sink {
-  readonly chunks: Record<string, string[]> = {};
+export class Sink<C extends string | Uint8Array = string> {
+  readonly chunks: Record<string, C[]> = {};
   readonly rows: Record<string, number> = {};
   private readonly bufs: Record<string, Buffer> = {};
   private readonly pos: Record<string, number> = {};
+  private readonly bytes: boolean;
 
-  constructor(tables: readonly string[]) {
+  constructor(tables: readonly string[], bytes = false) {
+    this.bytes = bytes;
     for (const t of tables) {
       this.chunks[t] = [];
       this.rows[t] = 0;
@@ -154,11 +158,11 @@ export class Sink {
 
   add(table: DemoTable, line: string): void {
     this.rows[table]!++;
-    const buf = this.bufs[table]!;
+    let buf = this.bufs[table]!;
     let pos = this.pos[table]!;
     // a line is far below 16 kB; flush when a long one might not fit
     if (pos + line.length * 3 + 1 > CHUNK_BYTES) {
-      this.chunks[table]!.push(buf.toString('utf8', 0, pos));
+      buf = this.flush(table, buf, pos);
       pos = 0;
     }
     pos += buf.write(line, pos);
@@ -166,19 +170,29 @@ export class Sink {
     this.pos[table] = pos;
   }
 
+  private flush(table: string, buf: Buffer, pos: number): Buffer {
+    if (!this.bytes) {
+      this.chunks[table]!.push(buf.toString('utf8', 0, pos) as C);
+      return buf;
+    }
+    this.chunks[table]!.push(buf.subarray(0, pos) as unknown as C);
+    this.bufs[table] = Buffer.allocUnsafe(CHUNK_BYTES); // large: never from the shared pool
+    return this.bufs[table]!;
+  }
+
   finish(): this {
     for (const t of Object.keys(this.bufs)) {
-      if (this.pos[t]) this.chunks[t]!.push(this.bufs[t]!.toString('utf8', 0, this.pos[t]));
+      if (this.pos[t]) this.flush(t, this.bufs[t]!, this.pos[t]);
       this.pos[t] = 0;
     }
     return this;
   }
 }
 
-export interface Batch {
+export interface Batch<C extends string | Uint8Array = string> {
   from: number;
   to: number;
-  chunks: Record<string, string[]>;
+  chunks: Record<string, C[]>;
   rows: Record<string, number>;
 }
 
@@ -266,7 +280,15 @@ function lang(en: boolean): 'zh' | 'en' {
  * the range is split into batches.
  */
 export function generateBatch(params: DemoParams, from: number, to: number): Batch {
-  const sink = new Sink(BATCH_TABLES);
+  return generateInto(new Sink(BATCH_TABLES), params, from, to);
+}
+
+/** generateBatch with each chunk as UTF-8 bytes (the same bytes), for the worker thread. */
+export function generateBatchBytes(params: DemoParams, from: number, to: number): Batch<Uint8Array> {
+  return generateInto(new Sink<Uint8Array>(BATCH_TABLES, true), params, from, to);
+}
+
+function generateInto<C extends string | Uint8Array>(sink: Sink<C>, params: DemoParams, from: number, to: number): Batch<C> {
   const cat = catalogue(params.industry);
   const ind = cat.industry;
   const ws = params.workspaceId;

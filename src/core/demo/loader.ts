@@ -2,8 +2,9 @@
 // the same COPY path imports use (Session.copyCsv), in one transaction: a
 // failed load leaves the store as it was.
 import { Worker } from 'node:worker_threads';
-import { sql } from 'kysely';
-import type { Store } from '../../db/store.ts';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { Session, Store } from '../../db/store.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { conflict } from '../../server/errors.ts';
 import { BATCH_TABLES, type Batch, catalogueCsv, DEMO_COLUMNS, type DemoParams, generateBatch } from './generator.ts';
@@ -40,37 +41,129 @@ export interface LoadResult {
   seconds: number;
 }
 
-/** Batches in order, generated here or in a worker thread that stays up to two batches ahead. */
-async function* batches(params: DemoParams, size: number, useWorker: boolean): AsyncGenerator<Batch> {
+/** Worker threads generating ahead (two cores: one generating while the other loads, or both generating). */
+const WORKERS = 2;
+/** Batches requested ahead of the one being loaded. */
+const AHEAD = 4;
+
+type AnyBatch = Batch<string> | Batch<Uint8Array>;
+
+/**
+ * Batches in order, generated here or in worker threads that take turns (batch k
+ * goes to worker k mod WORKERS) and stay up to AHEAD batches ahead.
+ */
+async function* batches(params: DemoParams, size: number, useWorker: boolean): AsyncGenerator<AnyBatch> {
   const ranges: [number, number][] = [];
   for (let from = 0; from < params.customers; from += size) ranges.push([from, Math.min(params.customers, from + size)]);
   if (!useWorker) {
     for (const [from, to] of ranges) yield generateBatch(params, from, to);
     return;
   }
-  const worker = new Worker(new URL('./generator.worker.ts', import.meta.url));
-  const waiting: { resolve: (b: Batch) => void; reject: (e: unknown) => void }[] = [];
-  const results: Promise<Batch>[] = [];
-  worker.on('message', (b: Batch) => waiting.shift()?.resolve(b));
-  worker.on('error', (e) => {
-    for (const w of waiting.splice(0)) w.reject(e);
+  const workers = Array.from({ length: Math.min(WORKERS, ranges.length) }, () => {
+    const worker = new Worker(new URL('./generator.worker.ts', import.meta.url));
+    // each worker answers its requests in order
+    const waiting: { resolve: (b: AnyBatch) => void; reject: (e: unknown) => void }[] = [];
+    worker.on('message', (b: AnyBatch) => waiting.shift()?.resolve(b));
+    worker.on('error', (e) => {
+      for (const w of waiting.splice(0)) w.reject(e);
+    });
+    return { worker, waiting };
   });
+  const results: (Promise<AnyBatch> | undefined)[] = [];
   const request = (k: number) => {
     const [from, to] = ranges[k]!;
-    results[k] = new Promise<Batch>((resolve, reject) => waiting.push({ resolve, reject }));
-    results[k].catch(() => {}); // surfaced when awaited
-    worker.postMessage({ params, from, to } satisfies BatchRequest);
+    const w = workers[k % workers.length]!;
+    const p = new Promise<AnyBatch>((resolve, reject) => w.waiting.push({ resolve, reject }));
+    p.catch(() => {}); // surfaced when awaited
+    results[k] = p;
+    w.worker.postMessage({ params, from, to } satisfies BatchRequest);
   };
   try {
-    for (let k = 0; k < Math.min(2, ranges.length); k++) request(k);
+    for (let k = 0; k < Math.min(AHEAD, ranges.length); k++) request(k);
     for (let k = 0; k < ranges.length; k++) {
       const b = await results[k]!;
-      results[k] = undefined as unknown as Promise<Batch>;
-      if (k + 2 < ranges.length) request(k + 2);
+      results[k] = undefined;
+      if (k + AHEAD < ranges.length) request(k + AHEAD);
       yield b;
     }
   } finally {
-    await worker.terminate();
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+  }
+}
+
+/** What the fast path drops before the COPYs and puts back after them, as read from the catalogue. */
+interface Dropped {
+  /** CREATE INDEX statements of the indexes that belong to no constraint */
+  indexes: { name: string; def: string }[];
+  /** primary key, unique and foreign key constraints, keys first */
+  constraints: { table: string; name: string; def: string }[];
+}
+
+const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/**
+ * True when the fast path may be used: no business data outside this workspace
+ * and, without a reset, none inside it either — a first load, or a reset of the
+ * only workspace with data.
+ */
+async function emptyButThisWorkspace(db: Kysely<Database>, ws: number, reset: boolean): Promise<boolean> {
+  for (const t of BUSINESS_TABLES) {
+    const other = await sql<{ x: number }>`select 1 as x from ${sql.table(t)} where ${reset ? sql`workspace_id <> ${ws}` : sql`true`} limit 1`.execute(db);
+    if (other.rows.length > 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Fast path: takes the business tables for this transaction (giving up after a
+ * few seconds if another session holds them, in which case nothing has changed
+ * and the ordinary path is used), truncates them, and drops their secondary
+ * indexes, keys and foreign keys, to be rebuilt in one sort each after the COPYs.
+ * Returns null when the tables could not be taken.
+ */
+async function prepareFastLoad(s: Session): Promise<Dropped | null> {
+  const tables = sql.join(BUSINESS_TABLES.map((t) => sql.table(t)));
+  await sql`savepoint liuke_demo_fast`.execute(s.db);
+  try {
+    await sql`set local lock_timeout = '5s'`.execute(s.db);
+    await sql`lock table ${tables} in access exclusive mode`.execute(s.db);
+    await sql`set local lock_timeout = 0`.execute(s.db);
+  } catch {
+    await sql`rollback to savepoint liuke_demo_fast`.execute(s.db);
+    return null;
+  }
+  await sql`release savepoint liuke_demo_fast`.execute(s.db);
+  await sql`truncate ${tables}`.execute(s.db);
+  const names = [...BUSINESS_TABLES];
+  const idx = await sql<{ name: string; def: string }>`
+    select i.indexname as name, i.indexdef as def from pg_indexes i
+    where i.schemaname = current_schema() and i.tablename in (${sql.join(names)})
+      and not exists (select 1 from pg_constraint k
+                      where k.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass
+                        and k.contype in ('p', 'u', 'x'))
+    order by i.tablename, i.indexname`.execute(s.db);
+  const con = await sql<{ table: string; name: string; def: string }>`
+    select c.relname as "table", k.conname as name, pg_get_constraintdef(k.oid) as def
+    from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = current_schema() and c.relname in (${sql.join(names)}) and k.contype in ('p', 'u', 'f')
+    order by k.contype <> 'f' desc, c.relname, k.conname`.execute(s.db);
+  const dropped: Dropped = { indexes: idx.rows, constraints: con.rows };
+  for (const k of [...dropped.constraints].reverse()) await sql.raw(`alter table ${q(k.table)} drop constraint ${q(k.name)}`).execute(s.db);
+  for (const i of dropped.indexes) await sql.raw(`drop index ${q(i.name)}`).execute(s.db);
+  return dropped;
+}
+
+/** Puts back what prepareFastLoad dropped, exactly as it was defined. */
+async function finishFastLoad(s: Session, dropped: Dropped): Promise<void> {
+  // index builds sort in memory instead of on disk (PGlite keeps its default: its heap is small)
+  if (s.kind === 'postgres') await sql`set local maintenance_work_mem = '512MB'`.execute(s.db);
+  for (const k of dropped.constraints) {
+    if (!k.def.startsWith('FOREIGN KEY')) await sql.raw(`alter table ${q(k.table)} add constraint ${q(k.name)} ${k.def}`).execute(s.db);
+  }
+  for (const i of dropped.indexes) await sql.raw(i.def).execute(s.db);
+  // foreign keys last: one anti-join each instead of a trigger per row
+  for (const k of dropped.constraints) {
+    if (k.def.startsWith('FOREIGN KEY')) await sql.raw(`alter table ${q(k.table)} add constraint ${q(k.name)} ${k.def}`).execute(s.db);
   }
 }
 
@@ -84,23 +177,28 @@ export async function loadDemo(store: Store, params: DemoParams, opts: LoadOptio
 
   await store.session(async (s) => {
     await sql`begin`.execute(s.db);
+    // one long transaction: its commit need not wait for the disk (a crash loses the load, never corrupts)
+    await sql`set local synchronous_commit = off`.execute(s.db);
     const existing = await s.db.selectFrom('customers').select('id').where('workspace_id', '=', ws).limit(1).executeTakeFirst();
     if (existing && !opts.reset) {
       throw conflict('the store already has customers; pass --reset to delete this workspace\'s business data and load the demo instead');
     }
-    if (opts.reset) {
+    const dropped = (await emptyButThisWorkspace(s.db, ws, opts.reset ?? false)) ? await prepareFastLoad(s) : null;
+    if (opts.reset && !dropped) {
       for (const t of BUSINESS_TABLES) await s.db.deleteFrom(t).where('workspace_id', '=', ws).execute();
     }
-    rows.products = await s.copyCsv('products', DEMO_COLUMNS.products, [catalogueCsv(params)]);
+    const copy = { freeze: dropped !== null };
+    rows.products = await s.copyCsv('products', DEMO_COLUMNS.products, [catalogueCsv(params)], copy);
     for await (const b of batches(params, size, useWorker)) {
       for (const t of BATCH_TABLES) {
         const chunks = b.chunks[t]!;
         if (chunks.length === 0) continue;
-        rows[t]! += await s.copyCsv(t, DEMO_COLUMNS[t], chunks);
+        rows[t]! += await s.copyCsv(t, DEMO_COLUMNS[t], chunks, copy);
         chunks.length = 0; // let the batch go as soon as it is in
       }
       opts.onProgress?.(b.to, params.customers);
     }
+    if (dropped) await finishFastLoad(s, dropped);
     await s.db.updateTable('workspaces').set({ industry: params.industry }).where('id', '=', ws).execute();
     await recordAudit(s.db, {
       workspaceId: ws,
