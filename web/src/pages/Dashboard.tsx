@@ -148,7 +148,7 @@ function KpiBoard({ r }: { r: ReturnType<typeof useApi<Report<KpiRow>>> }) {
                   {k.anomaly ? (
                     <span className="pill pill-failed" title={k.flags}>
                       {k.flags
-                        .split(',')
+                        .split(/[\s,]+/)
                         .filter(Boolean)
                         .map((fl) => t(`kpi.flag.${fl}`, { defaultValue: fl }))
                         .join(' · ') || t('kpi.flag.anomaly')}
