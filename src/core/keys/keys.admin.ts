@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { forgetCallers } from '../sessions/callers.cache.ts';
 import { createKey, type KeyRole, revokeKey } from './keys.service.ts';
 
 export function createKeyAudited(db: Kysely<Database>, opts: { workspaceId: number; role: KeyRole; name?: string; actor: string; now: Date }) {
@@ -18,5 +19,5 @@ export function revokeKeyAudited(db: Kysely<Database>, opts: { workspaceId: numb
     const ok = await revokeKey(trx, opts.workspaceId, opts.id, opts.now);
     if (ok) await recordAudit(trx, { workspaceId: opts.workspaceId, actor: opts.actor, action: 'revoke', entity: 'api_key', entityId: opts.id, at: opts.now });
     return ok;
-  });
+  }).finally(forgetCallers); // again after the commit: a lookup in between saw the key still active
 }

@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { callerGeneration, forgetCallers, recalled, remember } from '../sessions/callers.cache.ts';
 import * as repo from './keys.repository.ts';
 
 export type KeyRole = 'ingest' | 'admin';
@@ -45,18 +46,26 @@ const TOUCH_EVERY_MS = 60_000;
 /** The key's owner and role, or null for an unknown or revoked key. */
 export async function verifyKey(db: Kysely<Database>, key: string, now = new Date()): Promise<VerifiedKey | null> {
   if (!key.startsWith('lk_')) return null;
-  const row = await repo.findActiveKeyByHash(db, hashKey(key));
+  const hash = hashKey(key);
+  // Remembered for a few seconds (callers.cache.ts); revokeKey forgets at once.
+  const hit = recalled<VerifiedKey>(`key:${hash}`, now);
+  if (hit) return hit;
+  const gen = callerGeneration();
+  const row = await repo.findActiveKeyByHash(db, hash);
   if (!row) return null;
   // last_used_at is informational; writing it on every ingest call would double the writes.
   if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > TOUCH_EVERY_MS) {
     await repo.touchKey(db, row.id, now);
   }
-  return { id: row.id, workspaceId: row.workspace_id, role: row.role, name: row.name };
+  const verified: VerifiedKey = { id: row.id, workspaceId: row.workspace_id, role: row.role, name: row.name };
+  remember(`key:${hash}`, verified, now, gen);
+  return verified;
 }
 
 export const listKeys = repo.listKeys;
 
 export async function revokeKey(db: Kysely<Database>, workspaceId: number, id: string, now = new Date()): Promise<boolean> {
   const r = await repo.revokeKey(db, workspaceId, id, now);
+  forgetCallers();
   return Number(r.numUpdatedRows) > 0;
 }

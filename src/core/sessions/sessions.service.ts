@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, UserRole } from '../../db/schema.ts';
+import { callerGeneration, forgetCallers, recalled, remember } from './callers.cache.ts';
 
 export const SESSION_COOKIE = 'liuke_session';
 const TOUCH_EVERY_MS = 60_000;
@@ -47,6 +48,10 @@ export interface SessionUser {
 /** The live session's user, sliding the expiry forward at most once a minute; null if unknown, expired or disabled. */
 export async function resolveSession(db: Kysely<Database>, token: string, ttlMs: number, now: Date): Promise<SessionUser | null> {
   const id = hashToken(token);
+  // Remembered for a few seconds (callers.cache.ts); the expiry is still checked.
+  const hit = recalled<{ user: SessionUser; expiresAt: number }>(`session:${id}`, now);
+  if (hit) return hit.expiresAt > now.getTime() ? hit.user : null;
+  const gen = callerGeneration();
   const row = await db
     .selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
@@ -61,7 +66,7 @@ export async function resolveSession(db: Kysely<Database>, token: string, ttlMs:
       .where('id', '=', id)
       .execute();
   }
-  return {
+  const user: SessionUser = {
     sessionId: id,
     userId: row.user_id,
     workspaceId: row.workspace_id,
@@ -69,14 +74,18 @@ export async function resolveSession(db: Kysely<Database>, token: string, ttlMs:
     role: row.role,
     mustChangePassword: row.must_change_password,
   };
+  remember(`session:${id}`, { user, expiresAt: row.expires_at.getTime() }, now, gen);
+  return user;
 }
 
 export async function deleteSession(db: Kysely<Database>, token: string): Promise<void> {
   await db.deleteFrom('sessions').where('id', '=', hashToken(token)).execute();
+  forgetCallers();
 }
 
 export async function deleteUserSessions(db: Kysely<Database>, userId: string, exceptSessionId?: string): Promise<void> {
   let q = db.deleteFrom('sessions').where('user_id', '=', userId);
   if (exceptSessionId) q = q.where('id', '<>', exceptSessionId);
   await q.execute();
+  forgetCallers();
 }

@@ -5,6 +5,7 @@ import { hash, verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import type { Database, UserRole } from '../../db/schema.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { forgetCallers } from '../sessions/callers.cache.ts';
 import * as repo from './users.repository.ts';
 
 export const USER_ROLES: readonly UserRole[] = ['admin', 'operator', 'analyst', 'agent', 'viewer'];
@@ -173,7 +174,7 @@ export async function updateUser(
       at: ctx.now,
     });
     return after;
-  });
+  }).finally(forgetCallers); // sessions carry the role and the disabled flag (callers.cache.ts)
 }
 
 /** Sets a new password after checking the current one; clears must_change_password. */
@@ -195,6 +196,7 @@ export async function changePassword(
     await repo.updateUser(trx, workspaceId, id, { password_hash: passwordHash, must_change_password: false });
     await recordAudit(trx, { workspaceId, actor: ctx.actor, action: 'change_password', entity: 'user', entityId: id, at: ctx.now });
   });
+  forgetCallers(); // sessions carry must_change_password (callers.cache.ts)
 }
 
 export async function countUsers(db: Kysely<Database>, workspaceId: number): Promise<number> {
