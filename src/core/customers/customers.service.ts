@@ -46,9 +46,9 @@ export async function* exportCustomers(db: Kysely<Database>, workspaceId: number
 }
 
 export async function getCustomer(db: Kysely<Database>, workspaceId: number, role: Role, id: string, now: Date) {
-  const c = await repo.findCustomer(db, workspaceId, id);
+  // Both at once (two pool connections): the figures of an unknown id are simply zeros.
+  const [c, figures] = await Promise.all([repo.findCustomer(db, workspaceId, id), repo.customerFigures(db, workspaceId, id, now)]);
   if (!c) return null;
-  const figures = await repo.customerFigures(db, workspaceId, id, now);
   const { workspace_id: _ws, ...customer } = c;
   return { customer: maskRecord(customer, role), figures };
 }
