@@ -122,20 +122,25 @@ export function featureSql(q: FeatureQuery): RawBuilder<FeatureRow> {
       else 2 end`;
   const exprs = FEATURES.map((f) => `(${f.key === 'lifecycle_stage' ? stage : f.expr})::float8 as ${f.key}`).join(',\n      ');
   const h = q.label?.horizonDays ?? 0;
-  const labelCols = q.label
-    ? sql`, (not exists (select 1 from orders fo where fo.workspace_id = ${ws} and fo.customer_id = f.id and fo.status = 'paid'
-              and fo.ordered_at > t.at and fo.ordered_at <= t.at + ${d(h)})
+  // Label and truth as per-customer sets joined once (hash joins), not as a subquery per row.
+  const labelCte = q.label
+    ? sql`, fut as materialized (
+        select distinct customer_id from (
+          select customer_id from orders, t
+          where workspace_id = ${ws} and status = 'paid' and ordered_at > t.at and ordered_at <= t.at + ${d(h)} ${only('customer_id')}
           ${
             q.label.basis === 'activity'
-              ? sql`and not exists (select 1 from events fe where fe.workspace_id = ${ws} and fe.customer_id = f.id
-                  and fe.occurred_at > t.at and fe.occurred_at <= t.at + ${d(h)})`
+              ? sql`union all select customer_id from events, t
+                  where workspace_id = ${ws} and customer_id is not null and occurred_at > t.at and occurred_at <= t.at + ${d(h)} ${only('customer_id')}`
               : sql``
-          })::int as label`
+          }) x)`
     : sql``;
+  const labelCols = q.label ? sql`, (f.id not in (select customer_id from fut))::int as label` : sql``;
   const truthCols = q.truth
-    ? sql`, (select case when dt.dropped_out_at is not null and dt.dropped_out_at <= t.at + ${d(q.truth.horizonDays)} then 1 else 0 end
-            from demo_truth dt where dt.workspace_id = ${ws} and dt.customer_id = f.id) as truth`
+    ? sql`, (case when dt.customer_id is null then null
+              when dt.dropped_out_at is not null and dt.dropped_out_at <= t.at + ${d(q.truth.horizonDays)} then 1 else 0 end) as truth`
     : sql``;
+  const truthJoin = q.truth ? sql`left join demo_truth dt on dt.workspace_id = ${ws} and dt.customer_id = f.id` : sql``;
   const sc = q.scorecard ? scorecardSql(q.scorecard) : null;
   const scoreCols = sc ? sql`, ${sql.raw(sc.points)} as sc_points, ${sql.raw(sc.hits)} as sc_hits` : sql``;
   return sql<FeatureRow>`
@@ -236,11 +241,12 @@ export function featureSql(q: FeatureQuery): RawBuilder<FeatureRow> {
       ${q.current ? sql`extract(epoch from (b.membership_expires_at - t.at)) / 86400.0` : sql`null::float8`} as membership_days_left
       from b, t
     )
+    ${labelCte}
     select f.*, f.id as customer_id
       ${scoreCols}
       ${labelCols}
       ${truthCols}
-    from f, t
+    from f ${truthJoin} cross join t
     order by f.id`;
 }
 
@@ -258,7 +264,13 @@ export interface FeatureSet {
 const num = (v: unknown): number => (v === null || v === undefined ? Number.NaN : Number(v));
 
 export async function loadFeatures(db: Kysely<Database>, q: FeatureQuery): Promise<FeatureSet> {
-  const r = await featureSql(q).execute(db);
+  // The per-customer aggregates join on customer id; right after a bulk load the planner has no
+  // statistics, guesses one row per CTE and picks nested loops (quadratic). Hash joins always suit here.
+  const r = await db.transaction().execute(async (trx) => {
+    await sql`set local enable_nestloop = off`.execute(trx);
+    await sql`set local jit = off`.execute(trx);
+    return featureSql(q).execute(trx);
+  });
   const n = r.rows.length;
   const p = FEATURES.length;
   const data = new Float64Array(n * p);
