@@ -27,6 +27,13 @@ export interface KpiDef {
 
 const d = (n: number) => sql`make_interval(days => ${n}::int)`;
 
+/** Each buyer's last paid order as of `at` (last_now) and as of 30 days earlier (last_then). */
+const lastPurchases = (ws: number, at: Date) => sql`(
+  select customer_id, max(ordered_at) as last_now,
+         max(ordered_at) filter (where ordered_at <= ${at}::timestamptz - ${d(30)}) as last_then
+  from orders where workspace_id = ${ws} and status = 'paid' and ordered_at <= ${at}
+  group by customer_id)`;
+
 async function one<T>(q: Promise<{ rows: T[] }>): Promise<T> {
   return (await q).rows[0]!;
 }
@@ -49,10 +56,7 @@ export const KPIS: KpiDef[] = [
         sql<Ratio>`
         select count(*) filter (where last_now < ${at}::timestamptz - ${d(s.lifecycle.churnDays)})::float8 as numerator,
                count(*)::float8 as denominator
-        from (select customer_id, max(ordered_at) as last_now,
-                     max(ordered_at) filter (where ordered_at <= ${at}::timestamptz - ${d(30)}) as last_then
-              from orders where workspace_id = ${ws} and status = 'paid' and ordered_at <= ${at}
-              group by customer_id) x
+        from ${lastPurchases(ws, at)} x
         where last_then >= ${at}::timestamptz - ${d(30)} - ${d(s.lifecycle.churnDays)}`.execute(db),
       ),
   },
@@ -113,10 +117,7 @@ export const KPIS: KpiDef[] = [
         sql<Ratio>`
         select count(*) filter (where last_now > ${at}::timestamptz - ${d(30)})::float8 as numerator,
                count(*)::float8 as denominator
-        from (select customer_id, max(ordered_at) as last_now,
-                     max(ordered_at) filter (where ordered_at <= ${at}::timestamptz - ${d(30)}) as last_then
-              from orders where workspace_id = ${ws} and status = 'paid' and ordered_at <= ${at}
-              group by customer_id) x
+        from ${lastPurchases(ws, at)} x
         where last_then < ${at}::timestamptz - ${d(30)} - ${d(s.lifecycle.dormantDays)}`.execute(db),
       ),
   },
