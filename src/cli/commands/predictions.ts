@@ -14,9 +14,13 @@ import { UserError, withStore } from '../context.ts';
 const WS = DEFAULT_WORKSPACE_ID;
 const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '');
 
+// East Asian characters take two columns in a terminal.
+const width = (s: string) => [...s].reduce((a, ch) => a + (/[\u1100-\uffdc]/.test(ch) ? 2 : 1), 0);
+const pad = (s: string, w: number, left: boolean) => (left ? s + ' '.repeat(w - width(s)) : ' '.repeat(w - width(s)) + s);
+
 function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => [...(r[j] ?? '')].length)));
-  return `${rows.map((r) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  ')).join('\n')}\n`;
+  const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => width(r[j] ?? ''))));
+  return `${rows.map((r) => r.map((c, j) => pad(c, widths[j]!, j === 0 || (rows[0]!.length > 4 && j < 3))).join('  ').trimEnd()).join('\n')}\n`;
 }
 
 function date(flag: string, v: string): Date {
