@@ -3,3 +3,8 @@
 -- Linking anonymous events to a customer (ingest's identify) looks up the
 -- unlinked events of an anonymous id; without this it scans the events.
 CREATE INDEX events_anonymous_unlinked ON events (workspace_id, anonymous_id) WHERE customer_id IS NULL;
+
+-- The data-quality order-lines pass sums quantity × price per order: with the
+-- line figures in the index it reads the index alone (index-only scan) instead
+-- of the primary key and the table. bench/quality: 20.6 s → 9.5 s at 2M lines.
+CREATE INDEX order_lines_order ON order_lines (workspace_id, order_id) INCLUDE (quantity, price);
