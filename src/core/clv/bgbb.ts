@@ -1,8 +1,9 @@
 // BG/BB (Fader, Hardie & Shang 2010, "Customer-base analysis in a discrete-time
 // noncontractual setting"): n discrete opportunities; while alive a customer transacts at
 // each with probability p ~ Beta(α, β) and drops out after each with θ ~ Beta(γ, δ).
-import { minimize } from './optimize.ts';
+import { fitOnLogScale } from './fit.ts';
 import { lbeta, lgamma } from './special.ts';
+import type { FitOptions, FitResult } from './types.ts';
 
 export interface BgBbParams {
   alpha: number;
@@ -45,19 +46,10 @@ export function bgbbLogLikelihood(pr: BgBbParams, d: BgBbData): number {
   return sum;
 }
 
-export interface BgBbFit {
-  params: BgBbParams;
-  logLikelihood: number;
-  customers: number;
-  converged: boolean;
-  iterations: number;
-  evaluations: number;
-  fitMs: number;
-  warnings: string[];
-}
+export type BgBbFit = FitResult<BgBbParams>;
 
-export function fitBgBb(d: BgBbData, opts: { start?: number[] } = {}): BgBbFit {
-  const t0 = performance.now();
+export function fitBgBb(d: BgBbData, opts: Pick<FitOptions, 'start'> = {}): BgBbFit {
+  const startedAt = performance.now();
   const n = d.frequency.length;
   if (n === 0) throw new Error('no customers to fit on');
   let customers = 0;
@@ -70,21 +62,13 @@ export function fitBgBb(d: BgBbData, opts: { start?: number[] } = {}): BgBbFit {
     }
     customers += d.weights ? d.weights[i]! : 1;
   }
-  const toParams = (th: Float64Array): BgBbParams => ({ alpha: Math.exp(th[0]!), beta: Math.exp(th[1]!), gamma: Math.exp(th[2]!), delta: Math.exp(th[3]!) });
-  const res = minimize((th) => -bgbbLogLikelihood(toParams(th), d) / customers, (opts.start ?? [1, 1, 1, 1]).map(Math.log), {
+  return fitOnLogScale<BgBbParams>({
     names: ['alpha', 'beta', 'gamma', 'delta'],
-  });
-  const params = toParams(res.x);
-  return {
-    params,
-    logLikelihood: bgbbLogLikelihood(params, d),
+    start: opts.start ?? [1, 1, 1, 1],
     customers,
-    converged: res.converged,
-    iterations: res.iterations,
-    evaluations: res.evaluations,
-    fitMs: performance.now() - t0,
-    warnings: res.warnings,
-  };
+    logLikelihood: (p) => bgbbLogLikelihood(p, d),
+    startedAt,
+  });
 }
 
 /** P(alive at n+1 | x, t_x, n). */

@@ -1,9 +1,9 @@
 // BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way"):
 // while alive a customer buys as a Poisson process with rate λ ~ Gamma(r, α); after
 // each purchase they drop out with probability p ~ Beta(a, b).
-import { minimize } from './optimize.ts';
+import { fitOnLogScale, prepareRfm, rateStart } from './fit.ts';
 import { hyp2f1, lbeta, lgamma, logHyp2f1 } from './special.ts';
-import { checkRfm, type FitOptions, type FitResult, fillPochhammerLog, groupRfm, integerMax, type RfmData } from './types.ts';
+import { type FitOptions, type FitResult, fillPochhammerLog, integerMax, type RfmData } from './types.ts';
 
 export interface BgNbdParams {
   r: number;
@@ -61,46 +61,21 @@ export function bgnbdLogLikelihood(p: BgNbdParams, d: RfmData, out?: Float64Arra
 }
 
 export function fitBgNbd(data: RfmData, opts: FitOptions = {}): FitResult<BgNbdParams> {
-  const t0 = performance.now();
-  checkRfm(data);
-  const g = groupRfm(data);
-  let customers = 0;
-  for (const v of g.weights!) customers += v;
-  const penal = opts.penalizer ?? 0;
-  const start = opts.start ?? startBgNbd(g);
-  const toParams = (th: Float64Array): BgNbdParams => ({ r: Math.exp(th[0]!), alpha: Math.exp(th[1]!), a: Math.exp(th[2]!), b: Math.exp(th[3]!) });
-  const objective = (th: Float64Array): number => {
-    const p = toParams(th);
-    let pen = 0;
-    if (penal > 0) pen = penal * (p.r * p.r + p.alpha * p.alpha + p.a * p.a + p.b * p.b);
-    return -bgnbdLogLikelihood(p, g) / customers + pen;
-  };
-  const res = minimize(objective, start.map(Math.log), { names: ['r', 'alpha', 'a', 'b'] });
-  const params = toParams(res.x);
-  return {
-    params,
-    logLikelihood: bgnbdLogLikelihood(params, g),
+  const startedAt = performance.now();
+  const { grouped, customers } = prepareRfm(data);
+  return fitOnLogScale<BgNbdParams>({
+    names: ['r', 'alpha', 'a', 'b'],
+    start: opts.start ?? startBgNbd(grouped),
     customers,
-    converged: res.converged,
-    iterations: res.iterations,
-    evaluations: res.evaluations,
-    fitMs: performance.now() - t0,
-    warnings: res.warnings,
-  };
+    logLikelihood: (p) => bgnbdLogLikelihood(p, grouped),
+    penalizer: opts.penalizer,
+    startedAt,
+  });
 }
 
 /** A moment-style start: r/α from the mean purchase rate, a = 1, b = 3. */
 function startBgNbd(d: RfmData): number[] {
-  let sx = 0;
-  let sT = 0;
-  const w = d.weights!;
-  for (let i = 0; i < d.frequency.length; i++) {
-    sx += w[i]! * d.frequency[i]!;
-    sT += w[i]! * d.T[i]!;
-  }
-  const rate = sT > 0 ? sx / sT : 0;
-  const r = 0.5;
-  const alpha = rate > 0 ? Math.min(1e6, Math.max(1e-3, r / rate)) : 1;
+  const { r, alpha } = rateStart(d);
   return [r, alpha, 1, 3];
 }
 

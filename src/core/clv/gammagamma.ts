@@ -3,8 +3,9 @@
 // ν ~ Gamma(q, γ) across customers; fitted on customers with repeat purchases, using
 // their number of repeat purchases x and the mean value z̄ of those purchases.
 // Assumes spend is independent of the purchase process (check with a correlation).
-import { minimize } from './optimize.ts';
+import { fitOnLogScale } from './fit.ts';
 import { lgamma } from './special.ts';
+import type { FitOptions, FitResult } from './types.ts';
 
 export interface GammaGammaParams {
   p: number;
@@ -19,16 +20,7 @@ export interface SpendData {
   monetary: Float64Array;
 }
 
-export interface GammaGammaFit {
-  params: GammaGammaParams;
-  logLikelihood: number;
-  customers: number;
-  converged: boolean;
-  iterations: number;
-  evaluations: number;
-  fitMs: number;
-  warnings: string[];
-}
+export type GammaGammaFit = FitResult<GammaGammaParams>;
 
 /**
  * Σ log f(z̄ | x) over customers with x > 0 and z̄ > 0, where
@@ -49,8 +41,8 @@ export function gammaGammaLogLikelihood(params: GammaGammaParams, d: SpendData):
   return sum;
 }
 
-export function fitGammaGamma(d: SpendData, opts: { start?: number[]; penalizer?: number } = {}): GammaGammaFit {
-  const t0 = performance.now();
+export function fitGammaGamma(d: SpendData, opts: FitOptions = {}): GammaGammaFit {
+  const startedAt = performance.now();
   if (d.frequency.length !== d.monetary.length) throw new Error('frequency and monetary must have the same length');
   // Only customers with repeat purchases and positive spend inform the model.
   const xs: number[] = [];
@@ -66,35 +58,22 @@ export function fitGammaGamma(d: SpendData, opts: { start?: number[]; penalizer?
   }
   const data: SpendData = { frequency: Float64Array.from(xs), monetary: Float64Array.from(ms) };
   const customers = xs.length;
-  const warnings: string[] = [];
   if (customers === 0) {
-    return { params: { p: 1, q: 2, gamma: 1 }, logLikelihood: 0, customers, converged: false, iterations: 0, evaluations: 0, fitMs: performance.now() - t0, warnings: ['no customer has repeat purchases with a positive spend: the Gamma-Gamma model cannot be fitted'] };
+    return { params: { p: 1, q: 2, gamma: 1 }, logLikelihood: 0, customers, converged: false, iterations: 0, evaluations: 0, fitMs: performance.now() - startedAt, warnings: ['no customer has repeat purchases with a positive spend: the Gamma-Gamma model cannot be fitted'] };
   }
   let mean = 0;
   for (const m of ms) mean += m / customers;
-  const penal = opts.penalizer ?? 0;
-  const toParams = (th: Float64Array): GammaGammaParams => ({ p: Math.exp(th[0]!), q: Math.exp(th[1]!), gamma: Math.exp(th[2]!) });
-  const objective = (th: Float64Array): number => {
-    const pr = toParams(th);
-    const pen = penal > 0 ? penal * (pr.p * pr.p + pr.q * pr.q + pr.gamma * pr.gamma) : 0;
-    return -gammaGammaLogLikelihood(pr, data) / customers + pen;
-  };
-  // Start: p = 1, q = 3 and γ so that the population mean γp/(q−1) equals the observed mean.
-  const start = opts.start ?? [1, 3, Math.max(1e-6, 2 * mean)];
-  const res = minimize(objective, start.map(Math.log), { names: ['p', 'q', 'gamma'] });
-  const params = toParams(res.x);
-  warnings.push(...res.warnings);
-  if (params.q <= 1) warnings.push(`q = ${params.q.toPrecision(3)} ≤ 1: the population mean spend is infinite; expected spends fall back to each customer's own mean`);
-  return {
-    params,
-    logLikelihood: gammaGammaLogLikelihood(params, data),
+  return fitOnLogScale<GammaGammaParams>({
+    names: ['p', 'q', 'gamma'],
+    // Start: p = 1, q = 3 and γ so that the population mean γp/(q−1) equals the observed mean.
+    start: opts.start ?? [1, 3, Math.max(1e-6, 2 * mean)],
     customers,
-    converged: res.converged,
-    iterations: res.iterations,
-    evaluations: res.evaluations,
-    fitMs: performance.now() - t0,
-    warnings,
-  };
+    logLikelihood: (pr) => gammaGammaLogLikelihood(pr, data),
+    penalizer: opts.penalizer,
+    startedAt,
+    check: (params) =>
+      params.q <= 1 ? [`q = ${params.q.toPrecision(3)} ≤ 1: the population mean spend is infinite; expected spends fall back to each customer's own mean`] : [],
+  });
 }
 
 /**

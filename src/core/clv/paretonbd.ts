@@ -1,9 +1,9 @@
 // Pareto/NBD (Schmittlein, Morrison & Colombo 1987; likelihood as in Fader & Hardie's
 // note "A note on deriving the Pareto/NBD model and related expressions", 2005):
 // purchases at rate λ ~ Gamma(r, α) while alive; lifetime ~ Exp(μ), μ ~ Gamma(s, β).
-import { minimize } from './optimize.ts';
+import { fitOnLogScale, prepareRfm, rateStart } from './fit.ts';
 import { hypSign, lgamma, logDiffExp, logHyp2f1 } from './special.ts';
-import { checkRfm, type FitOptions, type FitResult, fillPochhammerLog, groupRfm, integerMax, type RfmData } from './types.ts';
+import { type FitOptions, type FitResult, fillPochhammerLog, integerMax, type RfmData } from './types.ts';
 
 export interface ParetoNbdParams {
   r: number;
@@ -76,44 +76,21 @@ export function paretoLogLikelihood(p: ParetoNbdParams, d: RfmData, out?: Float6
 }
 
 export function fitParetoNbd(data: RfmData, opts: FitOptions = {}): FitResult<ParetoNbdParams> {
-  const t0 = performance.now();
-  checkRfm(data);
-  const g = groupRfm(data);
-  let customers = 0;
-  for (const v of g.weights!) customers += v;
-  const penal = opts.penalizer ?? 0;
-  const toParams = (th: Float64Array): ParetoNbdParams => ({ r: Math.exp(th[0]!), alpha: Math.exp(th[1]!), s: Math.exp(th[2]!), beta: Math.exp(th[3]!) });
-  const objective = (th: Float64Array): number => {
-    const p = toParams(th);
-    const pen = penal > 0 ? penal * (p.r * p.r + p.alpha * p.alpha + p.s * p.s + p.beta * p.beta) : 0;
-    return -paretoLogLikelihood(p, g) / customers + pen;
-  };
-  const start = opts.start ?? startParetoNbd(g);
-  const res = minimize(objective, start.map(Math.log), { names: ['r', 'alpha', 's', 'beta'] });
-  const params = toParams(res.x);
-  return {
-    params,
-    logLikelihood: paretoLogLikelihood(params, g),
+  const startedAt = performance.now();
+  const { grouped, customers } = prepareRfm(data);
+  return fitOnLogScale<ParetoNbdParams>({
+    names: ['r', 'alpha', 's', 'beta'],
+    start: opts.start ?? startParetoNbd(grouped),
     customers,
-    converged: res.converged,
-    iterations: res.iterations,
-    evaluations: res.evaluations,
-    fitMs: performance.now() - t0,
-    warnings: res.warnings,
-  };
+    logLikelihood: (p) => paretoLogLikelihood(p, grouped),
+    penalizer: opts.penalizer,
+    startedAt,
+  });
 }
 
+/** r/α from the mean purchase rate (as for BG/NBD), s = 0.5, β = max(1, α). */
 function startParetoNbd(d: RfmData): number[] {
-  let sx = 0;
-  let sT = 0;
-  const w = d.weights!;
-  for (let i = 0; i < d.frequency.length; i++) {
-    sx += w[i]! * d.frequency[i]!;
-    sT += w[i]! * d.T[i]!;
-  }
-  const rate = sT > 0 ? sx / sT : 0;
-  const r = 0.5;
-  const alpha = rate > 0 ? Math.min(1e6, Math.max(1e-3, r / rate)) : 1;
+  const { r, alpha } = rateStart(d);
   return [r, alpha, 0.5, Math.max(1, alpha)];
 }
 
