@@ -56,7 +56,7 @@ const likePrefix = (s: string) => `${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
  * (or, when nearly everything matches, a scan that stops at the limit). One
  * OR over all of them is estimated badly and can scan the whole table.
  */
-function searchMatches(workspaceId: number, q: string, cap: number): RawBuilder<{ id: string }> {
+function searchMatches(workspaceId: number, q: string, cap: number, columns: RawBuilder<unknown> = sql`c.id`): RawBuilder<{ id: string }> {
   const lower = q.toLowerCase();
   const ways: RawBuilder<unknown>[] = [sql`c.id like ${likePrefix(q)}`];
   if (/^\+?[\d\- ]+$/.test(q)) {
@@ -68,8 +68,8 @@ function searchMatches(workspaceId: number, q: string, cap: number): RawBuilder<
   }
   if (!/\s/.test(q)) ways.push(sql`c.email is not null and lower(c.email) like ${likePrefix(lower)}`);
   ways.push(sql`c.name is not null and lower(c.name) like ${likePrefix(lower)}`);
-  const branches = ways.map((w) => sql`(select c.id from customers c where c.workspace_id = ${workspaceId} and ${w} limit ${cap})`);
-  return sql<{ id: string }>`select id from (${sql.join(branches, sql` union `)}) u limit ${cap}`;
+  const branches = ways.map((w) => sql`(select ${columns} from customers c where c.workspace_id = ${workspaceId} and ${w} limit ${cap})`);
+  return sql<{ id: string }>`select * from (${sql.join(branches, sql` union `)}) u limit ${cap}`;
 }
 
 function conditions(workspaceId: number, f: CustomerFilter): RawBuilder<unknown>[] {
@@ -116,6 +116,10 @@ const LIST_COLUMNS = sql`c.id, c.name, c.phone, c.email, c.city, c.membership_le
   c.stats_first_order_at as first_order_at, c.stats_last_order_at as last_order_at,
   coalesce(c.stats_orders, 0) as orders, coalesce(c.stats_spend, 0) as spend`;
 
+/** What a search collects per match when the list filters and sorts the matches itself. */
+const MATCH_COLUMNS = sql`c.workspace_id, c.id, c.name, c.phone, c.email, c.city, c.membership_level, c.owner, c.registered_at,
+  c.is_stub, c.merged_into, c.stats_first_order_at, c.stats_last_order_at, c.stats_orders, c.stats_spend`;
+
 /**
  * One page of customers and how many match (counted up to COUNT_CAP + 1), in
  * one round trip. With q, matches are first collected (at most SEARCH_CAP)
@@ -129,17 +133,21 @@ export async function listPage(
   f: CustomerFilter,
   o: ListOptions,
 ): Promise<{ rows: CustomerListRow[]; counted: number }> {
-  const where = conditions(workspaceId, f);
+  // With q the matches are collected as whole rows (the search branches read
+  // them anyway), then filtered, counted and sorted from there: no second
+  // lookup of up to SEARCH_CAP customers for the count and again for the page.
+  const from = f.q ? sql`m c` : sql`customers c`;
+  const where = f.q ? conditions(workspaceId, { ...f, q: undefined }) : conditions(workspaceId, f);
   const pageWhere = STATS_ONLY[o.sort] ? [...where, sql.raw(STATS_ONLY[o.sort]!)] : where;
   const ctes = [
-    ...(f.q ? [sql`m as materialized (${searchMatches(workspaceId, f.q, SEARCH_CAP + 1)})`] : []),
-    sql`n as (select count(*) as n from (select 1 from customers c where ${sql.join(where, sql` and `)} limit ${COUNT_CAP + 1}) x)`,
+    ...(f.q ? [sql`m as materialized (${searchMatches(workspaceId, f.q, SEARCH_CAP + 1, MATCH_COLUMNS)})`] : []),
+    sql`n as (select count(*) as n from (select 1 from ${from} where ${sql.join(where, sql` and `)} limit ${COUNT_CAP + 1}) x)`,
   ];
   const r = await sql<CustomerListRow & { counted: number }>`
     with ${sql.join(ctes, sql`, `)}
     select n.n as counted, p.* from n left join lateral (
       select ${LIST_COLUMNS}
-      from customers c
+      from ${from}
       where ${sql.join(pageWhere, sql` and `)}
       order by ${sql.raw(ORDER_SQL[o.sort][o.order])}
       limit ${o.limit} offset ${o.offset}
