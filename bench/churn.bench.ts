@@ -65,7 +65,7 @@ try {
     for (let k = 0; k < reps; k++) scoreWithModel(stored, x, 0);
     const t = secs(t0) / reps;
     const trees = m.type === 'gbdt' ? `, ${m.trees.length} trees` : '';
-    console.log(`model part, ${kind}${trees}: ${fmt(x.rows)} customers in ${(t * 1000).toFixed(0)} ms = ${fmt(x.rows / t)} customers/s (predict + calibrate + tiers order)`);
+    console.log(`model part, ${kind}${trees}: ${fmt(x.rows)} customers in ${(t * 1000).toFixed(0)} ms = ${fmt(x.rows / t)} customers/s (predict + calibrate)`);
     void predict;
   }
   const active = await activeModel(db, 1);

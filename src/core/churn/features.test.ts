@@ -106,5 +106,10 @@ forEachStore('churn features', (get) => {
     const pos = f.label!.reduce((s, v) => s + v, 0);
     assert.ok(pos > 0 && pos < f.ids.length);
     assert.ok(f.truth!.some((v) => v === 1) && f.truth!.some((v) => v === 0));
+    // basis activity: churned only without purchases and without events, so never more churners
+    const a = await loadFeatures(db, { workspaceId: 1, cutoff: new Date(NOW.getTime() - 120 * DAY), analytics: DEFAULT_ANALYTICS, label: { horizonDays: 90, basis: 'activity' } });
+    assert.deepEqual(a.ids, f.ids);
+    assert.ok(a.label!.every((v, i) => v <= f.label![i]!));
+    assert.ok(a.label!.reduce((s, v) => s + v, 0) < pos);
   });
 });

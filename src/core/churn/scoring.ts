@@ -27,8 +27,8 @@ export function scoreWithModel(stored: StoredModel, x: Matrix, explainTop: numbe
   const inputs: Inputs = { raw: x, imputed: stored.algorithm === 'logistic' ? imputed(x, stored.medians) : x };
   const raw = predict(stored.model, inputs);
   const probability = stored.calibrator ? calibrateAll(stored.calibrator, raw) : raw;
-  const order = Uint32Array.from({ length: x.rows }, (_, i) => i).sort((a, b) => probability[b]! - probability[a]! || a - b);
   const n = Math.min(explainTop, x.rows);
+  const order = n > 0 ? Uint32Array.from({ length: x.rows }, (_, i) => i).sort((a, b) => probability[b]! - probability[a]! || a - b) : new Uint32Array(0);
   const drivers: (Driver[] | null)[] = new Array(x.rows).fill(null);
   const CHUNK = 2000;
   for (let from = 0; from < n; from += CHUNK) {
