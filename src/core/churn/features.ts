@@ -110,7 +110,10 @@ export interface FeatureRow {
 export function featureSql(q: FeatureQuery): RawBuilder<FeatureRow> {
   const ws = q.workspaceId;
   const only = (col: string) => (q.ids ? sql`and ${sql.ref(col)} = any(${q.ids}::text[])` : sql``);
-  const d = (n: number) => sql.raw(`interval '${Math.trunc(n)} days'`);
+  // Window edges as constants (not t.at − interval per row and aggregate): much faster scans.
+  const at = sql`${q.cutoff}::timestamptz`;
+  const ago = (n: number) => sql`${new Date(q.cutoff.getTime() - n * 86_400_000)}::timestamptz`;
+  const ahead = (n: number) => sql`${new Date(q.cutoff.getTime() + n * 86_400_000)}::timestamptz`;
   const l = q.analytics.lifecycle;
   const stage = `case
       when ${days('last_paid')} > ${Number(l.churnDays)} then 5
@@ -126,19 +129,19 @@ export function featureSql(q: FeatureQuery): RawBuilder<FeatureRow> {
   const labelCte = q.label
     ? sql`, fut as materialized (
         select distinct customer_id from (
-          select customer_id from orders, t
-          where workspace_id = ${ws} and status = 'paid' and ordered_at > t.at and ordered_at <= t.at + ${d(h)} ${only('customer_id')}
+          select customer_id from orders
+          where workspace_id = ${ws} and status = 'paid' and ordered_at > ${at} and ordered_at <= ${ahead(h)} ${only('customer_id')}
           ${
             q.label.basis === 'activity'
-              ? sql`union all select customer_id from events, t
-                  where workspace_id = ${ws} and customer_id is not null and occurred_at > t.at and occurred_at <= t.at + ${d(h)} ${only('customer_id')}`
+              ? sql`union all select customer_id from events
+                  where workspace_id = ${ws} and customer_id is not null and occurred_at > ${at} and occurred_at <= ${ahead(h)} ${only('customer_id')}`
               : sql``
           }) x)`
     : sql``;
   const labelCols = q.label ? sql`, (f.id not in (select customer_id from fut))::int as label` : sql``;
   const truthCols = q.truth
     ? sql`, (case when dt.customer_id is null then null
-              when dt.dropped_out_at is not null and dt.dropped_out_at <= t.at + ${d(q.truth.horizonDays)} then 1 else 0 end) as truth`
+              when dt.dropped_out_at is not null and dt.dropped_out_at <= ${ahead(q.truth.horizonDays)} then 1 else 0 end) as truth`
     : sql``;
   const truthJoin = q.truth ? sql`left join demo_truth dt on dt.workspace_id = ${ws} and dt.customer_id = f.id` : sql``;
   const sc = q.scorecard ? scorecardSql(q.scorecard) : null;
@@ -151,22 +154,22 @@ export function featureSql(q: FeatureQuery): RawBuilder<FeatureRow> {
         max(ordered_at) filter (where status = 'paid') as last_paid,
         count(*) filter (where status = 'paid') as n_paid,
         coalesce(sum(amount) filter (where status = 'paid'), 0) as spend_paid,
-        count(*) filter (where status = 'paid' and ordered_at > t.at - ${d(30)}) as o30,
-        count(*) filter (where status = 'paid' and ordered_at > t.at - ${d(90)}) as o90,
-        count(*) filter (where status = 'paid' and ordered_at > t.at - ${d(180)}) as o180,
-        count(*) filter (where status = 'paid' and ordered_at > t.at - ${d(365)}) as o365,
-        count(*) filter (where status = 'paid' and ordered_at > t.at - ${d(180)} and ordered_at <= t.at - ${d(90)}) as oprev90,
-        count(*) filter (where status = 'paid' and ordered_at > t.at - ${d(455)} and ordered_at <= t.at - ${d(90)}) as obase,
-        coalesce(sum(amount) filter (where status = 'paid' and ordered_at > t.at - ${d(90)}), 0) as s90,
-        coalesce(sum(amount) filter (where status = 'paid' and ordered_at > t.at - ${d(180)} and ordered_at <= t.at - ${d(90)}), 0) as sprev90,
-        coalesce(sum(amount) filter (where status = 'paid' and ordered_at > t.at - ${d(365)}), 0) as s365,
-        count(*) filter (where status = 'paid' and ordered_at > t.at - ${d(365)} and (coupon_code is not null or discount > 0)) as coupon365,
-        coalesce(sum(discount) filter (where status = 'paid' and ordered_at > t.at - ${d(365)}), 0) as disc365,
-        coalesce(sum(amount + discount) filter (where status = 'paid' and ordered_at > t.at - ${d(365)}), 0) as gross365,
-        count(*) filter (where status in ('refunded', 'returned') and ordered_at > t.at - ${d(365)}) as ret365,
-        count(*) filter (where ordered_at > t.at - ${d(365)}) as all365
-      from orders, t
-      where workspace_id = ${ws} and ordered_at <= t.at ${only('customer_id')}
+        count(*) filter (where status = 'paid' and ordered_at > ${ago(30)}) as o30,
+        count(*) filter (where status = 'paid' and ordered_at > ${ago(90)}) as o90,
+        count(*) filter (where status = 'paid' and ordered_at > ${ago(180)}) as o180,
+        count(*) filter (where status = 'paid' and ordered_at > ${ago(365)}) as o365,
+        count(*) filter (where status = 'paid' and ordered_at > ${ago(180)} and ordered_at <= ${ago(90)}) as oprev90,
+        count(*) filter (where status = 'paid' and ordered_at > ${ago(455)} and ordered_at <= ${ago(90)}) as obase,
+        coalesce(sum(amount) filter (where status = 'paid' and ordered_at > ${ago(90)}), 0) as s90,
+        coalesce(sum(amount) filter (where status = 'paid' and ordered_at > ${ago(180)} and ordered_at <= ${ago(90)}), 0) as sprev90,
+        coalesce(sum(amount) filter (where status = 'paid' and ordered_at > ${ago(365)}), 0) as s365,
+        count(*) filter (where status = 'paid' and ordered_at > ${ago(365)} and (coupon_code is not null or discount > 0)) as coupon365,
+        coalesce(sum(discount) filter (where status = 'paid' and ordered_at > ${ago(365)}), 0) as disc365,
+        coalesce(sum(amount + discount) filter (where status = 'paid' and ordered_at > ${ago(365)}), 0) as gross365,
+        count(*) filter (where status in ('refunded', 'returned') and ordered_at > ${ago(365)}) as ret365,
+        count(*) filter (where ordered_at > ${ago(365)}) as all365
+      from orders
+      where workspace_id = ${ws} and ordered_at <= ${at} ${only('customer_id')}
       group by customer_id
       having count(*) filter (where status = 'paid') > 0
     ),
@@ -174,47 +177,47 @@ export function featureSql(q: FeatureQuery): RawBuilder<FeatureRow> {
       select customer_id,
         max(occurred_at) as last_event,
         max(occurred_at) filter (where type = 'login') as last_login,
-        count(*) filter (where occurred_at > t.at - ${d(30)}) as ev30,
-        count(*) filter (where occurred_at > t.at - ${d(60)} and occurred_at <= t.at - ${d(30)}) as evprev30,
-        count(*) filter (where type = 'login' and occurred_at > t.at - ${d(30)}) as lg30,
-        count(*) filter (where type = 'login' and occurred_at > t.at - ${d(60)} and occurred_at <= t.at - ${d(30)}) as lgprev30,
-        count(*) filter (where type like '%unsubscribe%' and occurred_at > t.at - ${d(90)}) as unsub90
-      from events, t
-      where workspace_id = ${ws} and customer_id is not null and occurred_at <= t.at
+        count(*) filter (where occurred_at > ${ago(30)}) as ev30,
+        count(*) filter (where occurred_at > ${ago(60)} and occurred_at <= ${ago(30)}) as evprev30,
+        count(*) filter (where type = 'login' and occurred_at > ${ago(30)}) as lg30,
+        count(*) filter (where type = 'login' and occurred_at > ${ago(60)} and occurred_at <= ${ago(30)}) as lgprev30,
+        count(*) filter (where type like '%unsubscribe%' and occurred_at > ${ago(90)}) as unsub90
+      from events
+      where workspace_id = ${ws} and customer_id is not null and occurred_at <= ${at}
         ${only('customer_id')}
       group by customer_id
     ),
     tk as materialized (
       select customer_id,
-        count(*) filter (where kind = 'complaint' and created_at > t.at - ${d(90)}) as cp90,
-        count(*) filter (where kind = 'complaint' and created_at > t.at - ${d(365)}) as cp365,
+        count(*) filter (where kind = 'complaint' and created_at > ${ago(90)}) as cp90,
+        count(*) filter (where kind = 'complaint' and created_at > ${ago(365)}) as cp365,
         count(*) filter (where is_open and kind = 'complaint') as open_cp,
         count(*) filter (where is_open) as open_tk,
-        count(*) filter (where is_open and due_at < t.at) as overdue_tk
+        count(*) filter (where is_open and due_at < ${at}) as overdue_tk
       from (
         select customer_id, kind, created_at, due_at,
           -- open at the cut-off: not resolved by then (a ticket without a resolution date counts by its status)
-          (case when resolved_at is not null then resolved_at > (select at from t)
+          (case when resolved_at is not null then resolved_at > ${at}
                 else status in ('open', 'pending', 'reopened') end) as is_open
         from tickets
-        where workspace_id = ${ws} and customer_id is not null and created_at <= (select at from t) ${only('customer_id')}
-      ) x, t
+        where workspace_id = ${ws} and customer_id is not null and created_at <= ${at} ${only('customer_id')}
+      ) x
       group by customer_id
     ),
     sv as materialized (
       select customer_id,
-        avg(csat) filter (where csat is not null and responded_at > t.at - ${d(365)}) as csat,
+        avg(csat) filter (where csat is not null and responded_at > ${ago(365)}) as csat,
         (array_agg(nps order by responded_at desc) filter (where nps is not null))[1] as last_nps,
-        count(*) filter (where responded_at > t.at - ${d(365)} and text ~* ${NEGATIVE_RE}) as neg365,
-        count(*) filter (where responded_at > t.at - ${d(365)} and churn_reason is not null) as reason365
-      from survey_responses, t
-      where workspace_id = ${ws} and customer_id is not null and responded_at <= t.at ${only('customer_id')}
+        count(*) filter (where responded_at > ${ago(365)} and text ~* ${NEGATIVE_RE}) as neg365,
+        count(*) filter (where responded_at > ${ago(365)} and churn_reason is not null) as reason365
+      from survey_responses
+      where workspace_id = ${ws} and customer_id is not null and responded_at <= ${at} ${only('customer_id')}
       group by customer_id
     ),
     rf as materialized (
-      select referrer_id as customer_id, count(*) filter (where referred_at > t.at - ${d(365)}) as ref365
-      from referrals, t
-      where workspace_id = ${ws} and referred_at <= t.at ${only('referrer_id')}
+      select referrer_id as customer_id, count(*) filter (where referred_at > ${ago(365)}) as ref365
+      from referrals
+      where workspace_id = ${ws} and referred_at <= ${at} ${only('referrer_id')}
       group by referrer_id
     ),
     b as (
