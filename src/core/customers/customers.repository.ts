@@ -1,6 +1,6 @@
 // Customer list, search, profile, figures and timeline: SQL only.
-import { type Kysely, type RawBuilder, sql } from 'kysely';
-import type { Database } from '../../db/schema.ts';
+import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
+import type { CustomersTable, Database } from '../../db/schema.ts';
 
 export const SORTS = ['id', 'name', 'registered_at', 'last_order_at', 'orders', 'spend'] as const;
 export type CustomerSort = (typeof SORTS)[number];
@@ -223,10 +223,10 @@ export interface CustomerFigures {
   events_30d: number;
 }
 
-/** One customer's figures, live from their own rows (each an indexed range). */
-export async function customerFigures(db: Kysely<Database>, workspaceId: number, id: string, now: Date): Promise<CustomerFigures> {
+/** The figures query for one customer: every figure is an indexed range over their own rows. */
+function figuresSql(workspaceId: number, id: string, now: Date): RawBuilder<CustomerFigures> {
   const since = new Date(now.getTime() - 30 * 86_400_000);
-  const r = await sql<CustomerFigures>`
+  return sql<CustomerFigures>`
     select o.first_order_at, o.last_order_at, o.orders, o.spend,
            case when o.orders > 0 then round(o.spend / o.orders, 2) end as average_order_value,
            o.refunded_orders,
@@ -245,8 +245,10 @@ export async function customerFigures(db: Kysely<Database>, workspaceId: number,
              coalesce(sum(amount) filter (where status = 'paid'), 0) as spend,
              count(*) filter (where status <> 'paid') as refunded_orders
       from orders where workspace_id = ${workspaceId} and customer_id = ${id}
-    ) o`.execute(db);
-  const f = r.rows[0]!;
+    ) o`;
+}
+
+function figuresOf(f: CustomerFigures): CustomerFigures {
   return {
     ...f,
     orders: Number(f.orders),
@@ -256,6 +258,36 @@ export async function customerFigures(db: Kysely<Database>, workspaceId: number,
     open_tickets: Number(f.open_tickets),
     events_30d: Number(f.events_30d),
   };
+}
+
+/** One customer's figures, live from their own rows (each an indexed range). */
+export async function customerFigures(db: Kysely<Database>, workspaceId: number, id: string, now: Date): Promise<CustomerFigures> {
+  const r = await figuresSql(workspaceId, id, now).execute(db);
+  return figuresOf(r.rows[0]!);
+}
+
+const FIGURE_KEYS = ['first_order_at', 'last_order_at', 'orders', 'spend', 'average_order_value', 'refunded_orders', 'open_tickets', 'last_nps', 'last_csat', 'events_30d'] as const;
+
+/** The customer row and their live figures in one round trip (the 360 view); undefined for an unknown id. */
+export async function findCustomerWithFigures(
+  db: Kysely<Database>,
+  workspaceId: number,
+  id: string,
+  now: Date,
+): Promise<{ customer: Selectable<CustomersTable>; figures: CustomerFigures } | undefined> {
+  const r = await sql<Record<string, unknown>>`
+    select c.*, ${sql.join(FIGURE_KEYS.map((k) => sql`f.${sql.ref(k)} as ${sql.ref(`fig_${k}`)}`))}
+    from customers c cross join lateral (${figuresSql(workspaceId, id, now)}) f
+    where c.workspace_id = ${workspaceId} and c.id = ${id}`.execute(db);
+  const row = r.rows[0];
+  if (!row) return undefined;
+  const figures: Record<string, unknown> = {};
+  const customer: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (k.startsWith('fig_')) figures[k.slice(4)] = v;
+    else customer[k] = v;
+  }
+  return { customer: customer as unknown as Selectable<CustomersTable>, figures: figuresOf(figures as unknown as CustomerFigures) };
 }
 
 export const TIMELINE_TYPES = ['order', 'event', 'ticket', 'survey'] as const;
@@ -291,7 +323,7 @@ export async function timeline(
   types: readonly TimelineType[],
   before: TimelineCursor | null,
   limit: number,
-): Promise<TimelineRow[]> {
+): Promise<TimelineRow[] | null> {
   const after = (col: string, type: TimelineType, idCol: string) =>
     before
       ? sql`and ${sql.raw(col)} <= ${before.at}::timestamptz and (${sql.raw(col)}, ${type}::text, ${sql.raw(idCol)}) < (${before.at}::timestamptz, ${before.type}::text, ${before.id}::text)`
@@ -323,10 +355,19 @@ export async function timeline(
       from survey_responses s where s.workspace_id = ${workspaceId} and s.customer_id = ${customerId} ${after('s.responded_at', 'survey', 's.id')}
       order by s.responded_at desc, s.id desc limit ${limit})`);
   }
-  if (branches.length === 0) return [];
-  const r = await sql<TimelineRow>`
-    select * from (${sql.join(branches, sql` union all `)}) t
-    order by at desc, type desc, id desc
-    limit ${limit}`.execute(db);
-  return r.rows;
+  // Whether the customer exists comes back in the same round trip: null for an unknown id.
+  const found = sql`(select true from customers c where c.workspace_id = ${workspaceId} and c.id = ${customerId})`;
+  if (branches.length === 0) {
+    const r = await sql<{ found: boolean | null }>`select ${found} as found`.execute(db);
+    return r.rows[0]?.found ? [] : null;
+  }
+  const r = await sql<TimelineRow & { found: boolean | null }>`
+    select ${found} as found, t.* from (select 1) one left join lateral (
+      select * from (${sql.join(branches, sql` union all `)}) t
+      order by at desc, type desc, id desc
+      limit ${limit}
+    ) t on true
+    order by t.at desc, t.type desc, t.id desc`.execute(db);
+  if (!r.rows[0]?.found) return null;
+  return r.rows.filter((x) => x.id !== null).map(({ found: _f, ...row }) => row);
 }

@@ -46,9 +46,10 @@ export async function* exportCustomers(db: Kysely<Database>, workspaceId: number
 }
 
 export async function getCustomer(db: Kysely<Database>, workspaceId: number, role: Role, id: string, now: Date) {
-  // Both at once (two pool connections): the figures of an unknown id are simply zeros.
-  const [c, figures] = await Promise.all([repo.findCustomer(db, workspaceId, id), repo.customerFigures(db, workspaceId, id, now)]);
-  if (!c) return null;
+  // Profile and figures in one query: one round trip, one plan.
+  const found = await repo.findCustomerWithFigures(db, workspaceId, id, now);
+  if (!found) return null;
+  const { customer: c, figures } = found;
   const { workspace_id: _ws, ...customer } = c;
   return { customer: maskRecord(customer, role), figures };
 }
@@ -76,6 +77,7 @@ export async function customerTimeline(
   limit: number,
 ) {
   const rows = await repo.timeline(db, workspaceId, customerId, types, before, limit + 1);
+  if (rows === null) return null;
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
