@@ -15,7 +15,7 @@ import { ChurnTrainError, type ChurnTrainResult, trainChurn } from '../../core/c
 import { InvalidChurnSettingsError } from '../../core/churn/settings.ts';
 import { InvalidScorecardError } from '../../core/churn/scorecard.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../db/schema.ts';
-import { UserError, withStore } from '../context.ts';
+import { runningServer, UserError, withStore } from '../context.ts';
 
 export function registerModel(program: Command): void {
   const model = program.command('model').description('churn models: train and compare (logistic regression, decision tree, gradient boosting)');
@@ -177,6 +177,19 @@ async function trainOnStore(opts: TrainOpts): Promise<void> {
   const seed = Number(opts.seed);
   if (!Number.isInteger(seed)) throw new UserError(`--seed must be a whole number, not "${opts.seed}"`);
   if (opts.format !== 'table' && opts.format !== 'json') throw new UserError(`--format must be table or json, not "${opts.format}"`);
+  const server = await runningServer();
+  if (server) {
+    // The running server holds the embedded store: train there, as a queued job.
+    const res = await fetch(`${server.serverUrl}/api/models/train`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.localToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...(algorithms ? { algorithms } : {}), ...(cutoffs !== undefined ? { cutoffs } : {}), ...(horizon !== undefined ? { horizon_days: horizon } : {}), activate: opts.activate }),
+    });
+    if (!res.ok) throw new UserError(`the running server refused: ${res.status} ${await res.text()}`);
+    const job = (await res.json()) as { jobId: number };
+    process.stdout.write(`queued on the running server as job ${job.jobId} (model.train); see the result with \`liuke model list\` when it is done\n`);
+    return;
+  }
   await withStore('model train', async ({ store }) => {
     const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'training [{bar}] {value}/{total} {what}', clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
     let r: ChurnTrainResult;
