@@ -12,3 +12,13 @@ export const RoleSchema = Type.Union([
   Type.Literal('viewer'),
 ]);
 export const LocaleSchema = Type.Union([Type.Literal('zh-CN'), Type.Literal('en')]);
+
+/** A workspace's settings, as /api/settings/workspace and /api/auth/me return them. */
+export const WorkspaceSchema = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  time_zone: Type.String(),
+  currency: Type.String(),
+  locale: Type.String(),
+  industry: Type.String(),
+});

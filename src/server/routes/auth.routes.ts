@@ -7,7 +7,7 @@ import { changePassword, checkLogin, getUser } from '../../core/users/users.serv
 import { DEFAULT_WORKSPACE_ID } from '../../db/schema.ts';
 import { ANY_USER, principal } from '../auth.ts';
 import { AppError, badRequest, unauthorized } from '../errors.ts';
-import { LocaleSchema, RoleSchema } from '../schemas.ts';
+import { LocaleSchema, RoleSchema, WorkspaceSchema } from '../schemas.ts';
 import { asAppError } from './users.routes.ts';
 
 const SessionUser = Type.Object({
@@ -17,14 +17,6 @@ const SessionUser = Type.Object({
   role: Type.Union([RoleSchema, Type.Literal('ingest')]),
   locale: LocaleSchema,
   must_change_password: Type.Boolean(),
-});
-const WorkspaceSchema = Type.Object({
-  id: Type.Integer(),
-  name: Type.String(),
-  time_zone: Type.String(),
-  currency: Type.String(),
-  locale: Type.String(),
-  industry: Type.String(),
 });
 
 export async function authRoutes(fastify: FastifyInstance): Promise<void> {

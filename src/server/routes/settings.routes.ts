@@ -4,15 +4,7 @@ import Type from 'typebox';
 import { getWorkspace, SettingsError, updateWorkspace } from '../../core/settings/settings.service.ts';
 import { ANY_USER, principal } from '../auth.ts';
 import { badRequest } from '../errors.ts';
-
-const WorkspaceSchema = Type.Object({
-  id: Type.Integer(),
-  name: Type.String(),
-  time_zone: Type.String(),
-  currency: Type.String(),
-  locale: Type.String(),
-  industry: Type.String(),
-});
+import { LocaleSchema, WorkspaceSchema } from '../schemas.ts';
 
 export async function settingsRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -33,7 +25,7 @@ export async function settingsRoutes(fastify: FastifyInstance): Promise<void> {
             name: Type.String({ minLength: 1, maxLength: 200 }),
             time_zone: Type.String({ minLength: 1, maxLength: 64 }),
             currency: Type.String({ minLength: 3, maxLength: 3 }),
-            locale: Type.Union([Type.Literal('zh-CN'), Type.Literal('en')]),
+            locale: LocaleSchema,
           },
           { additionalProperties: false },
         ),
