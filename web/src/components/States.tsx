@@ -46,3 +46,16 @@ export function ErrorState({ error, onRetry }: { error: ApiError; onRetry?: () =
     </div>
   );
 }
+
+/**
+ * The outcome of a form or an action: a success is announced politely (role=status), an
+ * error at once (role=alert). inline puts it in a span, beside the form's buttons.
+ */
+export function Notice({ ok = false, inline = false, children }: { ok?: boolean; inline?: boolean; children: ReactNode }) {
+  const Tag = inline ? 'span' : 'div';
+  return (
+    <Tag className={ok ? 'alert alert-ok' : 'alert alert-error'} role={ok ? 'status' : 'alert'}>
+      {children}
+    </Tag>
+  );
+}

@@ -1,14 +1,14 @@
 // Settings for admins: the workspace (name, time zone, currency, default
 // language), users (create, change role, disable) and API keys (create — shown
 // once — and revoke). Other roles get the forbidden page.
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api, listOf } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 import { Forbidden } from '../components/Forbidden.tsx';
-import { Empty, ErrorState, Loading } from '../components/States.tsx';
+import { Empty, ErrorState, Loading, Notice } from '../components/States.tsx';
 import { useFormat } from '../format.ts';
-import { useApi } from '../hooks.ts';
+import { type Loaded, useApi } from '../hooks.ts';
 import { LANGUAGES } from '../i18n/index.ts';
 import { type ApiKey, USER_ROLES, type User, type UserRole, type Workspace } from '../types.ts';
 
@@ -127,9 +127,9 @@ function WorkspaceForm() {
       </label>
       <div className="form-actions">
         {msg ? (
-          <span className={msg.ok ? 'alert alert-ok' : 'alert alert-error'} role={msg.ok ? 'status' : 'alert'}>
+          <Notice ok={msg.ok} inline>
             {msg.text}
-          </span>
+          </Notice>
         ) : null}
         <button type="submit" className="btn btn-primary" disabled={busy}>
           {t('common.save')}
@@ -143,8 +143,9 @@ function Users() {
   const { t } = useTranslation();
   const f = useFormat();
   const { me } = useAuth();
-  const { data, error, loading, reload } = useApi<unknown>('/api/users');
-  const users = listOf<User>(data, 'users');
+  const list = useApi<unknown>('/api/users');
+  const { reload } = list;
+  const users = listOf<User>(list.data, 'users');
   const [draft, setDraft] = useState({ email: '', name: '', role: 'viewer' as UserRole, password: '' });
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
 
@@ -215,74 +216,51 @@ function Users() {
           {t('settings.users.create')}
         </button>
       </form>
-      {msg ? (
-        <div className={msg.ok ? 'alert alert-ok' : 'alert alert-error'} role={msg.ok ? 'status' : 'alert'}>
-          {msg.text}
-        </div>
-      ) : null}
-      <div className="card table-card">
-        {error ? (
-          <ErrorState error={error} onRetry={reload} />
-        ) : loading && !data ? (
-          <Loading />
-        ) : users.length === 0 ? (
-          <Empty title={t('settings.users.empty')} />
-        ) : (
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">{t('auth.email')}</th>
-                <th scope="col">{t('settings.users.name')}</th>
-                <th scope="col">{t('settings.users.role')}</th>
-                <th scope="col">{t('settings.users.status')}</th>
-                <th scope="col">{t('settings.users.created')}</th>
-                <th scope="col">
-                  <span className="sr-only">{t('common.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.map((u) => (
-                <tr key={u.id}>
-                  <td>{u.email}</td>
-                  <td>{u.name || '—'}</td>
-                  <td>
-                    <select
-                      aria-label={t('settings.users.roleOf', { email: u.email })}
-                      value={u.role}
-                      disabled={u.id === me?.user.id}
-                      onChange={(e) => void patch(u, { role: e.target.value })}
-                    >
-                      {USER_ROLES.map((r) => (
-                        <option key={r} value={r}>
-                          {t(`roles.${r}`)}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td>
-                    {isDisabled(u) ? (
-                      <span className="pill pill-failed">{t('settings.users.disabled')}</span>
-                    ) : (
-                      <span className="pill pill-succeeded">{t('settings.users.active')}</span>
-                    )}
-                  </td>
-                  <td>{f.dateTime(u.created_at)}</td>
-                  <td className="num">
-                    {u.id === me?.user.id ? (
-                      <span className="muted small">{t('settings.users.you')}</span>
-                    ) : (
-                      <button type="button" className="btn btn-small" onClick={() => void patch(u, { disabled: !isDisabled(u) })}>
-                        {isDisabled(u) ? t('settings.users.enable') : t('settings.users.disable')}
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+      {msg ? <Notice ok={msg.ok}>{msg.text}</Notice> : null}
+      <ListTable
+        list={list}
+        count={users.length}
+        emptyTitle={t('settings.users.empty')}
+        columns={[t('auth.email'), t('settings.users.name'), t('settings.users.role'), t('settings.users.status'), t('settings.users.created')]}
+      >
+        {users.map((u) => (
+          <tr key={u.id}>
+            <td>{u.email}</td>
+            <td>{u.name || '—'}</td>
+            <td>
+              <select
+                aria-label={t('settings.users.roleOf', { email: u.email })}
+                value={u.role}
+                disabled={u.id === me?.user.id}
+                onChange={(e) => void patch(u, { role: e.target.value })}
+              >
+                {USER_ROLES.map((r) => (
+                  <option key={r} value={r}>
+                    {t(`roles.${r}`)}
+                  </option>
+                ))}
+              </select>
+            </td>
+            <td>
+              {isDisabled(u) ? (
+                <span className="pill pill-failed">{t('settings.users.disabled')}</span>
+              ) : (
+                <span className="pill pill-succeeded">{t('settings.users.active')}</span>
+              )}
+            </td>
+            <td>{f.dateTime(u.created_at)}</td>
+            <td className="num">
+              {u.id === me?.user.id ? (
+                <span className="muted small">{t('settings.users.you')}</span>
+              ) : (
+                <button type="button" className="btn btn-small" onClick={() => void patch(u, { disabled: !isDisabled(u) })}>
+                  {isDisabled(u) ? t('settings.users.enable') : t('settings.users.disable')}
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </ListTable>
     </div>
   );
 }
@@ -290,8 +268,9 @@ function Users() {
 function Keys() {
   const { t } = useTranslation();
   const f = useFormat();
-  const { data, error, loading, reload } = useApi<unknown>('/api/keys');
-  const keys = listOf<ApiKey>(data, 'keys');
+  const list = useApi<unknown>('/api/keys');
+  const { reload } = list;
+  const keys = listOf<ApiKey>(list.data, 'keys');
   const [draft, setDraft] = useState({ name: '', role: 'ingest' as ApiKey['role'] });
   const [created, setCreated] = useState<string | null>(null);
   const [msg, setMsg] = useState<string | null>(null);
@@ -356,55 +335,65 @@ function Keys() {
           </div>
         </div>
       ) : null}
-      {msg ? (
-        <div className="alert alert-error" role="alert">
-          {msg}
-        </div>
-      ) : null}
-      <div className="card table-card">
-        {error ? (
-          <ErrorState error={error} onRetry={reload} />
-        ) : loading && !data ? (
-          <Loading />
-        ) : keys.length === 0 ? (
-          <Empty title={t('settings.keys.empty')} />
-        ) : (
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">{t('settings.keys.name')}</th>
-                <th scope="col">{t('settings.keys.prefix')}</th>
-                <th scope="col">{t('settings.keys.role')}</th>
-                <th scope="col">{t('settings.keys.created')}</th>
-                <th scope="col">{t('settings.keys.lastUsed')}</th>
-                <th scope="col">
-                  <span className="sr-only">{t('common.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.map((k) => (
-                <tr key={k.id}>
-                  <td>{k.name || '—'}</td>
-                  <td className="mono">{k.prefix}…</td>
-                  <td>{t(`settings.keys.roles.${k.role}`)}</td>
-                  <td>{f.dateTime(k.created_at)}</td>
-                  <td>{f.dateTime(k.last_used_at)}</td>
-                  <td className="num">
-                    {k.revoked_at ? (
-                      <span className="pill pill-failed">{t('settings.keys.revoked')}</span>
-                    ) : (
-                      <button type="button" className="btn btn-small btn-danger" onClick={() => void revoke(k)}>
-                        {t('settings.keys.revoke')}
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+      {msg ? <Notice>{msg}</Notice> : null}
+      <ListTable
+        list={list}
+        count={keys.length}
+        emptyTitle={t('settings.keys.empty')}
+        columns={[t('settings.keys.name'), t('settings.keys.prefix'), t('settings.keys.role'), t('settings.keys.created'), t('settings.keys.lastUsed')]}
+      >
+        {keys.map((k) => (
+          <tr key={k.id}>
+            <td>{k.name || '—'}</td>
+            <td className="mono">{k.prefix}…</td>
+            <td>{t(`settings.keys.roles.${k.role}`)}</td>
+            <td>{f.dateTime(k.created_at)}</td>
+            <td>{f.dateTime(k.last_used_at)}</td>
+            <td className="num">
+              {k.revoked_at ? (
+                <span className="pill pill-failed">{t('settings.keys.revoked')}</span>
+              ) : (
+                <button type="button" className="btn btn-small btn-danger" onClick={() => void revoke(k)}>
+                  {t('settings.keys.revoke')}
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </ListTable>
     </div>
   );
 }
+
+/** A list's card: its error, loading and empty states, else a table with these column heads and an actions column. */
+function ListTable({ list, count, emptyTitle, columns, children }: { list: Loaded<unknown>; count: number; emptyTitle: string; columns: string[]; children: ReactNode }) {
+  const { t } = useTranslation();
+  return (
+    <div className="card table-card">
+      {list.error ? (
+        <ErrorState error={list.error} onRetry={list.reload} />
+      ) : list.loading && !list.data ? (
+        <Loading />
+      ) : count === 0 ? (
+        <Empty title={emptyTitle} />
+      ) : (
+        <table className="table">
+          <thead>
+            <tr>
+              {columns.map((c) => (
+                <th key={c} scope="col">
+                  {c}
+                </th>
+              ))}
+              <th scope="col">
+                <span className="sr-only">{t('common.actions')}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>{children}</tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
