@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { ApiError, api } from './api.ts';
 
 export interface Loaded<T> {
@@ -42,4 +43,41 @@ export function useDebounced<T>(value: T, ms: number): T {
     return () => clearTimeout(id);
   }, [value, ms]);
   return v;
+}
+
+export interface FormSubmit {
+  /** What went wrong with the last attempt, or null. */
+  error: string | null;
+  busy: boolean;
+  submit(e: FormEvent): Promise<void>;
+}
+
+/**
+ * A form's submit: clears the last error; stops at the problem check() finds, if any; else
+ * runs the action with busy set. A failure reads as explain() says, or else as the
+ * server's message (a generic one when there is none).
+ */
+export function useSubmit(opts: { check?: () => string | null; run: () => Promise<void>; explain?: (e: ApiError | null) => string | null }): FormSubmit {
+  const { t } = useTranslation();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  async function submit(e: FormEvent): Promise<void> {
+    e.preventDefault();
+    setError(null);
+    const problem = opts.check?.() ?? null;
+    if (problem !== null) {
+      setError(problem);
+      return;
+    }
+    setBusy(true);
+    try {
+      await opts.run();
+    } catch (err) {
+      const ae = err instanceof ApiError ? err : null;
+      setError(opts.explain?.(ae) ?? ae?.message ?? t('errors.generic'));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { error, busy, submit };
 }
