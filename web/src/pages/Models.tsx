@@ -2,6 +2,7 @@
 // Brier), and for the chosen one the lift/gains chart, calibration plot,
 // feature importance, tree rules and candidates vs. baselines; admins and
 // analysts can activate a version. The CLV backtest shows when its API exists.
+import type { EChartsCoreOption } from 'echarts/core';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api } from '../api.ts';
@@ -56,6 +57,37 @@ interface ModelDetail {
 
 const TRAINERS = ['admin', 'analyst'];
 
+/** The scores every model table shows, in this order. */
+const METRICS = ['rocAuc', 'prAuc', 'logLoss', 'brier'] as const;
+
+function MetricHeads() {
+  const { t } = useTranslation();
+  return METRICS.map((k) => (
+    <th key={k} scope="col" className="num">
+      {t(`models.${k}`)}
+    </th>
+  ));
+}
+
+function MetricCells({ scores }: { scores: Scores | null | undefined }) {
+  const f = useFormat();
+  return METRICS.map((k) => (
+    <td key={k} className="num">
+      {f.number(scores?.[k] ?? null, 3)}
+    </td>
+  ));
+}
+
+/** A card with its title and chart, or a dash when there is nothing to chart. */
+function ChartCard({ title, option, height, testId }: { title: string; option: EChartsCoreOption | null; height: number; testId: string }) {
+  return (
+    <div className="card">
+      <h2 className="card-title">{title}</h2>
+      {option ? <Chart option={option} height={height} label={title} testId={testId} /> : <p className="muted">—</p>}
+    </div>
+  );
+}
+
 export function ModelsPage() {
   const { t } = useTranslation();
   const f = useFormat();
@@ -68,7 +100,6 @@ export function ModelsPage() {
   const models = list.data?.models ?? [];
   const current = models.find((m) => m.id === picked) ?? models.find((m) => m.active) ?? models[0] ?? null;
   const canActivate = me ? TRAINERS.includes(me.user.role) : false;
-  const m3 = (v: number | null | undefined) => f.number(v ?? null, 3);
 
   const activate = async (m: ModelRow) => {
     setErr(null);
@@ -107,18 +138,7 @@ export function ModelsPage() {
                 <tr>
                   <th scope="col">{t('models.version')}</th>
                   <th scope="col">{t('models.algorithm')}</th>
-                  <th scope="col" className="num">
-                    {t('models.rocAuc')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('models.prAuc')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('models.logLoss')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('models.brier')}
-                  </th>
+                  <MetricHeads />
                   <th scope="col">{t('models.trainedAt')}</th>
                   <th scope="col">{t('common.actions')}</th>
                 </tr>
@@ -133,10 +153,7 @@ export function ModelsPage() {
                       {m.algorithm}{' '}
                       {m.beats_baselines !== null ? <span className={`small ${m.beats_baselines ? 'yes' : 'no'}`}>· {m.beats_baselines ? t('models.beats') : t('models.notBeats')}</span> : null}
                     </td>
-                    <td className="num">{m3(m.selected?.rocAuc)}</td>
-                    <td className="num">{m3(m.selected?.prAuc)}</td>
-                    <td className="num">{m3(m.selected?.logLoss)}</td>
-                    <td className="num">{m3(m.selected?.brier)}</td>
+                    <MetricCells scores={m.selected} />
                     <td>{f.dateTime(m.trained_at)}</td>
                     <td>
                       <div className="actions">
@@ -229,20 +246,11 @@ function ModelDetails({ id }: { id: number }) {
   return (
     <div data-testid="model-details">
       <div className="grid-2">
-        <div className="card">
-          <h2 className="card-title">{t('models.lift')}</h2>
-          {liftOption ? <Chart option={liftOption} height={300} label={t('models.lift')} testId="lift-chart" /> : <p className="muted">—</p>}
-        </div>
-        <div className="card">
-          <h2 className="card-title">{t('models.calibration')}</h2>
-          {calOption ? <Chart option={calOption} height={300} label={t('models.calibration')} testId="calibration-chart" /> : <p className="muted">—</p>}
-        </div>
+        <ChartCard title={t('models.lift')} option={liftOption} height={300} testId="lift-chart" />
+        <ChartCard title={t('models.calibration')} option={calOption} height={300} testId="calibration-chart" />
       </div>
       <div className="grid-2">
-        <div className="card">
-          <h2 className="card-title">{t('models.importance')}</h2>
-          {importance ? <Chart option={importance} height={360} label={t('models.importance')} testId="importance-chart" /> : <p className="muted">—</p>}
-        </div>
+        <ChartCard title={t('models.importance')} option={importance} height={360} testId="importance-chart" />
         <div className="card">
           <h2 className="card-title">{t('models.candidates')}</h2>
           <table className="table table-compact">
@@ -250,18 +258,7 @@ function ModelDetails({ id }: { id: number }) {
             <thead>
               <tr>
                 <th scope="col">{t('models.algorithm')}</th>
-                <th scope="col" className="num">
-                  {t('models.rocAuc')}
-                </th>
-                <th scope="col" className="num">
-                  {t('models.prAuc')}
-                </th>
-                <th scope="col" className="num">
-                  {t('models.logLoss')}
-                </th>
-                <th scope="col" className="num">
-                  {t('models.brier')}
-                </th>
+                <MetricHeads />
               </tr>
             </thead>
             <tbody>
@@ -271,10 +268,7 @@ function ModelDetails({ id }: { id: number }) {
                     {c.name} {c.kind === 'baseline' ? <span className="badge">baseline</span> : null}
                     {c.name === d.metrics.selected?.name && c.kind === 'candidate' ? <span className="pill pill-done">✓</span> : null}
                   </td>
-                  <td className="num">{f.number(c.rocAuc, 3)}</td>
-                  <td className="num">{f.number(c.prAuc, 3)}</td>
-                  <td className="num">{f.number(c.logLoss, 3)}</td>
-                  <td className="num">{f.number(c.brier, 3)}</td>
+                  <MetricCells scores={c} />
                 </tr>
               ))}
             </tbody>
