@@ -4,9 +4,8 @@
 // a worker taking the job), Risk, Models and the Customer 360 additions.
 // Debian's Chromium through playwright-core; screenshots to test-artifacts/web/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createDemoBusiness } from '../../src/core/demo/demo.service.ts';
 import type { Worker } from '../../src/core/jobs/queue.ts';
 import { startWorker } from '../../src/core/pipeline/pipeline.job.ts';
@@ -15,25 +14,9 @@ import { PIPELINE_STEPS } from '../../src/core/pipeline/steps.ts';
 import { createUser } from '../../src/core/users/users.service.ts';
 import { openTestStore, type TestStore } from '../../src/db/testing.ts';
 import { startTestServer, type TestServer } from '../../src/server/testing.ts';
+import { launchChromium, openPage, PASSWORD, shot, signIn, skipReason } from './browser.ts';
 
-// Not imported from app.e2e.test.ts: importing a test file would run its tests here too.
-const CHROMIUM = process.env.LIUKE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-const DIST = new URL('../dist/index.html', import.meta.url);
-const ARTIFACTS = new URL('../../test-artifacts/web/', import.meta.url);
-const PASSWORD = 'correct horse battery';
 const NOW = new Date();
-
-function skipReason(): string | false {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}: apt-get install -y chromium (as .ci/run does)`;
-  if (!existsSync(DIST)) return 'web/dist is not built: run `npm run build:web` (npm test does it first)';
-  return false;
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
-}
 
 describe('analytics pages in Chromium', { skip: skipReason() }, () => {
   let store: TestStore;
@@ -54,14 +37,9 @@ describe('analytics pages in Chromium', { skip: skipReason() }, () => {
     assert.equal(run.status, 'done', run.error);
     await createUser(store.db, { workspaceId: 1, email: 'analyst@example.com', role: 'admin', name: '分析员', locale: 'zh-CN', password: PASSWORD, actor: 'test', now: NOW });
     srv = await startTestServer(store);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-    page = await ctx.newPage();
-    page.setDefaultTimeout(15_000);
-    await page.goto(`${srv.url}/login`);
-    await page.getByLabel('邮箱').fill('analyst@example.com');
-    await page.getByLabel('密码').fill(PASSWORD);
-    await page.getByRole('button', { name: '登录' }).click();
+    browser = await launchChromium();
+    ({ page } = await openPage(browser, 'zh-CN', 15_000));
+    await signIn(page, srv.url, 'analyst@example.com', PASSWORD);
     await page.getByRole('heading', { name: '仪表盘' }).waitFor();
   });
 

@@ -3,28 +3,11 @@
 // customers, serving the built web/dist. Each step saves a screenshot to
 // test-artifacts/web/. `npm test` builds the web app before running these.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { openTestStore, type TestStore } from '../../src/db/testing.ts';
 import { startTestServer, type TestServer } from '../../src/server/testing.ts';
-
-export const CHROMIUM = process.env.LIUKE_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-const DIST = new URL('../dist/index.html', import.meta.url);
-const ARTIFACTS = new URL('../../test-artifacts/web/', import.meta.url);
-const PASSWORD = 'correct horse battery';
-
-function skipReason(): string | false {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}: apt-get install -y chromium (as .ci/run does)`;
-  if (!existsSync(DIST)) return 'web/dist is not built: run `npm run build:web` (npm test does it first)';
-  return false;
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
-}
+import { launchChromium, openPage, PASSWORD, shot, signIn, skipReason } from './browser.ts';
 
 /** Three customers; Wang Fang has 61 events and 3 orders so her timeline pages. */
 async function seed(store: TestStore): Promise<void> {
@@ -106,10 +89,8 @@ describe('web app in Chromium', { skip: reason }, () => {
         await users.createUser(store.db, { workspaceId: 1, email, role, name: role === 'admin' ? '管理员' : 'Viewer', locale: role === 'admin' ? 'zh-CN' : 'en', password: PASSWORD, actor: 'test', now: new Date() });
       }
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-    page = await ctx.newPage();
-    page.setDefaultTimeout(10_000);
+    browser = await launchChromium();
+    ({ page } = await openPage(browser, 'zh-CN', 10_000));
   });
 
   after(async () => {
@@ -207,13 +188,8 @@ describe('web app in Chromium', { skip: reason }, () => {
 
   it('shows a viewer the forbidden page for settings', async (t) => {
     if (needAuth(t)) return;
-    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
-    const p = await ctx.newPage();
-    p.setDefaultTimeout(10_000);
-    await p.goto(`${srv.url}/login`);
-    await p.getByLabel('Email').fill('viewer@example.com');
-    await p.getByLabel('Password').fill(PASSWORD);
-    await p.getByRole('button', { name: 'Sign in' }).click();
+    const { ctx, page: p } = await openPage(browser, 'en-US', 10_000);
+    await signIn(p, srv.url, 'viewer@example.com', PASSWORD, 'en');
     await p.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await p.goto(`${srv.url}/settings`);
     await p.getByTestId('forbidden').getByText('Not allowed for your role').waitFor();
@@ -229,13 +205,8 @@ describe('web app in Chromium', { skip: reason }, () => {
     const r = (await createUser!(store.db, { workspaceId: 1, email: 'new@example.com', role: 'analyst', actor: 'test', now: new Date() })) as {
       oneTimePassword: string;
     };
-    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-    const p = await ctx.newPage();
-    p.setDefaultTimeout(10_000);
-    await p.goto(`${srv.url}/login`);
-    await p.getByLabel('邮箱').fill('new@example.com');
-    await p.getByLabel('密码').fill(r.oneTimePassword);
-    await p.getByRole('button', { name: '登录' }).click();
+    const { ctx, page: p } = await openPage(browser, 'zh-CN', 10_000);
+    await signIn(p, srv.url, 'new@example.com', r.oneTimePassword);
     await p.getByRole('heading', { name: '修改密码' }).waitFor();
     await shot(p, '12-must-change-password');
     await p.getByLabel('当前密码').fill(r.oneTimePassword);
