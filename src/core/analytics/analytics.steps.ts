@@ -22,6 +22,8 @@ export const customerMetricsStep: Step = {
     if (!ids) await sql`analyze customers, orders, order_lines, events, tickets, survey_responses`.execute(ctx.db);
     const removed = await deleteStaleMetrics(ctx.db, ctx.workspaceId);
     const updated = ids && ids.length === 0 ? 0 : await upsertCustomerFigures(ctx.db, ctx.workspaceId, ctx.now, s, ids);
+    // The scoring pass reads every row of customer_metrics: plan it on fresh counts, not on an empty table's.
+    if (!ids) await sql`analyze customer_metrics`.execute(ctx.db);
     // Imports and ingestion refresh the list's summary too; this catches every other way data arrived.
     if (!ids || ids.length > 0) await refreshCustomerStats(ctx.db, ctx.workspaceId, ids ?? undefined, ctx.now);
     return { mode: ids ? 'incremental' : 'full', customers: updated, removed };

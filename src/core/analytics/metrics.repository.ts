@@ -46,16 +46,25 @@ export async function upsertCustomerFigures(
       where workspace_id = ${workspaceId} and ordered_at <= ${t} ${only('customer_id')}
       group by customer_id
     ),
+    -- Events in two passes: the last event over all history (an index-only walk of
+    -- events_customer_time when the visibility map allows), and the windowed counts
+    -- over the last 60 days only, instead of testing every filter on every event.
+    el as materialized (
+      select customer_id, max(occurred_at) as last_event_at
+      from events
+      where workspace_id = ${workspaceId} and customer_id is not null and occurred_at <= ${t} ${only('customer_id')}
+      group by customer_id
+    ),
     e as materialized (
       select customer_id,
-        max(occurred_at) as last_event_at,
         count(*) filter (where occurred_at > ${t} - ${days(30)}) as events_30d,
         count(*) filter (where type = 'login' and occurred_at > ${t} - ${days(30)}) as logins_30d,
         count(*) filter (where type = 'login' and occurred_at > ${t} - ${days(7)}) as logins_7d,
         count(*) filter (where type = any(${s.activity.coreEventTypes}::text[]) and occurred_at > ${t} - ${days(30)}) as core_uses_30d,
-        count(*) filter (where occurred_at > ${t} - ${days(60)} and occurred_at <= ${t} - ${days(30)}) as events_prev_30d
+        count(*) filter (where occurred_at <= ${t} - ${days(30)}) as events_prev_30d
       from events
-      where workspace_id = ${workspaceId} and customer_id is not null and occurred_at <= ${t} ${only('customer_id')}
+      where workspace_id = ${workspaceId} and customer_id is not null
+        and occurred_at > ${t} - ${days(60)} and occurred_at <= ${t} ${only('customer_id')}
       group by customer_id
     ),
     tk as materialized (
@@ -91,12 +100,13 @@ export async function upsertCustomerFigures(
       coalesce(o.orders_window, 0), coalesce(o.spend_window, 0), coalesce(o.orders_90d, 0), coalesce(o.orders_prev_90d, 0),
       coalesce(o.orders_base, 0),
       coalesce(o.coupon_orders_window, 0), coalesce(o.refunded_orders, 0), coalesce(o.orders_all_statuses, 0),
-      e.last_event_at, coalesce(e.events_30d, 0), coalesce(e.logins_30d, 0), coalesce(e.logins_7d, 0),
+      el.last_event_at, coalesce(e.events_30d, 0), coalesce(e.logins_30d, 0), coalesce(e.logins_7d, 0),
       coalesce(e.core_uses_30d, 0), coalesce(e.events_prev_30d, 0),
       coalesce(tk.complaints_total, 0), coalesce(tk.complaints_90d, 0), coalesce(tk.open_tickets, 0),
       sv.csat_avg, sv.last_nps, coalesce(rf.referrals, 0)
     from target
       left join o on o.customer_id = target.id
+      left join el on el.customer_id = target.id
       left join e on e.customer_id = target.id
       left join tk on tk.customer_id = target.id
       left join sv on sv.customer_id = target.id
