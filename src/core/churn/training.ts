@@ -12,6 +12,7 @@ import { type Matrix, matrix, median, takeRows, takeValues } from '../ml/matrix.
 import { type BinaryMetrics, binaryMetrics, calibrationTable, liftTable, rocAuc } from '../ml/metrics.ts';
 import { type Lang, treeRules } from '../ml/rules.ts';
 import { explain, fitModel, type Inputs, MODEL_KINDS, type Model, type ModelKind, predict } from '../ml/select.ts';
+import type { GbdtOptions } from '../ml/gbdt.ts';
 import { gainImportance } from '../ml/tree.ts';
 import { meanAbs } from '../ml/treeshap.ts';
 import { FEATURE_KEYS, FEATURES, type FeatureSet, loadFeatures } from './features.ts';
@@ -30,6 +31,8 @@ export interface ChurnTrainRequest {
   cutoffs?: number;
   horizonDays?: number;
   seed?: number;
+  /** options for the boosted trees (default: the ML core's defaults) */
+  gbdt?: GbdtOptions;
   /** activate the new version when it beats both baselines (default true) */
   activate?: boolean;
   onProgress?: (done: number, total: number, what: string) => void;
@@ -186,7 +189,7 @@ export async function trainChurn(db: Kysely<Database>, req: ChurnTrainRequest): 
   const candidates: Evaluated[] = [];
   for (const kind of kinds) {
     const t0 = performance.now();
-    const model = fitModel(kind, train, yTrain, { seed });
+    const model = fitModel(kind, train, yTrain, { seed, ...(req.gbdt ? { gbdt: req.gbdt } : {}) });
     const p = predict(model, test);
     fitted.set(kind, { model, p, seconds: (performance.now() - t0) / 1000 });
     candidates.push(evaluate(kind, p));
