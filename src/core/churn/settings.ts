@@ -30,7 +30,7 @@ export const DEFAULT_CHURN: ChurnSettings = {
   capacity: null,
   cutoffs: 12,
   cutoffStepDays: 30,
-  explainTop: 5_000,
+  explainTop: 2_000,
   drivers: 3,
 };
 

@@ -49,6 +49,7 @@ forEachStore('churn risk and model routes', (get) => {
   });
 
   it('serves the Risk list with drivers in the caller language, filters, masked contact data, export and one customer', async () => {
+    await get().db.updateTable('workspaces').set({ settings: JSON.stringify({ churn: { explainTop: 10 } }) }).where('id', '=', 1).execute();
     await scoreAll(get().db, 1, NOW);
     const r = (await (await call('/api/risk?lang=zh-CN&page_size=5', 'agent')).json()) as { total: number; items: { customer_id: string; probability: number; tier: string; phone: string; drivers: string[] }[] };
     assert.ok(r.total > 300);
@@ -67,7 +68,8 @@ forEachStore('churn risk and model routes', (get) => {
     const text = await csv.text();
     assert.match(text.split('\n')[0]!, /customer_id,name,phone,email,owner,probability,tier/);
     // the lowest-risk customer has no stored drivers: they are computed on demand
-    const low = (await (await call('/api/risk?sort=probability&page_size=1&page=' + r.total, 'viewer')).json()) as { items: { customer_id: string }[] };
+    const low = (await (await call(`/api/risk?sort=probability&page_size=1&page=${r.total}&lang=en`, 'viewer')).json()) as { items: { customer_id: string; drivers: string[] }[] };
+    assert.ok(low.items[0]!.drivers.length > 0, 'drivers computed for a page beyond explainTop');
     const one = (await (await call(`/api/customers/${low.items[0]!.customer_id}/risk?lang=en`, 'viewer')).json()) as { scored: boolean; tier: string; tier_source: string; drivers: { text: string; direction: string }[]; scorecard: { points: number } };
     assert.equal(one.scored, true);
     assert.equal(one.tier_source, 'model');

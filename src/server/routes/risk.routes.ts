@@ -2,6 +2,7 @@
 // risk with drivers as sentences in the caller's language and the scorecard breakdown.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
 import Type from 'typebox';
 import { type Driver, type Lang, sentences } from '../../core/churn/explain.ts';
 import { loadFeatures } from '../../core/churn/features.ts';
@@ -12,6 +13,7 @@ import { scoreWithModel } from '../../core/churn/scoring.ts';
 import { loadChurnContext } from '../../core/churn/settings.ts';
 import { customerExists } from '../../core/customers/customers.service.ts';
 import { maskRecord } from '../../core/privacy/mask.ts';
+import type { Database } from '../../db/schema.ts';
 import { ANY_USER, principal, type Role } from '../auth.ts';
 import { notFound } from '../errors.ts';
 import { sendTable } from '../tabular.ts';
@@ -51,6 +53,27 @@ function item(r: RiskRow, role: Role, lang: Lang, withClv: boolean) {
   };
 }
 
+/**
+ * Drivers are stored for the likeliest churners only (settings.churn.explainTop); for the rest of a
+ * page they are computed now from the features as of the score's time, with the model that scored them.
+ */
+async function fillDrivers(db: Kysely<Database>, workspaceId: number, rows: RiskRow[]): Promise<RiskRow[]> {
+  const missing = rows.filter((r) => r.drivers === null && r.probability !== null);
+  if (missing.length === 0) return rows;
+  const active = await activeModel(db, workspaceId);
+  if (!active) return rows;
+  const ctx = await loadChurnContext(db, workspaceId);
+  const filled = new Map<string, Driver[] | null>();
+  const byTime = new Map<number, string[]>();
+  for (const r of missing) byTime.set(r.scored_at.getTime(), [...(byTime.get(r.scored_at.getTime()) ?? []), r.customer_id]);
+  for (const [at, ids] of byTime) {
+    const f = await loadFeatures(db, { workspaceId, cutoff: new Date(at), analytics: ctx.analytics, ids });
+    const s = scoreWithModel(active.model as StoredModel, f.x, f.x.rows, ctx.churn.drivers);
+    for (let i = 0; i < f.ids.length; i++) filled.set(f.ids[i]!, s.drivers[i] ?? null);
+  }
+  return rows.map((r) => (filled.has(r.customer_id) ? { ...r, drivers: filled.get(r.customer_id) } : r));
+}
+
 export async function riskRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const db = () => app.deps.store.db;
@@ -76,7 +99,8 @@ export async function riskRoutes(fastify: FastifyInstance): Promise<void> {
       const withClv = await hasClvTable(db());
       const lang = langOf(req, q);
       const r = await riskPage(db(), p.workspaceId, filterOf(q), q.sort as RiskSort, q.page_size, (q.page - 1) * q.page_size, withClv);
-      return { total: r.total, page: q.page, page_size: q.page_size, lang, items: r.rows.map((x) => item(x, p.role, lang, withClv)) };
+      const rows = await fillDrivers(db(), p.workspaceId, r.rows);
+      return { total: r.total, page: q.page, page_size: q.page_size, lang, items: rows.map((x) => item(x, p.role, lang, withClv)) };
     },
   );
 
