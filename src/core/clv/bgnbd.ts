@@ -2,7 +2,7 @@
 // while alive a customer buys as a Poisson process with rate λ ~ Gamma(r, α); after
 // each purchase they drop out with probability p ~ Beta(a, b).
 import { fitOnLogScale, prepareRfm, rateStart } from './fit.ts';
-import { hyp2f1, lbeta, lgamma, logHyp2f1 } from './special.ts';
+import { hyp2f1, hypSign, lbeta, lgamma, logHyp2f1 } from './special.ts';
 import { type FitOptions, type FitResult, fillPochhammerLog, integerMax, type RfmData } from './types.ts';
 
 export interface BgNbdParams {
@@ -87,7 +87,8 @@ export function bgnbdConditionalExpected(p: BgNbdParams, t: number, x: number, t
   // 2F1(r+x, b+x; a+b+x−1; z) · ((α+T)/(α+T+t))^(r+x), in logs.
   const logHyp = logHyp2f1(r + x, b + x, a + b + x - 1, z);
   const logPow = (r + x) * Math.log1p(-z);
-  const second = -Math.expm1(logHyp + logPow);
+  // The 2F1 is negative when a + b + x − 1 < 0 (x = 0 and a + b < 1).
+  const second = hypSign < 0 ? 1 + Math.exp(logHyp + logPow) : -Math.expm1(logHyp + logPow);
   if (Math.abs(a - 1) < 1e-7) {
     // a = 1 is a removable singularity of the closed form: average either side.
     return 0.5 * (bgnbdConditionalExpected({ ...p, a: 1 + 1e-6 }, t, x, tx, T) + bgnbdConditionalExpected({ ...p, a: 1 - 1e-6 }, t, x, tx, T));

@@ -78,11 +78,37 @@ export let hypSign = 1;
 
 const isNonPositiveInteger = (v: number): boolean => v <= 0 && v === Math.floor(v);
 
+const EPS = 2.220446049250313e-16;
+/** An evaluation whose estimated relative error is below this is used without trying the others. */
+const GOOD = 1e-12;
+const MAX_TERMS = 100_000;
+/** Terms for the second and third ways: enough where they can help, cheap where they cannot (z → 1). */
+const FALLBACK_TERMS = 5_000;
+
+/** One way of evaluating 2F1: log |value|, its sign and an estimate of its relative error. */
+interface Hyp {
+  v: number;
+  s: number;
+  err: number;
+}
+
 /**
- * log |2F1(a, b; c; z)| for real a, b, c and z < 1; sets hypSign. Uses the power series for
- * |z| ≤ 0.5 (and for terminating series), Pfaff's transformation z → z/(z−1) for z < 0, and the
- * 1 − z transformation (Abramowitz & Stegun 15.3.6) for 0.5 < z < 1, with a symmetric perturbation
- * of c when c − a − b is (nearly) an integer, where that formula has removable poles.
+ * log |2F1(a, b; c; z)| for real a, b, c and z < 1; sets hypSign.
+ *
+ * z < 0 goes to (0, 1) by Pfaff's transformation z → z/(z−1). On [0, 1) there are three ways,
+ * each with an estimate of its own rounding and truncation error:
+ * - the power series in z, summed with rescaling, a rigorous tail bound and Σ|term| / |Σ term|
+ *   as its cancellation estimate;
+ * - Euler's transformation (1−z)^(c−a−b) 2F1(c−a, c−b; c; z), the same series with parameters
+ *   whose terms fall off fast when c − a − b ≪ 0 (the BG/NBD's 2F1(r+x, b+x; a+b+x−1; z) for
+ *   frequent buyers: c−a = a+b−1−r and c−b = a−1 no longer grow with x);
+ * - for z > 0.5, the 1 − z connection formula (Abramowitz & Stegun 15.3.6), with a symmetric
+ *   perturbation of c when c − a − b is (nearly) an integer, where it has removable poles. It is
+ *   fast near z = 1 but cancels catastrophically when |c − a − b| is large.
+ * The series come first (the faster-falling one first) unless z > 0.9 and |c − a − b| ≤ 5, where
+ * they converge slowly and the connection formula is fast and sound; the first whose error estimate
+ * is below 1e-12 is returned, else the one with the smallest estimate. The first way may sum up to
+ * 100,000 terms, the others 5,000 (so that hopeless series near z = 1 cost little).
  */
 export function logHyp2f1(a: number, b: number, c: number, z: number): number {
   hypSign = 1;
@@ -91,118 +117,186 @@ export function logHyp2f1(a: number, b: number, c: number, z: number): number {
     return Number.NaN;
   }
   if (z === 0 || a === 0 || b === 0) return 0;
-  if (isNonPositiveInteger(a) || isNonPositiveInteger(b)) {
-    if (z >= -1) return logSeries(a, b, c, z);
-  }
+  const h = hyp(a, b, c, z);
+  hypSign = h.s;
+  return h.v;
+}
+
+function hyp(a: number, b: number, c: number, z: number): Hyp {
+  if (z === 0 || a === 0 || b === 0) return { v: 0, s: 1, err: 0 };
+  if ((isNonPositiveInteger(a) || isNonPositiveInteger(b)) && z >= -1) return series(a, b, c, z); // a polynomial
   if (z < 0) {
-    // Pfaff: 2F1(a,b;c;z) = (1−z)^(−a) 2F1(a, c−b; c; z/(z−1)); pick the form with the smaller prefactor work.
-    const w = z / (z - 1);
+    // Pfaff: 2F1(a, b; c; z) = (1−z)^(−a) 2F1(a, c−b; c; z/(z−1)).
     const l1z = Math.log1p(-z);
-    const v = logHyp2f1(a, c - b, c, w);
-    return v - a * l1z;
+    const h = hyp(a, c - b, c, z / (z - 1));
+    return { v: h.v - a * l1z, s: h.s, err: h.err + EPS * Math.abs(a * l1z) };
   }
-  if (z <= 0.5) return logSeries(a, b, c, z);
   const m = c - a - b;
-  const mr = Math.round(m);
-  if (Math.abs(m - mr) < 1e-5) {
-    // Near-integer c − a − b: average the two sides (error O(δ²), cancellation O(ε/δ)).
-    const d = 1e-5;
-    const v1 = hyp2f1OneMinusZ(a, b, c + d, z);
-    const sg1 = oneMinusSign;
-    const v2 = hyp2f1OneMinusZ(a, b, c - d, z);
-    return combineSigned(v1, sg1, v2, oneMinusSign, 0.5);
+  // The series in z, directly or after Euler's transformation: the one whose terms fall off faster first.
+  const direct = (n: number) => series(a, b, c, z, n);
+  const eul = (n: number) => euler(a, b, c, z, n);
+  const conn = (n: number) => connection(a, b, c, z, n);
+  const seriesWays = m < -1 ? [eul, direct] : [direct, eul];
+  const ways: ((n: number) => Hyp)[] = z <= 0.5 ? seriesWays : z <= 0.9 || Math.abs(m) > 5 ? [...seriesWays, conn] : [conn, ...seriesWays];
+  let best: Hyp | null = null;
+  for (const way of ways) {
+    const h = way(best ? FALLBACK_TERMS : MAX_TERMS);
+    if (h.err < GOOD) return h;
+    if (!best || h.err < best.err || (Number.isNaN(best.v) && !Number.isNaN(h.v))) best = h;
   }
-  const v = hyp2f1OneMinusZ(a, b, c, z);
-  hypSign = oneMinusSign;
-  return v;
+  return best!;
 }
 
-let oneMinusSign = 1;
-
-/** log |(s1 e^{v1} + s2 e^{v2}) · k|, setting hypSign. */
-function combineSigned(v1: number, s1: number, v2: number, s2: number, k: number): number {
-  const m = Math.max(v1, v2);
-  const sum = s1 * Math.exp(v1 - m) + s2 * Math.exp(v2 - m);
-  hypSign = sum < 0 ? -1 : 1;
-  return m + Math.log(Math.abs(sum) * k);
+/** Euler: 2F1(a, b; c; z) = (1−z)^(c−a−b) 2F1(c−a, c−b; c; z), the latter by its series. */
+function euler(a: number, b: number, c: number, z: number, maxTerms: number): Hyp {
+  const ca = c - a;
+  const cb = c - b;
+  const p = (c - a - b) * Math.log1p(-z);
+  if (ca === 0 || cb === 0) return { v: p, s: 1, err: EPS * (1 + Math.abs(p)) };
+  const h = series(ca, cb, c, z, maxTerms);
+  return { v: h.v + p, s: h.s, err: h.err + EPS * Math.abs(p) };
 }
 
-/** A&S 15.3.6 for 0.5 < z < 1, non-integer m = c − a − b; the result's sign goes to oneMinusSign. */
-function hyp2f1OneMinusZ(a: number, b: number, c: number, z: number): number {
+/** The 1 − z connection formula for 0.5 < z < 1, averaging c ± 1e-5 where c − a − b is within 1e-5 of an integer. */
+function connection(a: number, b: number, c: number, z: number, maxTerms: number): Hyp {
+  const m = c - a - b;
+  if (Math.abs(m - Math.round(m)) >= 1e-5) return oneMinusZ(a, b, c, z, maxTerms);
+  // Near-integer c − a − b: average the two sides (error O(δ²), cancellation O(ε/δ)).
+  const d = 1e-5;
+  const h1 = oneMinusZ(a, b, c + d, z, maxTerms);
+  const h2 = oneMinusZ(a, b, c - d, z, maxTerms);
+  const h = combine(h1, h2);
+  return { v: h.v + Math.log(0.5), s: h.s, err: h.err + 1e-10 };
+}
+
+/** s1 e^{v1} + s2 e^{v2}, with the error of each part carried through the sum. */
+function combine(h1: Hyp, h2: Hyp): Hyp {
+  if (h1.v === Number.NEGATIVE_INFINITY) return h2;
+  if (h2.v === Number.NEGATIVE_INFINITY) return h1;
+  const mx = Math.max(h1.v, h2.v);
+  const e1 = Math.exp(h1.v - mx);
+  const e2 = Math.exp(h2.v - mx);
+  const sum = h1.s * e1 + h2.s * e2;
+  const abs = Math.abs(sum);
+  return {
+    v: mx + Math.log(abs),
+    s: sum < 0 ? -1 : 1,
+    err: abs > 0 ? (e1 * h1.err + e2 * h2.err + EPS * (e1 + e2)) / abs : Number.POSITIVE_INFINITY,
+  };
+}
+
+/** log Γ with its sign, for the connection formula's prefactors. */
+function lgammaSigned(x: number): { v: number; s: number } {
+  const v = lgamma(x);
+  return { v, s: gammaSign };
+}
+
+/** A&S 15.3.6 for 0.5 < z < 1 and non-integer m = c − a − b. */
+function oneMinusZ(a: number, b: number, c: number, z: number, maxTerms: number): Hyp {
   const m = c - a - b;
   const w = 1 - z;
   const lw = Math.log(w);
+  const none: Hyp = { v: Number.NEGATIVE_INFINITY, s: 1, err: 0 };
+  const gc = lgammaSigned(c);
   // term 1: Γ(c)Γ(m)/(Γ(c−a)Γ(c−b)) · 2F1(a, b; 1−m; w)
-  let t1 = Number.NEGATIVE_INFINITY;
-  let sg1 = 1;
+  let t1 = none;
   if (!isNonPositiveInteger(c - a) && !isNonPositiveInteger(c - b)) {
-    const lc = lgamma(c);
-    let s = gammaSign;
-    const lm = lgamma(m);
-    s *= gammaSign;
-    const lca = lgamma(c - a);
-    s *= gammaSign;
-    const lcb = lgamma(c - b);
-    s *= gammaSign;
-    const f = logSeries(a, b, 1 - m, w);
-    s *= hypSign;
-    t1 = lc + lm - lca - lcb + f;
-    sg1 = s;
+    const gm = lgammaSigned(m);
+    const gca = lgammaSigned(c - a);
+    const gcb = lgammaSigned(c - b);
+    const f = series(a, b, 1 - m, w, maxTerms);
+    const pre = gc.v + gm.v - gca.v - gcb.v;
+    const preErr = EPS * (Math.abs(gc.v) + Math.abs(gm.v) + Math.abs(gca.v) + Math.abs(gcb.v) + 1);
+    t1 = { v: pre + f.v, s: gc.s * gm.s * gca.s * gcb.s * f.s, err: f.err + preErr };
   }
   // term 2: w^m Γ(c)Γ(−m)/(Γ(a)Γ(b)) · 2F1(c−a, c−b; 1+m; w)
-  let t2 = Number.NEGATIVE_INFINITY;
-  let sg2 = 1;
+  let t2 = none;
   if (!isNonPositiveInteger(a) && !isNonPositiveInteger(b)) {
-    const lc = lgamma(c);
-    let s = gammaSign;
-    const lmm = lgamma(-m);
-    s *= gammaSign;
-    const la = lgamma(a);
-    s *= gammaSign;
-    const lb = lgamma(b);
-    s *= gammaSign;
-    const f = logSeries(c - a, c - b, 1 + m, w);
-    s *= hypSign;
-    t2 = m * lw + lc + lmm - la - lb + f;
-    sg2 = s;
+    const gmm = lgammaSigned(-m);
+    const ga = lgammaSigned(a);
+    const gb = lgammaSigned(b);
+    const f = series(c - a, c - b, 1 + m, w, maxTerms);
+    const pre = m * lw + gc.v + gmm.v - ga.v - gb.v;
+    const preErr = EPS * (Math.abs(m * lw) + Math.abs(gc.v) + Math.abs(gmm.v) + Math.abs(ga.v) + Math.abs(gb.v) + 1);
+    t2 = { v: pre + f.v, s: gc.s * gmm.s * ga.s * gb.s * f.s, err: f.err + preErr };
   }
-  let out: number;
-  let sign: number;
-  if (t1 === Number.NEGATIVE_INFINITY) {
-    out = t2;
-    sign = sg2;
-  } else if (t2 === Number.NEGATIVE_INFINITY) {
-    out = t1;
-    sign = sg1;
-  } else {
-    out = combineSigned(t1, sg1, t2, sg2, 1);
-    sign = hypSign;
-  }
-  oneMinusSign = sign;
-  return out;
+  return combine(t1, t2);
 }
 
-/** log |Σ_k (a)_k (b)_k / ((c)_k k!) z^k| by direct summation with rescaling; sets hypSign. */
-function logSeries(a: number, b: number, c: number, z: number): number {
+/**
+ * Σ_k (a)_k (b)_k / ((c)_k k!) z^k for |z| < 1 (or terminating), with rescaling against overflow.
+ * Stops when a rigorous bound on the tail is below 1e-17 of the sum: once a+k, b+k and c+k are
+ * all positive, each later term ratio is at most |z| · max(1, (a+k)/(c+k)) · max(1, (b+k)/(k+1))
+ * (or the same with a and b swapped), and at least the same with min; it gives up early when
+ * even that lower bound cannot bring the terms down within maxTerms.
+ * The error estimate is ε (4 + √n) Σ|term| / |Σ term|; +∞ when the series has not converged.
+ */
+function series(a: number, b: number, c: number, z: number, maxTerms = MAX_TERMS): Hyp {
   let term = 1;
-  let sum = 1;
+  let lead = 1; // the k = 0 term, kept apart so that log1p keeps the digits of a small tail
+  let tail = 0;
+  let abs = 1;
   let logScale = 0;
-  for (let k = 0; k < 100000; k++) {
+  let converged = false;
+  let n = 0;
+  const az = Math.abs(z);
+  // The terms fall off like k^(a+b−c−1) |z|^k: with a+b−c−1 > −1 and |z|^maxTerms > e^−40 the tail
+  // bound cannot be met in time, so do not try (this is what keeps fallbacks near z = 1 cheap).
+  if ((1 - az) * maxTerms < 40 && a + b - c - 1 > -1 && !isNonPositiveInteger(a) && !isNonPositiveInteger(b)) {
+    return { v: Number.NaN, s: 1, err: Number.POSITIVE_INFINITY };
+  }
+  for (let k = 0; k < maxTerms; k++) {
     const ak = a + k;
     const bk = b + k;
-    if (ak === 0 || bk === 0) break; // terminating series
+    if (ak === 0 || bk === 0) {
+      converged = true; // terminating series
+      break;
+    }
     term *= ((ak * bk) / ((c + k) * (k + 1))) * z;
-    sum += term;
-    const at = Math.abs(term);
-    if (at <= 1e-17 * Math.abs(sum) && k > 2) break;
-    if (Math.abs(sum) > 1e250) {
-      sum *= 1e-250;
+    tail += term;
+    abs += Math.abs(term);
+    n = k + 1;
+    if (term === 0) {
+      converged = true;
+      break;
+    }
+    const a1 = ak + 1;
+    const b1 = bk + 1;
+    const c1 = c + k + 1;
+    if (a1 > 0 && b1 > 0 && c1 > 0) {
+      // The next ratio is az · (a+k+1)(b+k+1)/((c+k+1)(k+2)); pair the factors either way:
+      // each (p+j)/(q+j) moves monotonically towards 1, so its current value bounds it on one side.
+      const f1 = a1 / c1;
+      const f2 = b1 / (k + 2);
+      const g1 = a1 / (k + 2);
+      const g2 = b1 / c1;
+      const rho = az * Math.min(Math.max(1, f1) * Math.max(1, f2), Math.max(1, g1) * Math.max(1, g2));
+      const at = Math.abs(term);
+      if (rho < 1 && (at * rho) / (1 - rho) <= 1e-17 * Math.abs(lead + tail)) {
+        converged = true;
+        break;
+      }
+      // Hopeless within maxTerms? Later ratios are at least az · min(1, f1) · min(1, f2), the sum's
+      // size stays below |sum| + the tail bound, and stopping needs a term ≤ 1e-17 |sum| (1 − az)/az.
+      if (rho < 1 && (k & 63) === 0) {
+        const low = az * Math.max(Math.min(1, f1) * Math.min(1, f2), Math.min(1, g1) * Math.min(1, g2));
+        const sUp = Math.abs(lead + tail) + (at * rho) / (1 - rho);
+        if (Math.log(at) + (maxTerms - k - 1) * Math.log(low) > Math.log((1e-17 * sUp * (1 - az)) / az)) break;
+      }
+    }
+    if (abs > 1e250) {
+      lead *= 1e-250;
+      tail *= 1e-250;
       term *= 1e-250;
+      abs *= 1e-250;
       logScale += 250 * Math.LN10;
     }
   }
-  hypSign = sum < 0 ? -1 : 1;
-  return Math.log(Math.abs(sum)) + logScale;
+  const sum = lead + tail;
+  const s = sum < 0 ? -1 : 1;
+  const v = (logScale === 0 && tail > -1 ? Math.log1p(tail) : Math.log(Math.abs(sum))) + logScale;
+  const err = converged ? (sum === 0 ? Number.POSITIVE_INFINITY : (EPS * (4 + Math.sqrt(n)) * abs) / Math.abs(sum)) : Number.POSITIVE_INFINITY;
+  return { v, s, err };
 }
 
 /** 2F1(a, b; c; z) for z < 1. */
