@@ -33,6 +33,24 @@ export interface ClvOptions {
 }
 
 /**
+ * Σ_{k=1..H} (E[X(k months)] − E[X(k−1 months)]) / (1 + d)^k: one customer's discounted expected
+ * purchases over the horizon (predictedClv before spend and margin).
+ */
+export function discountedPurchases(model: PurchaseModel, x: number, tx: number, T: number, opts: Omit<ClvOptions, 'margin'>): number {
+  const upm = unitsPerMonth(opts.timeUnit);
+  const d = opts.monthlyDiscountRate ?? 0;
+  const H = Math.max(0, Math.floor(opts.horizonMonths));
+  let prev = 0;
+  let sum = 0;
+  for (let k = 1; k <= H; k++) {
+    const cum = conditionalExpected(model, k * upm, x, tx, T);
+    sum += (cum - prev) / (1 + d) ** k;
+    prev = cum;
+  }
+  return sum;
+}
+
+/**
  * Discounted CLV for each customer:
  * Σ_{k=1..H} margin · E[spend] · (E[X(k months)] − E[X(k−1 months)]) / (1 + d)^k,
  * with E[X] the model's conditional expectation and E[spend] from Gamma-Gamma.
@@ -40,23 +58,11 @@ export interface ClvOptions {
 export function predictedClv(model: PurchaseModel, spend: GammaGammaParams, data: RfmData & { monetary: Float64Array }, opts: ClvOptions): Float64Array {
   const n = data.frequency.length;
   const out = new Float64Array(n);
-  const upm = unitsPerMonth(opts.timeUnit);
-  const d = opts.monthlyDiscountRate ?? 0;
   const margin = opts.margin ?? 1;
-  const H = Math.max(0, Math.floor(opts.horizonMonths));
   for (let i = 0; i < n; i++) {
     const x = data.frequency[i]!;
-    const tx = data.recency[i]!;
-    const T = data.T[i]!;
     const value = margin * gammaGammaConditionalExpectedSpend(spend, x, data.monetary[i]!);
-    let prev = 0;
-    let clv = 0;
-    for (let k = 1; k <= H; k++) {
-      const cum = conditionalExpected(model, k * upm, x, tx, T);
-      clv += (value * (cum - prev)) / (1 + d) ** k;
-      prev = cum;
-    }
-    out[i] = clv;
+    out[i] = value * discountedPurchases(model, x, data.recency[i]!, data.T[i]!, opts);
   }
   return out;
 }

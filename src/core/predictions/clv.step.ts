@@ -3,14 +3,13 @@
 // and Gamma-Gamma with src/core/clv, stores each customer's P(alive), expected
 // purchases, expected spend and discounted 12-month CLV, and records the fit with
 // a calibration/holdout backtest of the same model (docs/models-clv.md).
-import type { Backtest } from '../clv/backtest.ts';
+import { type Backtest, backtestPredictions } from '../clv/backtest.ts';
 import { fitBgNbd } from '../clv/bgnbd.ts';
-import { type PurchaseModel, probabilityAlive } from '../clv/clv.ts';
+import { conditionalExpected, discountedPurchases, type PurchaseModel, probabilityAlive } from '../clv/clv.ts';
 import { fitGammaGamma, gammaGammaConditionalExpectedSpend, type GammaGammaParams } from '../clv/gammagamma.ts';
 import { fitParetoNbd } from '../clv/paretonbd.ts';
 import { type CustomerSummary, dayToIso } from '../clv/summary.ts';
 import type { FitResult } from '../clv/types.ts';
-import { backtest as backtestPredictions, discountedPurchases, expectedPurchases } from './expected.ts';
 import { rocAuc } from '../ml/metrics.ts';
 import type { Step } from '../pipeline/pipeline.ts';
 import type { Store } from '../../db/store.ts';
@@ -177,7 +176,8 @@ export async function computeClv(
   const warnings = [...fit.warnings, ...gg.warnings];
   log(`clv: ${st.model} fitted on ${n} customers in ${fit.fitMs.toFixed(0)} ms; Gamma-Gamma on ${gg.customers} in ${gg.fitMs.toFixed(0)} ms`);
 
-  // CLV = margin × expected spend × discounted expected purchases over 12 months (as predictedClv).
+  // CLV = margin × expected spend × discounted expected purchases over 12 months (predictedClv's sum;
+  // the spend has a fallback here, so the step calls its discountedPurchases).
   const horizon = { horizonMonths: 12, monthlyDiscountRate: st.monthlyDiscountRate, timeUnit: 'days' as const };
   // Without a usable Gamma-Gamma fit, each customer's own mean spend per purchase day stands in.
   let meanSpendAll = 0;
@@ -198,8 +198,8 @@ export async function computeClv(
     const T = s.T[i]!;
     const pa = probabilityAlive(fitted, x, tx, T);
     pAlive[i] = pa;
-    const e90 = expectedPurchases(fitted, 90, x, tx, T);
-    const e365 = expectedPurchases(fitted, 365, x, tx, T);
+    const e90 = conditionalExpected(fitted, 90, x, tx, T);
+    const e365 = conditionalExpected(fitted, 365, x, tx, T);
     let spend = ggUsable ? gammaGammaConditionalExpectedSpend(gg.params, x, s.monetary[i]!) : Number.NaN;
     if (!Number.isFinite(spend)) spend = x > 0 ? s.monetary[i]! : s.totalSpend[i]! > 0 ? s.totalSpend[i]! : meanSpendAll;
     const clv = st.margin * spend * discountedPurchases(fitted, x, tx, T, horizon);
