@@ -9,6 +9,9 @@ import { loadConfig } from '../../config.ts';
 import { backfillHistory } from '../../core/analytics/backfill.ts';
 import { failOrphanedRuns } from '../../core/pipeline/pipeline.ts';
 import { startWorker } from '../../core/pipeline/pipeline.job.ts';
+import { PIPELINE_TASK } from '../../core/pipeline/steps.ts';
+import { enqueue } from '../../core/jobs/queue.ts';
+import { MODEL_TRAIN_TASK } from '../../core/churn/churn.job.ts';
 
 export function registerStart(program: Command): void {
   program
@@ -37,6 +40,11 @@ export function registerStart(program: Command): void {
         const t0 = performance.now();
         await backfillHistory(opened.store, DEFAULT_WORKSPACE_ID, new Date(), 6);
         process.stdout.write(`analytics ready in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+        // A first churn model and the risk list, in the background once the server is up: the
+        // worker trains (job 'model.train'), then re-runs the pipeline, which scores every customer.
+        await enqueue(opened.store.db, { workspaceId: DEFAULT_WORKSPACE_ID, task: MODEL_TRAIN_TASK, payload: { cutoffs: 6, actor: 'system:first-start' }, maxAttempts: 1 });
+        await enqueue(opened.store.db, { workspaceId: DEFAULT_WORKSPACE_ID, task: PIPELINE_TASK, payload: { mode: 'incremental' }, maxAttempts: 1 });
+        process.stdout.write('a first churn model is being trained in the background; the Risk page fills in when it is done\n');
       }
       const firstAdmin = await ensureFirstAdmin(opened.store.db, DEFAULT_WORKSPACE_ID, new Date());
       const localToken = randomBytes(24).toString('hex');
