@@ -1,4 +1,5 @@
 // liuke clv fit, run as a user would: a child process on the CDNOW files and on broken files.
+import { sharedDataDir } from '../../shared/testdata.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -7,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 const MAIN = new URL('../main.ts', import.meta.url).pathname;
-const DATA = '/work/shared/data/cdnow';
+const DATA = `${sharedDataDir()}/cdnow`;
 const dir = mkdtempSync(join(tmpdir(), 'liuke-clv-'));
 
 function liuke(...args: string[]): { code: number; out: string; err: string } {

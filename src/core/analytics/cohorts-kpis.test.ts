@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
 import { forEachStore } from '../../db/testing.ts';
+import { cdnowFile } from '../../shared/testdata.ts';
 import { runReport } from '../reports/registry.ts';
 import { backfillHistory } from './backfill.ts';
 import { refreshCohorts } from './cohorts.ts';
@@ -10,7 +11,7 @@ import { DEFAULT_ANALYTICS } from './settings.ts';
 import { addCustomer, addOrders, DAY, daysBefore } from './testing.ts';
 
 function cdnowOrders() {
-  const lines = readFileSync(new URL('../../../../shared/data/cdnow/CDNOW_sample.txt', import.meta.url), 'utf8').trim().split('\n');
+  const lines = readFileSync(cdnowFile('CDNOW_sample.txt'), 'utf8').trim().split('\n');
   return lines.map((l, i) => {
     const [id, , ymd, , amount] = l.trim().split(/\s+/);
     return { id: `o${i}`, customer: `c${Number(id)}`, ymd: ymd!, amount: Number(amount) };

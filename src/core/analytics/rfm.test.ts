@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
 import { sql } from 'kysely';
 import { forEachStore } from '../../db/testing.ts';
+import { cdnowFile } from '../../shared/testdata.ts';
 import { runPipeline } from '../pipeline/pipeline.ts';
 import { PIPELINE_STEPS } from '../pipeline/steps.ts';
 import { tierOn } from './scoring.repository.ts';
@@ -116,7 +117,7 @@ function percentRankScores(values: number[], descending: boolean): number[] {
 forEachStore('RFM quintiles against an independent computation on CDNOW', (get) => {
   it('matches TypeScript quintiles, scores and tiers for every CDNOW customer', async () => {
     const { db } = get();
-    const lines = readFileSync(new URL('../../../../shared/data/cdnow/CDNOW_sample.txt', import.meta.url), 'utf8').trim().split('\n');
+    const lines = readFileSync(cdnowFile('CDNOW_sample.txt'), 'utf8').trim().split('\n');
     const orders = lines.map((l, i) => {
       const [id, , ymd, , amount] = l.trim().split(/\s+/);
       const at = `${ymd!.slice(0, 4)}-${ymd!.slice(4, 6)}-${ymd!.slice(6, 8)}T12:00:00Z`;

@@ -1,7 +1,8 @@
 // Readers for the shared CDNOW test files (tests only).
+import { sharedDataDir } from '../../shared/testdata.ts';
 import { readFileSync } from 'node:fs';
 
-export const CDNOW_DIR = '/work/shared/data/cdnow';
+export const CDNOW_DIR = `${sharedDataDir()}/cdnow`;
 
 function csv(file: string): number[][] {
   return readFileSync(`${CDNOW_DIR}/${file}`, 'utf8')
