@@ -31,7 +31,7 @@ forEachStore('behavioural clusters', (get) => {
     }
     const one = await store.db.selectFrom('customer_clusters').select('customer_id').limit(1).executeTakeFirstOrThrow();
     const c = await customerCluster(store.db, 1, one.customer_id);
-    assert.ok(c && c.label?.en);
+    assert.ok(c?.label?.en);
   });
 
   it('runs weekly: a daily run within 7 days skips, a full run clusters again', async () => {
