@@ -1,13 +1,12 @@
 // The analytics steps of the daily pipeline.
-import { type Kysely, sql } from 'kysely';
-import type { Database } from '../../db/schema.ts';
+import { sql } from 'kysely';
 import { refreshCustomerStats } from '../customers/customers.stats.ts';
 import type { Step } from '../pipeline/pipeline.ts';
 import { refreshCohorts } from './cohorts.ts';
 import { refreshKpis } from './kpis.ts';
 import { deleteStaleMetrics, touchedCustomers, upsertCustomerFigures } from './metrics.repository.ts';
 import { scoreCustomers } from './scoring.repository.ts';
-import { loadAnalyticsSettings } from './settings.ts';
+import { loadAnalyticsSettings, workspaceTimeZone } from './settings.ts';
 
 export const customerMetricsStep: Step = {
   name: 'customer_metrics',
@@ -40,16 +39,11 @@ export const scoringStep: Step = {
   },
 };
 
-async function timeZoneOf(ctx: { db: Kysely<Database>; workspaceId: number }): Promise<string> {
-  const w = await ctx.db.selectFrom('workspaces').select('time_zone').where('id', '=', ctx.workspaceId).executeTakeFirstOrThrow();
-  return w.time_zone;
-}
-
 export const cohortsStep: Step = {
   name: 'cohorts',
   title: { en: 'Cohort retention by first-purchase month', zh: '首购月份同期群留存' },
   async run(ctx) {
-    const rows = await refreshCohorts(ctx.db, ctx.workspaceId, ctx.now, await timeZoneOf(ctx));
+    const rows = await refreshCohorts(ctx.db, ctx.workspaceId, ctx.now, await workspaceTimeZone(ctx.db, ctx.workspaceId));
     return { rows };
   },
 };
@@ -59,7 +53,7 @@ export const kpisStep: Step = {
   title: { en: 'KPIs with targets, trend and anomaly flags', zh: '关键指标、目标、趋势与异常' },
   async run(ctx) {
     const s = await loadAnalyticsSettings(ctx.db, ctx.workspaceId);
-    const values = await refreshKpis(ctx.db, ctx.workspaceId, ctx.now, await timeZoneOf(ctx), s);
+    const values = await refreshKpis(ctx.db, ctx.workspaceId, ctx.now, await workspaceTimeZone(ctx.db, ctx.workspaceId), s);
     return { values };
   },
 };

@@ -115,3 +115,9 @@ export async function loadAnalyticsSettings(db: Kysely<Database>, workspaceId: n
   const stored = (w.settings as { analytics?: DeepPartial<AnalyticsSettings> }).analytics;
   return resolveAnalyticsSettings(w.industry, stored);
 }
+
+/** The workspace's IANA time zone: months, days and schedules are cut in it. */
+export async function workspaceTimeZone(db: Kysely<Database>, workspaceId: number): Promise<string> {
+  const w = await db.selectFrom('workspaces').select('time_zone').where('id', '=', workspaceId).executeTakeFirstOrThrow();
+  return w.time_zone;
+}

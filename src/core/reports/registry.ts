@@ -5,7 +5,7 @@ import { indicatorsReport, lifecycleReport, rfmGridReport, segmentReport, tierRe
 import { cohortReport } from '../analytics/cohorts.ts';
 import { kpiReport } from '../analytics/kpis.ts';
 import { retentionReport } from '../analytics/retention.ts';
-import { loadAnalyticsSettings } from '../analytics/settings.ts';
+import { loadAnalyticsSettings, workspaceTimeZone } from '../analytics/settings.ts';
 import type { Report } from './report.ts';
 
 export interface ReportContext {
@@ -24,10 +24,9 @@ export const REPORTS: Record<string, (ctx: ReportContext) => Promise<Report>> = 
   lifecycle: (c) => lifecycleReport(c.db, c.workspaceId, c.now),
   cohorts: (c) => cohortReport(c.db, c.workspaceId, c.params.basis === 'activity' ? 'activity' : 'purchase'),
   retention: async (c) => {
-    const w = await c.db.selectFrom('workspaces').select('time_zone').where('id', '=', c.workspaceId).executeTakeFirstOrThrow();
     const s = await loadAnalyticsSettings(c.db, c.workspaceId);
     const period = c.params.period === 'quarter' ? 'quarter' : 'month';
-    return retentionReport(c.db, c.workspaceId, c.now, w.time_zone, s, period, Math.min(24, Number(c.params.periods ?? 6) || 6));
+    return retentionReport(c.db, c.workspaceId, c.now, await workspaceTimeZone(c.db, c.workspaceId), s, period, Math.min(24, Number(c.params.periods ?? 6) || 6));
   },
   kpis: async (c) => kpiReport(c.db, c.workspaceId, await loadAnalyticsSettings(c.db, c.workspaceId)),
   transitions: (c) => transitionsReport(c.db, c.workspaceId, c.now, Number(c.params.days ?? 30) || 30),
