@@ -8,7 +8,7 @@
 //   IMPORT_BENCH_CASES=pglite:100000,postgres:1000000 IMPORT_BENCH_BIG_MB=1024 IMPORT_BENCH_REIMPORT=0 npm run bench -- import
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,6 +48,7 @@ async function one(kind: 'pglite' | 'postgres', file: string, rows: number): Pro
   const { openTestStore } = await import('../src/db/testing.ts');
   const { runImport } = await import('../src/core/imports/import.service.ts');
   const store = await openTestStore(kind);
+  const load0 = loadavg()[0]!;
   let peak = 0;
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
@@ -56,6 +57,7 @@ async function one(kind: 'pglite' | 'postgres', file: string, rows: number): Pro
     const t = performance.now();
     const r = await runImport(store, { workspaceId: 1, entity: 'orders', input: { path: file }, fileName: file, actor: 'bench', now: new Date() });
     const s = (performance.now() - t) / 1000;
+    const load1 = loadavg()[0]!;
     const again = performance.now();
     const r2 = rows <= 1_000_000 && process.env.IMPORT_BENCH_REIMPORT !== '0' ? await runImport(store, { workspaceId: 1, entity: 'orders', input: { path: file }, fileName: file, actor: 'bench', now: new Date() }) : null;
     const s2 = (performance.now() - again) / 1000;
@@ -71,6 +73,8 @@ async function one(kind: 'pglite' | 'postgres', file: string, rows: number): Pro
         rowsPerSecond: Math.round(r.rowsRead / s),
         reimport: r2 ? { seconds: Number(s2.toFixed(1)), unchanged: r2.unchanged, rowsPerSecond: Math.round(r2.rowsRead / s2) } : null,
         peakRssMB: Math.round(peak / 2 ** 20),
+        // The machine's 1-minute load average before and after the first import: wall times mean little on a busy machine.
+        load: [Number(load0.toFixed(1)), Number(load1.toFixed(1))],
         fileMB: Math.round(statSync(file).size / 2 ** 20),
       }),
     );
@@ -98,7 +102,7 @@ async function fileFor(size: string) {
   return f;
 }
 
-console.log('case                        rows   seconds   rows/s   re-import rows/s   peak RSS');
+console.log('case                        rows   seconds   rows/s   re-import rows/s   peak RSS   load avg');
 let failed = 0;
 for (const c of CASES) {
   const [kind, size] = c.split(':') as ['pglite' | 'postgres', string];
@@ -110,9 +114,17 @@ for (const c of CASES) {
     failed++;
     continue;
   }
-  const m = JSON.parse(line) as { rows: number; seconds: number; rowsPerSecond: number; reimport: { rowsPerSecond: number } | null; peakRssMB: number; fileMB: number };
+  const m = JSON.parse(line) as {
+    rows: number;
+    seconds: number;
+    rowsPerSecond: number;
+    reimport: { rowsPerSecond: number } | null;
+    peakRssMB: number;
+    fileMB: number;
+    load: number[];
+  };
   console.log(
-    `${`${kind} ${size === 'big' ? `${m.fileMB} MB file` : ''}`.padEnd(22)} ${String(m.rows).padStart(10)} ${String(m.seconds).padStart(8)} ${String(m.rowsPerSecond).padStart(9)} ${String(m.reimport?.rowsPerSecond ?? '-').padStart(18)} ${String(m.peakRssMB).padStart(7)} MB`,
+    `${`${kind} ${size === 'big' ? `${m.fileMB} MB file` : ''}`.padEnd(22)} ${String(m.rows).padStart(10)} ${String(m.seconds).padStart(8)} ${String(m.rowsPerSecond).padStart(9)} ${String(m.reimport?.rowsPerSecond ?? '-').padStart(18)} ${String(m.peakRssMB).padStart(7)} MB   ${m.load.join(' → ')}`,
   );
 }
 for (const f of files.values()) if (existsSync(f.path) && !process.env.IMPORT_BENCH_KEEP) (await import('node:fs')).rmSync(f.path);

@@ -7,6 +7,7 @@
 //
 // The same file is the server (`… server <store>`) and the load generator (`… load <url> <key>`).
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -27,11 +28,12 @@ async function server(kind: 'postgres' | 'pglite'): Promise<void> {
   const { key } = await createKey(store.db, { workspaceId: 1, role: 'ingest' });
   const srv = await startTestServer(store);
   console.log(JSON.stringify({ url: srv.url, key }));
-  // Commands on stdin: "count" answers the events stored; "stop" ends.
+  // Commands on stdin: "count" answers the events stored and the CPU time spent so far; "stop" ends.
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'count') {
       const r = await sql<{ n: number }>`select count(*)::int as n from events`.execute(store.db);
-      console.log(JSON.stringify({ events: r.rows[0]!.n }));
+      const cpu = process.cpuUsage();
+      console.log(JSON.stringify({ events: r.rows[0]!.n, serverCpuMs: (cpu.user + cpu.system) / 1000, pgCpuMs: await backendCpuMs(store) }));
     } else if (line === 'stop') break;
   }
   await srv.close();
@@ -39,30 +41,67 @@ async function server(kind: 'postgres' | 'pglite'): Promise<void> {
   process.exit(0); // stdin would keep the process alive
 }
 
+/**
+ * CPU time of the PostgreSQL backends serving this database (utime + stime from
+ * /proc, in ms), or null where /proc cannot be read: on a shared machine CPU per
+ * event compares runs fairly where wall-clock rates do not.
+ */
+async function backendCpuMs(store: { db: import('kysely').Kysely<import('../src/db/schema.ts').Database>; kind: string }): Promise<number | null> {
+  if (store.kind !== 'postgres') return null;
+  const { sql } = await import('kysely');
+  const r = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database() and backend_type = 'client backend'`.execute(store.db);
+  let ticks = 0;
+  try {
+    for (const { pid } of r.rows) {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+    }
+  } catch {
+    return null;
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
 const EVENTS = ['Product Viewed', 'Product Added', 'Products Searched', 'Signed In', 'Feature Used', 'Lesson Completed'];
 
+/**
+ * Batch n's body. The messages are serialised once per template (TEMPLATES
+ * different ones, cycled) and only the messageIds are filled in per request, so
+ * the load generator, which shares the 2 cores with the server and PostgreSQL,
+ * spends little CPU per request: the figures are the server's.
+ */
+const TEMPLATES = Math.ceil(USERS / BATCH); // every user appears
+const templates: string[][] = [];
 function makeBody(run: string, n: number): string {
-  const msgs: string[] = [];
-  const t = new Date().toISOString();
-  for (let i = 0; i < BATCH; i++) {
-    const k = n * BATCH + i;
-    msgs.push(
-      JSON.stringify({
-        type: 'track',
-        messageId: `${run}-${k}`,
-        userId: `u${(k * 7919) % USERS}`,
-        event: EVENTS[k % EVENTS.length],
-        timestamp: t,
-        properties: { product_id: `p${k % 500}`, price: (k % 97) + 0.9, category: 'tea', query: k % 3 === 0 ? '绿茶' : undefined },
-        context: {
-          library: { name: 'analytics-node-next', version: 'latest' },
-          ip: '127.0.0.1',
-          userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko)',
-        },
-      }),
-    );
+  const j = n % TEMPLATES;
+  if (!templates[j]) {
+    const msgs: string[] = [];
+    const t = new Date().toISOString();
+    for (let i = 0; i < BATCH; i++) {
+      const k = j * BATCH + i;
+      msgs.push(
+        JSON.stringify({
+          type: 'track',
+          messageId: '\u0000',
+          userId: `u${(k * 7919) % USERS}`,
+          event: EVENTS[k % EVENTS.length],
+          timestamp: t,
+          properties: { product_id: `p${k % 500}`, price: (k % 97) + 0.9, category: 'tea', query: k % 3 === 0 ? '绿茶' : undefined },
+          context: {
+            library: { name: 'analytics-node-next', version: 'latest' },
+            ip: '127.0.0.1',
+            userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko)',
+          },
+        }),
+      );
+    }
+    templates[j] = `{"batch":[${msgs.join(',')}],"sentAt":"${t}"}`.split('\\u0000');
   }
-  return `{"batch":[${msgs.join(',')}],"sentAt":"${t}"}`;
+  const parts = templates[j]!;
+  let body = parts[0]!;
+  for (let i = 1; i < parts.length; i++) body += `${run}-${n}-${i}${parts[i]}`;
+  return body;
 }
 
 async function load(url: string, key: string, seconds: number, run: string): Promise<void> {
@@ -129,11 +168,14 @@ async function main(): Promise<void> {
     const warm = child(['load', url, key, String(WARMUP_SECONDS), 'warm']);
     await warm.next();
     srv.p.stdin!.write('count\n');
-    const before = (await srv.next()).events as number;
+    const c0 = await srv.next();
+    const loadAt = os.loadavg()[0]!;
     const loader = child(['load', url, key, String(SECONDS), 'run']);
     const r = await loader.next();
     srv.p.stdin!.write('count\n');
-    const after = (await srv.next()).events as number;
+    const c1 = await srv.next();
+    const before = c0.events as number;
+    const after = c1.events as number;
     srv.p.stdin!.write('stop\n');
     await new Promise((res) => srv.p.on('exit', res));
     const acked = r.ok * BATCH;
@@ -144,6 +186,11 @@ async function main(): Promise<void> {
       `${kind}: ${rate.toLocaleString('en')} events/s (${Math.round(r.ok / r.seconds)} batches/s of ${(r.bodyBytes / 1024).toFixed(0)} KB), ` +
         `latency p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms; ${r.non2xx} non-2xx, ${r.errors} errors; ` +
         `${stored.toLocaleString('en')} events stored for ${acked.toLocaleString('en')} acknowledged — ${verdict} the target (≥ 20k events/s, p99 < 100 ms)`,
+    );
+    const per100 = (ms: number | null) => (ms === null ? 'n/a' : `${((ms * 100) / stored).toFixed(2)} ms`);
+    console.log(
+      `${kind}: CPU per 100 events: server ${per100(c1.serverCpuMs - c0.serverCpuMs)}, PostgreSQL backends ` +
+        `${per100(c0.pgCpuMs === null || c1.pgCpuMs === null ? null : c1.pgCpuMs - c0.pgCpuMs)}; load average ${loadAt.toFixed(1)}–${os.loadavg()[0]!.toFixed(1)}`,
     );
     if (stored < acked) {
       console.error(`${kind}: fewer events stored than acknowledged`);

@@ -1,11 +1,14 @@
 // Browser tests of the analytics pages: a small demo business, a full
 // pipeline run, then the dashboard's KPI board and tiers, the RFM and cohort
 // heatmaps, a segment preview from a typed rule, the Run pipeline button (with
-// a worker taking the job), Risk, Models and the Customer 360 additions.
+// a worker taking the job), Risk, Models and the Customer 360 additions, and the
+// churn and scorecard settings taking effect at the next scoring.
 // Debian's Chromium through playwright-core; screenshots to test-artifacts/web/.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { scoreAll } from '../../src/core/churn/scoring.ts';
+import { trainChurn } from '../../src/core/churn/training.ts';
 import { createDemoBusiness } from '../../src/core/demo/demo.service.ts';
 import type { Worker } from '../../src/core/jobs/queue.ts';
 import { startWorker } from '../../src/core/pipeline/pipeline.job.ts';
@@ -135,13 +138,78 @@ describe('analytics pages in Chromium', { skip: skipReason() }, () => {
     await first.click();
     await page.getByTestId('customer-analytics').getByText('Value and lifecycle').waitFor();
     await page.getByTestId('c360-indicators').waitFor();
+    // CLV, cluster and next-best products from the prediction steps, with the API's figures.
+    const id = decodeURIComponent(page.url().split('/customers/')[1]!);
+    const clv = await api<{ clv: { clv_12m: number } | null }>(`/api/customers/${encodeURIComponent(id)}/clv`);
+    assert.ok(clv.clv, `customer ${id} has a CLV`);
+    const shownClv = await page.getByTestId('clv-12m').innerText();
+    assert.equal(shownClv.replace(/[^\d.]/g, ''), clv.clv.clv_12m.toFixed(2), `CLV shown ${shownClv}`);
+    const next = await api<{ items: { name: string | null; product_id: string }[] }>(`/api/customers/${encodeURIComponent(id)}/next-products`);
+    if (next.items.length) await page.getByTestId('c360-next').getByText(next.items[0]!.name ?? next.items[0]!.product_id).first().waitFor();
+    else await page.getByTestId('c360-next').getByText('No recommendation yet', { exact: false }).waitFor();
     await shot(page, 'a10-customer-360-en');
     await page.goto(`${srv.url}/models`);
     await page.getByRole('heading', { name: 'Models' }).waitFor();
+    // The CLV holdout backtest and the clusters, as the pipeline left them.
+    await page.getByTestId('clv-backtest').locator('canvas').waitFor();
+    await page.getByTestId('clv-backtest-totals').getByText('Holdout total').waitFor();
+    const clusters = await api<{ k: number }>('/api/clusters');
+    assert.equal(await page.getByTestId('clusters').locator('tbody tr').count(), clusters.k);
     await shot(page, 'a11-models-en');
     await page.goto(`${srv.url}/reports`);
     await page.getByTestId('rfm-heatmap').locator('canvas').first().waitFor();
     await shot(page, 'a12-reports-en');
     await page.getByRole('button', { name: '中文' }).click();
+  });
+
+  it('changes the churn settings and the scorecard in Settings; the next scoring uses them', async () => {
+    await page.goto(`${srv.url}/settings`);
+    await page.getByRole('tab', { name: '流失设置' }).click();
+    const form = page.getByTestId('churn-settings');
+    await form.getByLabel('流失观察期（天）').waitFor();
+    await form.getByLabel('风险分层方式').selectOption('capacity');
+    await form.getByLabel('高风险名额（客户数）').fill('25');
+    // Medium above high: the server says what is wrong and nothing is saved.
+    await form.getByLabel('中风险起点（概率，%）').fill('90');
+    await form.getByRole('button', { name: '保存' }).click();
+    await form.getByRole('alert').filter({ hasText: 'thresholds' }).waitFor();
+    assert.equal((await api<{ capacity: number | null }>('/api/settings/churn')).capacity, null);
+    await form.getByLabel('中风险起点（概率，%）').fill('25');
+    await form.getByRole('button', { name: '保存' }).click();
+    await form.getByRole('status').filter({ hasText: '已保存' }).waitFor();
+    assert.equal((await api<{ capacity: number | null }>('/api/settings/churn')).capacity, 25);
+    await shot(page, 'a13-settings-churn');
+
+    await page.getByRole('tab', { name: '预警评分卡' }).click();
+    const card = page.getByTestId('scorecard-settings');
+    await card.getByLabel('“超过 N 天未购买”的阈值').fill('0');
+    await card.getByLabel('“超过 N 天未购买”的分值').fill('100');
+    await card.getByLabel('启用“几乎只用券购买（占比）”').uncheck();
+    await card.getByRole('button', { name: '保存' }).click();
+    await card.getByRole('status').filter({ hasText: '已保存' }).waitFor();
+    await shot(page, 'a14-settings-scorecard');
+    // Kept after a reload.
+    await page.reload();
+    await page.getByRole('tab', { name: '预警评分卡' }).click();
+    assert.equal(await page.getByLabel('“超过 N 天未购买”的分值').inputValue(), '100');
+    assert.equal(await page.getByLabel('启用“几乎只用券购买（占比）”').isChecked(), false);
+
+    // CLV: the margin as a percentage.
+    await page.getByRole('tab', { name: '客户价值' }).click();
+    const clv = page.getByTestId('clv-settings');
+    await clv.getByLabel('利润率（%）').fill('40');
+    await clv.getByRole('button', { name: '保存' }).click();
+    await clv.getByRole('status').filter({ hasText: '已保存' }).waitFor();
+    assert.equal((await api<{ margin: number }>('/api/settings/clv')).margin, 0.4);
+
+    // The next scoring: 25 high-risk customers (capacity), each with 100 scorecard points.
+    await trainChurn(store.db, { workspaceId: 1, now: NOW, actor: 'test', cutoffs: 2, algorithms: ['logistic'], activate: true });
+    await scoreAll(store.db, 1, NOW);
+    await page.goto(`${srv.url}/risk?tier=high`);
+    await page.getByTestId('risk-table').waitFor();
+    assert.match(await page.getByTestId('risk-total').innerText(), /(^|\D)25(\D|$)/);
+    assert.equal(await page.getByTestId('risk-table').locator('tbody tr').count(), 25);
+    assert.equal((await page.getByTestId('risk-table').locator('tbody tr').first().locator('td').last().innerText()).trim(), '100');
+    await shot(page, 'a15-risk-capacity');
   });
 });

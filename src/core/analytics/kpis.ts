@@ -1,10 +1,10 @@
 // KPIs with targets, a 7-day trend and anomaly flags (seeds' Table 6). Each
 // KPI is computed from the raw data as of the end of a day, so its history can
 // be filled for past days too; the pipeline stores one value per KPI per day.
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Report } from '../reports/report.ts';
-import type { AnalyticsSettings } from './settings.ts';
+import { type AnalyticsSettings, analyticsSession } from './settings.ts';
 
 interface Ratio {
   numerator: number;
@@ -22,17 +22,30 @@ export interface KpiDef {
   department: { en: string; zh: string };
   /** How it is computed, in one sentence (docs and tooltips). */
   definition: string;
-  compute(db: Kysely<Database>, workspaceId: number, at: Date, s: AnalyticsSettings): Promise<Ratio & { value?: number }>;
+  /** A KPI computed on its own, one day at a time. */
+  compute?(db: Kysely<Database>, workspaceId: number, at: Date, s: AnalyticsSettings): Promise<Ratio & { value?: number }>;
+  /**
+   * A KPI over buyers: two counts over one row per buyer (see BuyerDay). All of
+   * these KPIs, for every day being computed, come from one pass over the orders.
+   */
+  perBuyer?(c: BuyerDay, s: AnalyticsSettings): { numerator: Sql; denominator: Sql };
+}
+
+type Sql = RawBuilder<unknown>;
+
+/** One buyer as of one day: the day's end, their last paid order then and 30 days before, paid orders in the 12 months to it, and whether they bought or did anything in its last 30 days. */
+interface BuyerDay {
+  at: Sql;
+  /** The day's end less these numbers of days, one after the other (computed once, not per row). */
+  ago(...days: number[]): Sql;
+  lastNow: Sql;
+  lastThen: Sql;
+  n12: Sql;
+  recent: Sql;
 }
 
 const d = (n: number) => sql`make_interval(days => ${n}::int)`;
-
-/** Each buyer's last paid order as of `at` (last_now) and as of 30 days earlier (last_then). */
-const lastPurchases = (ws: number, at: Date) => sql`(
-  select customer_id, max(ordered_at) as last_now,
-         max(ordered_at) filter (where ordered_at <= ${at}::timestamptz - ${d(30)}) as last_then
-  from orders where workspace_id = ${ws} and status = 'paid' and ordered_at <= ${at}
-  group by customer_id)`;
+const counted = (cond: Sql) => sql`count(*) filter (where ${cond})::float8`;
 
 async function one<T>(q: Promise<{ rows: T[] }>): Promise<T> {
   return (await q).rows[0]!;
@@ -51,14 +64,10 @@ export const KPIS: KpiDef[] = [
     defaultTarget: 0.05,
     department: { en: 'Operations', zh: '运营部' },
     definition: 'Customers who crossed the churn window (no purchase for churnDays) in the last 30 days ÷ customers who were not churned 30 days earlier.',
-    compute: (db, ws, at, s) =>
-      one(
-        sql<Ratio>`
-        select count(*) filter (where last_now < ${at}::timestamptz - ${d(s.lifecycle.churnDays)})::float8 as numerator,
-               count(*)::float8 as denominator
-        from ${lastPurchases(ws, at)} x
-        where last_then >= ${at}::timestamptz - ${d(30)} - ${d(s.lifecycle.churnDays)}`.execute(db),
-      ),
+    perBuyer: (c, s) => ({
+      numerator: counted(sql`${c.lastNow} < ${c.ago(s.lifecycle.churnDays)} and ${c.lastThen} >= ${c.ago(30, s.lifecycle.churnDays)}`),
+      denominator: counted(sql`${c.lastThen} >= ${c.ago(30, s.lifecycle.churnDays)}`),
+    }),
   },
   {
     key: 'tier_a_retention',
@@ -112,14 +121,10 @@ export const KPIS: KpiDef[] = [
     defaultTarget: 0.2,
     department: { en: 'Operations', zh: '运营部' },
     definition: 'Customers lapsed 30 days ago (no purchase for dormantDays, the D-tier core) who bought in the 30 days since ÷ those customers.',
-    compute: (db, ws, at, s) =>
-      one(
-        sql<Ratio>`
-        select count(*) filter (where last_now > ${at}::timestamptz - ${d(30)})::float8 as numerator,
-               count(*)::float8 as denominator
-        from ${lastPurchases(ws, at)} x
-        where last_then < ${at}::timestamptz - ${d(30)} - ${d(s.lifecycle.dormantDays)}`.execute(db),
-      ),
+    perBuyer: (c, s) => ({
+      numerator: counted(sql`${c.lastThen} < ${c.ago(30, s.lifecycle.dormantDays)} and ${c.lastNow} > ${c.ago(30)}`),
+      denominator: counted(sql`${c.lastThen} < ${c.ago(30, s.lifecycle.dormantDays)}`),
+    }),
   },
   {
     key: 'repurchase_rate',
@@ -130,14 +135,7 @@ export const KPIS: KpiDef[] = [
     defaultTarget: 0.3,
     department: { en: 'Marketing', zh: '市场部' },
     definition: 'Customers with two or more paid orders in the last 12 months ÷ customers with at least one.',
-    compute: (db, ws, at) =>
-      one(
-        sql<Ratio>`
-        select count(*) filter (where n >= 2)::float8 as numerator, count(*)::float8 as denominator
-        from (select customer_id, count(*) as n from orders
-              where workspace_id = ${ws} and status = 'paid' and ordered_at > ${at}::timestamptz - make_interval(months => 12) and ordered_at <= ${at}
-              group by customer_id) x`.execute(db),
-      ),
+    perBuyer: (c) => ({ numerator: counted(sql`${c.n12} >= 2`), denominator: counted(sql`${c.n12} >= 1`) }),
   },
   {
     key: 'nps',
@@ -169,16 +167,10 @@ export const KPIS: KpiDef[] = [
     defaultTarget: null,
     department: { en: 'Operations', zh: '运营部' },
     definition: 'Customers whose last paid order passed the churn window during the day.',
-    compute: async (db, ws, at, s) => {
-      const r = await one(
-        sql<{ n: number }>`
-        select count(*)::float8 as n from (
-          select customer_id, max(ordered_at) as last from orders
-          where workspace_id = ${ws} and status = 'paid' and ordered_at <= ${at} group by customer_id) x
-        where last <= ${at}::timestamptz - ${d(s.lifecycle.churnDays)} and last > ${at}::timestamptz - ${d(s.lifecycle.churnDays + 1)}`.execute(db),
-      );
-      return { numerator: r.n, denominator: 1, value: r.n };
-    },
+    perBuyer: (c, s) => ({
+      numerator: counted(sql`${c.lastNow} <= ${c.ago(s.lifecycle.churnDays)} and ${c.lastNow} > ${c.ago(s.lifecycle.churnDays + 1)}`),
+      denominator: sql`1::float8`,
+    }),
   },
   {
     key: 'active_rate',
@@ -189,19 +181,7 @@ export const KPIS: KpiDef[] = [
     defaultTarget: null,
     department: { en: 'Operations', zh: '运营部' },
     definition: 'Customers who bought or did anything in the last 30 days ÷ customers who bought in the last 12 months.',
-    compute: (db, ws, at) =>
-      one(
-        sql<Ratio>`
-        with buyers as (
-          select distinct customer_id from orders where workspace_id = ${ws} and status = 'paid'
-            and ordered_at > ${at}::timestamptz - make_interval(months => 12) and ordered_at <= ${at}),
-        recent as (
-          select customer_id from orders where workspace_id = ${ws} and ordered_at > ${at}::timestamptz - ${d(30)} and ordered_at <= ${at}
-          union
-          select customer_id from events where workspace_id = ${ws} and occurred_at > ${at}::timestamptz - ${d(30)} and occurred_at <= ${at})
-        select count(*) filter (where r.customer_id is not null)::float8 as numerator, count(*)::float8 as denominator
-        from buyers b left join recent r on r.customer_id = b.customer_id`.execute(db),
-      ),
+    perBuyer: (c) => ({ numerator: counted(sql`${c.n12} >= 1 and ${c.recent}`), denominator: counted(sql`${c.n12} >= 1`) }),
   },
 ];
 
@@ -210,9 +190,66 @@ export function dayOf(at: Date, timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 }
 
+/**
+ * The buyer KPIs for each of `ats` from one pass over the paid orders (a
+ * hash aggregate per customer, with the figures of every day side by side) and
+ * one over the last 30 days' orders and events, instead of a few passes per day.
+ */
+async function buyerKpis(db: Kysely<Database>, ws: number, ats: Date[], s: AnalyticsSettings): Promise<Map<string, Ratio[]>> {
+  const defs = KPIS.filter((k) => k.perBuyer);
+  const out = new Map<string, Ratio[]>(defs.map((k) => [k.key, []]));
+  if (ats.length === 0 || defs.length === 0) return out;
+  const at = (i: number) => sql`${ats[i]!}::timestamptz`;
+  const latest = new Date(Math.max(...ats.map((x) => x.getTime())));
+  const earliest = new Date(Math.min(...ats.map((x) => x.getTime())));
+  const col = (name: string, i: number) => sql.ref(`${name}${i}`);
+  // Edges as one-time subqueries: `time - interval` is only stable, so inline it would be computed per row.
+  const ago = (i: number, ...n: number[]) => sql`(select ${at(i)} ${sql.join(n.map((x) => sql`- ${d(x)}`), sql` `)})`;
+  const perDay = ats.map(
+    (_, i) => sql`
+      max(ordered_at) filter (where ordered_at <= ${at(i)}) as ${col('last_now', i)},
+      max(ordered_at) filter (where ordered_at <= ${ago(i, 30)}) as ${col('last_then', i)},
+      count(*) filter (where ordered_at > (select ${at(i)} - make_interval(months => 12)) and ordered_at <= ${at(i)}) as ${col('n12_', i)}`,
+  );
+  const recent = ats.map((_, i) => sql`bool_or(t > ${ago(i, 30)} and t <= ${at(i)}) as ${col('recent', i)}`);
+  const counts = ats.flatMap((_, i) => {
+    const c: BuyerDay = { at: at(i), ago: (...n) => ago(i, ...n), lastNow: col('last_now', i), lastThen: col('last_then', i), n12: col('n12_', i), recent: sql`coalesce(${col('recent', i)}, false)` };
+    return defs.map((k) => {
+      const e = k.perBuyer!(c, s);
+      return sql`${e.numerator} as ${col(`${k.key}_n`, i)}, ${e.denominator} as ${col(`${k.key}_d`, i)}`;
+    });
+  });
+  const r = await db.transaction().execute(async (trx) => {
+    await analyticsSession(trx);
+    return sql<Record<string, number>>`
+      with b as (
+        select customer_id, ${sql.join(perDay)}
+        from orders where workspace_id = ${ws} and status = 'paid' and ordered_at <= ${latest}
+        group by customer_id
+      ),
+      r as (
+        select customer_id, ${sql.join(recent)}
+        from (
+          select customer_id, ordered_at as t from orders
+          where workspace_id = ${ws} and ordered_at > ${earliest}::timestamptz - ${d(30)} and ordered_at <= ${latest}
+          union all
+          select customer_id, occurred_at from events
+          where workspace_id = ${ws} and customer_id is not null and occurred_at > ${earliest}::timestamptz - ${d(30)} and occurred_at <= ${latest}
+        ) x
+        group by customer_id
+      )
+      select ${sql.join(counts)} from b left join r on r.customer_id = b.customer_id`.execute(trx);
+  });
+  const row = r.rows[0]!;
+  for (const k of defs) {
+    out.set(k.key, ats.map((_, i) => ({ numerator: Number(row[`${k.key}_n${i}`]), denominator: Number(row[`${k.key}_d${i}`]) })));
+  }
+  return out;
+}
+
 /** Computes every KPI for `at` and for any of the 6 days before it that has no value yet. */
 export async function refreshKpis(db: Kysely<Database>, workspaceId: number, now: Date, timeZone: string, s: AnalyticsSettings): Promise<number> {
-  let written = 0;
+  const todo: { at: Date; day: string }[] = [];
   for (let back = 6; back >= 0; back--) {
     const at = new Date(now.getTime() - back * 86_400_000);
     const day = dayOf(at, timeZone);
@@ -220,8 +257,13 @@ export async function refreshKpis(db: Kysely<Database>, workspaceId: number, now
       const have = await db.selectFrom('kpi_values').select('kpi').where('workspace_id', '=', workspaceId).where('day', '=', day).execute();
       if (have.length >= KPIS.length) continue;
     }
+    todo.push({ at, day });
+  }
+  const batched = await buyerKpis(db, workspaceId, todo.map((x) => x.at), s);
+  let written = 0;
+  for (const [i, { at, day }] of todo.entries()) {
     for (const k of KPIS) {
-      const r = await k.compute(db, workspaceId, at, s);
+      const r: Ratio & { value?: number } = k.compute ? await k.compute(db, workspaceId, at, s) : batched.get(k.key)![i]!;
       const value = r.value !== undefined ? r.value : r.denominator > 0 ? r.numerator / r.denominator : null;
       await db
         .insertInto('kpi_values')

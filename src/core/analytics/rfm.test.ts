@@ -200,9 +200,18 @@ forEachStore('incremental pipeline equals a full recompute', (get) => {
     const strip = (m: Awaited<ReturnType<typeof metrics>>) =>
       [...m.values()].map(({ as_of: _a, stage_since: _s, ...rest }) => rest);
     const afterIncremental = strip(await metrics(db));
+    // cohorts (only this month's cells redone) and today's KPIs too
+    const cohorts = () =>
+      db.selectFrom('cohort_retention').select(['basis', 'cohort_month', 'month_offset', 'cohort_size', 'retained']).orderBy('basis').orderBy('cohort_month').orderBy('month_offset').execute();
+    const kpis = () => db.selectFrom('kpi_values').select(['kpi', 'day', 'value', 'numerator', 'denominator']).orderBy('kpi').orderBy('day').execute();
+    const cohortsIncremental = await cohorts();
+    const kpisIncremental = await kpis();
+    assert.ok(cohortsIncremental.length > 0);
 
     const full = await runPipeline(get(), { workspaceId: 1, now: day2, steps: PIPELINE_STEPS, mode: 'full' });
     assert.equal(full.status, 'done');
+    assert.deepEqual(await cohorts(), cohortsIncremental);
+    assert.deepEqual(await kpis(), kpisIncremental);
     const afterFull = strip(await metrics(db));
     assert.equal(afterFull.length, afterIncremental.length);
     afterFull.forEach((row, i) => {

@@ -1,7 +1,7 @@
 // Every threshold of the customer analytics, per workspace, with the defaults
 // SPEC §2 names. Stored in workspaces.settings.analytics; anything missing
 // falls back to the industry preset, then to these defaults.
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 
 export interface RfmWeights {
@@ -120,4 +120,16 @@ export async function loadAnalyticsSettings(db: Kysely<Database>, workspaceId: n
 export async function workspaceTimeZone(db: Kysely<Database>, workspaceId: number): Promise<string> {
   const w = await db.selectFrom('workspaces').select('time_zone').where('id', '=', workspaceId).executeTakeFirstOrThrow();
   return w.time_zone;
+}
+
+/**
+ * For the transaction of an analytics statement over every customer: sorts and
+ * hash aggregates of a million groups stay in memory (the default 4 MB spills
+ * them to disk), and no JIT — these plans' cost estimates are large enough to
+ * trigger LLVM inlining and optimisation, seconds of compiling per statement
+ * for expressions that run in well under that.
+ */
+export async function analyticsSession(trx: Kysely<Database>): Promise<void> {
+  await sql`set local work_mem = '256MB'`.execute(trx);
+  await sql`set local jit = off`.execute(trx);
 }

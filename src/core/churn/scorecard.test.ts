@@ -17,7 +17,9 @@ it('merges stored indicators over the defaults and refuses what makes no sense',
   assert.equal(c.indicators.find((i) => i.key === 'coupon_only')!.enabled, false);
   assert.deepEqual(c.levels, { high: 70, medium: 30 });
   const s = scorecardSql(c);
-  assert.match(s.points, /recency_days > 45/);
+  assert.match(s.points, /recency_days > \(45\)/);
+  // a negative threshold after a minus must not turn into a SQL comment ("--")
+  assert.doesNotMatch(scorecardSql(resolveScorecard({ indicators: [{ key: 'frequency_drop', points: 10, threshold: -0.5, enabled: true }] })).points, /--/);
   assert.doesNotMatch(s.hits, /coupon_only/);
   assert.throws(() => resolveScorecard({ indicators: [{ key: 'drop table', points: 1, threshold: 1, enabled: true }] }), InvalidScorecardError);
   assert.throws(() => resolveScorecard({ indicators: [{ key: 'no_purchase', points: 500, threshold: 1, enabled: true }] }), /points/);
@@ -29,4 +31,6 @@ it('validates churn settings', () => {
   assert.equal(resolveChurnSettings({ capacity: 200 }).capacity, 200);
   assert.throws(() => resolveChurnSettings({ horizonDays: 3 }), InvalidChurnSettingsError);
   assert.throws(() => resolveChurnSettings({ thresholds: { high: 0.2, medium: 0.5 } }), /thresholds/);
+  assert.throws(() => resolveChurnSettings({ drivers: 0 }), /drivers/);
+  assert.throws(() => resolveChurnSettings({ explainTop: -1 }), /explainTop/);
 });

@@ -64,21 +64,28 @@ export const DEFAULT_SCORECARD: ScorecardConfig = {
   levels: { high: 60, medium: 30 },
 };
 
-export class InvalidScorecardError extends Error {}
+export class InvalidScorecardError extends Error {
+  /** what is at fault: 'levels', or the indicator's key */
+  readonly field: string | undefined;
+  constructor(message: string, field?: string) {
+    super(message);
+    this.field = field;
+  }
+}
 
 /** Stored config over the defaults: indicators by key (unknown keys refused), levels merged. */
 export function resolveScorecard(stored: Partial<ScorecardConfig> | undefined): ScorecardConfig {
   const over = new Map((stored?.indicators ?? []).map((i) => [i.key, i]));
   for (const k of over.keys()) {
-    if (!INDICATOR_BY_KEY.has(k)) throw new InvalidScorecardError(`scorecard indicator "${k}" does not exist; the indicators are: ${INDICATORS.map((d) => d.key).join(', ')}`);
+    if (!INDICATOR_BY_KEY.has(k)) throw new InvalidScorecardError(`scorecard indicator "${k}" does not exist; the indicators are: ${INDICATORS.map((d) => d.key).join(', ')}`, k);
   }
   const indicators = DEFAULT_SCORECARD.indicators.map((d) => ({ ...d, ...(over.get(d.key) ?? {}) }));
   for (const i of indicators) {
-    if (!Number.isFinite(i.points) || i.points < 0 || i.points > 100) throw new InvalidScorecardError(`scorecard indicator ${i.key}: points must be from 0 to 100`);
-    if (!Number.isFinite(i.threshold)) throw new InvalidScorecardError(`scorecard indicator ${i.key}: threshold must be a number`);
+    if (!Number.isFinite(i.points) || i.points < 0 || i.points > 100) throw new InvalidScorecardError(`scorecard indicator ${i.key}: points must be from 0 to 100`, i.key);
+    if (!Number.isFinite(i.threshold)) throw new InvalidScorecardError(`scorecard indicator ${i.key}: threshold must be a number`, i.key);
   }
   const levels = { ...DEFAULT_SCORECARD.levels, ...(stored?.levels ?? {}) };
-  if (!(levels.high > levels.medium && levels.medium > 0 && levels.high <= 100)) throw new InvalidScorecardError('scorecard levels must satisfy 0 < medium < high ≤ 100');
+  if (!(levels.high > levels.medium && levels.medium > 0 && levels.high <= 100)) throw new InvalidScorecardError('scorecard levels must satisfy 0 < medium < high ≤ 100', 'levels');
   return { indicators, levels };
 }
 
@@ -88,8 +95,9 @@ export function scorecardSql(c: ScorecardConfig): { points: string; hits: string
   if (on.length === 0) return { points: '0', hits: "'{}'::text[]" };
   const cond = (i: IndicatorConfig) => {
     const def = INDICATOR_BY_KEY.get(i.key)!;
-    // numbers only (validated), the key from the catalogue: nothing from input reaches the SQL as text
-    return `coalesce((${def.when.replaceAll('{t}', String(Number(i.threshold)))}), false)`;
+    // numbers only (validated), the key from the catalogue: nothing from input reaches the SQL as text.
+    // In parentheses, so a negative threshold after a minus ("-{t}") is not read as a "--" comment.
+    return `coalesce((${def.when.replaceAll('{t}', `(${String(Number(i.threshold))})`)}), false)`;
   };
   const points = `least(100, ${on.map((i) => `(case when ${cond(i)} then ${Math.round(i.points)} else 0 end)`).join(' + ')})::int`;
   const hits = `array_remove(array[${on.map((i) => `case when ${cond(i)} then '${i.key}' end`).join(', ')}]::text[], null)`;

@@ -6,6 +6,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { calibrateAll } from '../ml/calibration.ts';
+import { predictGbdtParallel } from '../ml/gbdt.ts';
 import { type Matrix, takeRows } from '../ml/matrix.ts';
 import { explain, type Inputs, predict } from '../ml/select.ts';
 import { type Driver, topDrivers } from './explain.ts';
@@ -22,10 +23,14 @@ export interface ModelScores {
   explained: number;
 }
 
-/** Probability and, for the `explainTop` most likely churners, the drivers. */
-export function scoreWithModel(stored: StoredModel, x: Matrix, explainTop: number, k = 3): ModelScores {
+/**
+ * Probability and, for the `explainTop` most likely churners, the drivers.
+ * `predicted`: the model's uncalibrated probabilities when already computed
+ * (scoreAll scores boosting on several threads).
+ */
+export function scoreWithModel(stored: StoredModel, x: Matrix, explainTop: number, k = 3, predicted?: Float64Array): ModelScores {
   const inputs: Inputs = { raw: x, imputed: stored.algorithm === 'logistic' ? imputed(x, stored.medians) : x };
-  const raw = predict(stored.model, inputs);
+  const raw = predicted ?? predict(stored.model, inputs);
   const probability = stored.calibrator ? calibrateAll(stored.calibrator, raw) : raw;
   const n = Math.min(explainTop, x.rows);
   const order = n > 0 ? Uint32Array.from({ length: x.rows }, (_, i) => i).sort((a, b) => probability[b]! - probability[a]! || a - b) : new Uint32Array(0);
@@ -91,7 +96,8 @@ export async function scoreAll(db: Kysely<Database>, workspaceId: number, now: D
     const stored = active.model as StoredModel;
     const names = active.features as string[];
     if (names.join(',') !== FEATURE_KEYS.join(',')) throw new Error(`the active model (version ${active.version}) was trained on other features than this version of Liuke computes: train a new one (liuke model train)`);
-    const s = scoreWithModel(stored, f.x, ctx.churn.explainTop, ctx.churn.drivers);
+    const predicted = stored.model.type === 'gbdt' ? await predictGbdtParallel(stored.model, f.x) : undefined;
+    const s = scoreWithModel(stored, f.x, ctx.churn.explainTop, ctx.churn.drivers, predicted);
     probability = s.probability;
     drivers = s.drivers;
     explained = s.explained;

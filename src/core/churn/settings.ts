@@ -34,19 +34,28 @@ export const DEFAULT_CHURN: ChurnSettings = {
   drivers: 3,
 };
 
-export class InvalidChurnSettingsError extends Error {}
+export class InvalidChurnSettingsError extends Error {
+  /** the setting at fault (camelCase, as stored) */
+  readonly field: string | undefined;
+  constructor(message: string, field?: string) {
+    super(message);
+    this.field = field;
+  }
+}
 
 export function resolveChurnSettings(stored: Partial<ChurnSettings> | undefined): ChurnSettings {
   const s: ChurnSettings = { ...DEFAULT_CHURN, ...(stored ?? {}), thresholds: { ...DEFAULT_CHURN.thresholds, ...(stored?.thresholds ?? {}) } };
   const fail = (f: string, why: string) => {
-    throw new InvalidChurnSettingsError(`churn setting ${f} ${why}`);
+    throw new InvalidChurnSettingsError(`churn setting ${f} ${why}`, f);
   };
   if (!Number.isInteger(s.horizonDays) || s.horizonDays < 7 || s.horizonDays > 730) fail('horizonDays', 'must be a whole number of days from 7 to 730');
   if (s.basis !== 'purchase' && s.basis !== 'activity') fail('basis', "must be 'purchase' or 'activity'");
   if (!(s.thresholds.high > s.thresholds.medium && s.thresholds.medium > 0 && s.thresholds.high <= 1)) fail('thresholds', 'must satisfy 0 < medium < high ≤ 1');
   if (s.capacity !== null && !(Number.isInteger(s.capacity) && s.capacity >= 0)) fail('capacity', 'must be a whole number or null');
   if (!Number.isInteger(s.cutoffs) || s.cutoffs < 2 || s.cutoffs > 60) fail('cutoffs', 'must be from 2 to 60');
-  if (!Number.isInteger(s.cutoffStepDays) || s.cutoffStepDays < 1) fail('cutoffStepDays', 'must be a positive whole number');
+  if (!Number.isInteger(s.cutoffStepDays) || s.cutoffStepDays < 1 || s.cutoffStepDays > 365) fail('cutoffStepDays', 'must be a whole number of days from 1 to 365');
+  if (!Number.isInteger(s.explainTop) || s.explainTop < 0 || s.explainTop > 1_000_000) fail('explainTop', 'must be a whole number from 0 to 1,000,000');
+  if (!Number.isInteger(s.drivers) || s.drivers < 1 || s.drivers > 10) fail('drivers', 'must be a whole number from 1 to 10');
   return s;
 }
 

@@ -60,6 +60,70 @@ export function bgnbdLogLikelihood(p: BgNbdParams, d: RfmData, out?: Float64Arra
   return sum;
 }
 
+/**
+ * ∂ log-likelihood / ∂(r, α, a, b) into g, for whole-number frequencies (the digamma
+ * differences are then finite sums, ψ(θ + k) − ψ(θ) = Σ_{j<k} 1/(θ + j)); false otherwise.
+ */
+export function bgnbdLogLikelihoodGradient(p: BgNbdParams, d: RfmData, g: Float64Array): boolean {
+  const maxX = integerMax(d.frequency);
+  if (maxX < 0) return false;
+  const { r, alpha, a, b } = p;
+  // dr[k] = ψ(r + k) − ψ(r), likewise for b and a + b.
+  const dr = new Float64Array(maxX + 1);
+  const db = new Float64Array(maxX + 1);
+  const dab = new Float64Array(maxX + 1);
+  for (let k = 1; k <= maxX; k++) {
+    dr[k] = dr[k - 1]! + 1 / (r + k - 1);
+    db[k] = db[k - 1]! + 1 / (b + k - 1);
+    dab[k] = dab[k - 1]! + 1 / (a + b + k - 1);
+  }
+  const x = d.frequency;
+  const tx = d.recency;
+  const T = d.T;
+  const w = d.weights;
+  const logAlpha = Math.log(alpha);
+  const logA = Math.log(a);
+  let gr = 0;
+  let gal = 0;
+  let ga = 0;
+  let gb = 0;
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i]!;
+    const wi = w ? w[i]! : 1;
+    const rx = r + xi;
+    const lT = Math.log(alpha + T[i]!);
+    // A3 = −(r+x)·log(α+T); with x > 0 also A4 = log a − log(b+x−1) − (r+x)·log(α+t_x); ll = A12 + r·log α + log(e^A3 + e^A4).
+    let vr = dr[xi]! + logAlpha;
+    let val = r / alpha;
+    let va = -dab[xi]!;
+    let vb = db[xi]! - dab[xi]!;
+    if (xi > 0) {
+      const lt = Math.log(alpha + tx[i]!);
+      const A3 = -rx * lT;
+      const A4 = logA - Math.log(b + xi - 1) - rx * lt;
+      // weights of the two terms in the log-sum: s3 + s4 = 1
+      const s4 = 1 / (1 + Math.exp(A3 - A4));
+      const s3 = 1 - s4;
+      vr += -s3 * lT - s4 * lt;
+      val += -s3 * (rx / (alpha + T[i]!)) - s4 * (rx / (alpha + tx[i]!));
+      va += s4 / a;
+      vb += -s4 / (b + xi - 1);
+    } else {
+      vr -= lT;
+      val -= rx / (alpha + T[i]!);
+    }
+    gr += wi * vr;
+    gal += wi * val;
+    ga += wi * va;
+    gb += wi * vb;
+  }
+  g[0] = gr;
+  g[1] = gal;
+  g[2] = ga;
+  g[3] = gb;
+  return true;
+}
+
 export function fitBgNbd(data: RfmData, opts: FitOptions = {}): FitResult<BgNbdParams> {
   const startedAt = performance.now();
   const { grouped, customers } = prepareRfm(data);
@@ -68,6 +132,7 @@ export function fitBgNbd(data: RfmData, opts: FitOptions = {}): FitResult<BgNbdP
     start: opts.start ?? startBgNbd(grouped),
     customers,
     logLikelihood: (p) => bgnbdLogLikelihood(p, grouped),
+    gradient: (p, g) => bgnbdLogLikelihoodGradient(p, grouped, g),
     penalizer: opts.penalizer,
     startedAt,
   });

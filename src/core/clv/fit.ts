@@ -17,6 +17,8 @@ export interface LogScaleFit<P> {
   startedAt: number;
   /** Further warnings about the fitted parameters, after the optimiser's. */
   check?: (params: P) => string[];
+  /** ∂ log-likelihood / ∂ parameter (natural scale, in the order of names) into g; false when not available. */
+  gradient?: (params: P, g: Float64Array) => boolean;
 }
 
 export function fitOnLogScale<P extends Record<keyof P, number>>(spec: LogScaleFit<P>): FitResult<P> {
@@ -37,7 +39,20 @@ export function fitOnLogScale<P extends Record<keyof P, number>>(spec: LogScaleF
     }
     return -logLikelihood(p) / customers + pen;
   };
-  const res = minimize(objective, spec.start.map(Math.log), { names: [...names] });
+  const dll = new Float64Array(names.length);
+  // Chain rule onto the log scale: ∂/∂θ = p · ∂/∂p, for −LL/customers + penalty · Σ p².
+  const gradient = spec.gradient
+    ? (th: Float64Array, g: Float64Array): boolean => {
+        const p = toParams(th);
+        if (!spec.gradient!(p, dll)) return false;
+        for (let i = 0; i < names.length; i++) {
+          const v = p[names[i]!];
+          g[i] = v * (-dll[i]! / customers + 2 * penal * v);
+        }
+        return true;
+      }
+    : undefined;
+  const res = minimize(objective, spec.start.map(Math.log), { names: [...names], gradient });
   const params = toParams(res.x);
   return {
     params,

@@ -62,16 +62,27 @@ export function checkRfm(d: RfmData): void {
 export function groupRfm(d: RfmData): RfmData {
   const n = d.frequency.length;
   const w = weightsOf(d);
-  const index = new Map<string, number>();
+  // Keyed by the numbers themselves (x, then t_x, then T): no number-to-text conversions,
+  // which were most of a cold fit's set-up.
+  const index = new Map<number, Map<number, Map<number, number>>>();
   const fx: number[] = [];
   const ft: number[] = [];
   const fT: number[] = [];
   const fw: number[] = [];
   for (let i = 0; i < n; i++) {
-    const key = `${d.frequency[i]} ${d.recency[i]} ${d.T[i]}`;
-    const j = index.get(key);
+    let byRecency = index.get(d.frequency[i]!);
+    if (!byRecency) {
+      byRecency = new Map();
+      index.set(d.frequency[i]!, byRecency);
+    }
+    let byT = byRecency.get(d.recency[i]!);
+    if (!byT) {
+      byT = new Map();
+      byRecency.set(d.recency[i]!, byT);
+    }
+    const j = byT.get(d.T[i]!);
     if (j === undefined) {
-      index.set(key, fx.length);
+      byT.set(d.T[i]!, fx.length);
       fx.push(d.frequency[i]!);
       ft.push(d.recency[i]!);
       fT.push(d.T[i]!);

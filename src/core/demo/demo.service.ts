@@ -4,7 +4,7 @@ import { DEFAULT_WORKSPACE_ID } from '../../db/schema.ts';
 import { badRequest } from '../../server/errors.ts';
 import { INDUSTRIES, type IndustryKey, isIndustry } from './catalogue.ts';
 import type { DemoParams } from './generator.ts';
-import { type LoadOptions, type LoadResult, loadDemo } from './loader.ts';
+import { type LoadOptions, type LoadResult, loadDemo, restoreDeferredIndexes } from './loader.ts';
 
 export const MAX_DEMO_CUSTOMERS = 10_000_000;
 
@@ -45,6 +45,9 @@ export async function loadDemoOnFirstStart(
   store: Store,
   opts: { customers: number; now: Date; log: (msg: string) => void; onProgress?: LoadOptions['onProgress'] },
 ): Promise<LoadResult | null> {
+  // a demo load stopped while building its indexes after the commit: finish them now
+  const restored = await restoreDeferredIndexes(store, DEFAULT_WORKSPACE_ID);
+  if (restored) opts.log(`built ${restored} index(es) that an interrupted demo load had left unbuilt`);
   if (opts.customers <= 0 || (await hasCustomers(store))) return null;
   opts.log(
     `empty store: loading a demo retail business with ${opts.customers.toLocaleString('en')} customers ` +

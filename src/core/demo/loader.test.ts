@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { Store } from '../../db/store.ts';
 import { forEachStore } from '../../db/testing.ts';
 import { createDemoBusiness } from './demo.service.ts';
-import { BUSINESS_TABLES } from './loader.ts';
+import { BUSINESS_TABLES, restoreDeferredIndexes } from './loader.ts';
 
 const NOW = new Date('2025-06-30T12:00:00Z');
 
@@ -65,6 +65,17 @@ forEachStore('demo load', (get, kind) => {
   });
 
   if (kind === 'postgres') {
+    it('builds the indexes left unbuilt by a load that stopped after its commit', async () => {
+      const store = get();
+      const before = await schemaOf(store);
+      await createDemoBusiness(store, { customers: 50, seed: 3, industry: 'retail', now: NOW, reset: true });
+      // as if the process had stopped while building the indexes it builds after the commit
+      await sql`drop index events_type_time, orders_updated`.execute(store.db);
+      assert.equal(await restoreDeferredIndexes(store, 1), 2);
+      assert.deepEqual(await schemaOf(store), before);
+      assert.equal(await restoreDeferredIndexes(store, 1), 0, 'nothing to do once they are there');
+    });
+
     it('loads the ordinary way when another session is reading the tables', async () => {
       const store = get();
       const other = new pg.Client({ connectionString: store.url });

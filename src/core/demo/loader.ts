@@ -33,6 +33,12 @@ export interface LoadOptions {
   worker?: boolean;
   onProgress?: (customersDone: number, total: number) => void;
   actor?: string;
+  /**
+   * PostgreSQL fast path: connections building the plain (non-unique) indexes
+   * after the commit, side by side (default 2; 0 builds them inside the load's
+   * transaction, one after another, as PGlite always does).
+   */
+  indexConnections?: number;
 }
 
 export interface LoadResult {
@@ -153,18 +159,101 @@ async function prepareFastLoad(s: Session): Promise<Dropped | null> {
   return dropped;
 }
 
-/** Puts back what prepareFastLoad dropped, exactly as it was defined. */
-async function finishFastLoad(s: Session, dropped: Dropped): Promise<void> {
-  // index builds sort in memory instead of on disk (PGlite keeps its default: its heap is small)
-  if (s.kind === 'postgres') await sql`set local maintenance_work_mem = '512MB'`.execute(s.db);
+/** Index builds sort in memory instead of on disk (PGlite keeps its default: its heap is small). */
+const MAINTENANCE_WORK_MEM = '512MB';
+
+/**
+ * Puts back what prepareFastLoad dropped, exactly as it was defined, except the
+ * `deferred` indexes, which loadDemo builds after the commit.
+ */
+async function finishFastLoad(s: Session, dropped: Dropped, deferred: ReadonlySet<string>): Promise<void> {
+  if (s.kind === 'postgres') await sql`set local maintenance_work_mem = ${sql.lit(MAINTENANCE_WORK_MEM)}`.execute(s.db);
   for (const k of dropped.constraints) {
     if (!k.def.startsWith('FOREIGN KEY')) await sql.raw(`alter table ${q(k.table)} add constraint ${q(k.name)} ${k.def}`).execute(s.db);
   }
-  for (const i of dropped.indexes) await sql.raw(i.def).execute(s.db);
+  for (const i of dropped.indexes) if (!deferred.has(i.name)) await sql.raw(i.def).execute(s.db);
   // foreign keys last: one anti-join each instead of a trigger per row
   for (const k of dropped.constraints) {
     if (k.def.startsWith('FOREIGN KEY')) await sql.raw(`alter table ${q(k.table)} add constraint ${q(k.name)} ${k.def}`).execute(s.db);
   }
+}
+
+/**
+ * Plain indexes may wait until after the commit: they make queries fast but
+ * guard nothing. Unique indexes, keys and foreign keys never wait.
+ */
+const deferrable = (i: { def: string }) => /^CREATE INDEX /.test(i.def);
+
+/** `CREATE INDEX name …` as `CREATE INDEX IF NOT EXISTS name …`: building one twice is harmless. */
+const ifNotExists = (def: string) => def.replace(/^CREATE INDEX /, 'CREATE INDEX IF NOT EXISTS ');
+
+/**
+ * Builds indexes on `connections` connections at once, biggest tables first,
+ * each build in its own transaction. On PostgreSQL each build also uses the
+ * server's parallel maintenance workers; side by side, one build's serial part
+ * (merging the sorted runs and writing the tree) overlaps another's scan. A
+ * build that fails is tried once more on its own; what still fails is thrown.
+ */
+async function buildIndexes(store: Store, defs: { name: string; def: string }[], connections: number): Promise<void> {
+  if (defs.length === 0) return;
+  const table = (def: string) => /\bON (\S+) /.exec(def)?.[1] ?? '';
+  const sizes = new Map<string, number>();
+  for (const t of new Set(defs.map((d) => table(d.def)))) {
+    const r = await sql<{ n: number }>`select pg_relation_size(${t}::regclass)::int8 as n`.execute(store.db);
+    sizes.set(t, Number(r.rows[0]!.n));
+  }
+  const queue = [...defs].sort((a, b) => sizes.get(table(b.def))! - sizes.get(table(a.def))!);
+  const failed: typeof defs = [];
+  const build = (s: Session, d: { def: string }) => sql.raw(ifNotExists(d.def)).execute(s.db);
+  const withMemory = (fn: (s: Session) => Promise<void>) =>
+    store.session(async (s) => {
+      await sql`set maintenance_work_mem = ${sql.lit(MAINTENANCE_WORK_MEM)}`.execute(s.db);
+      try {
+        await fn(s);
+      } finally {
+        await sql`reset maintenance_work_mem`.execute(s.db);
+      }
+    });
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(connections, queue.length)) }, () =>
+      withMemory(async (s) => {
+        for (let d = queue.shift(); d; d = queue.shift()) await build(s, d).catch(() => failed.push(d!));
+      }),
+    ),
+  );
+  if (failed.length === 0) return;
+  const still: string[] = [];
+  await withMemory(async (s) => {
+    for (const d of failed) {
+      await build(s, d).catch((e: unknown) => still.push(`${d.def} (${e instanceof Error ? e.message : String(e)})`));
+    }
+  });
+  if (still.length) {
+    throw new Error(`the demo is loaded but ${still.length} index(es) could not be built; the next start tries again: ${still.join('; ')}`);
+  }
+}
+
+/**
+ * Builds the indexes a demo load deferred past its commit and did not finish
+ * (the process stopped during the build). They are read from the load's audit
+ * entry; idempotent and cheap when nothing is missing. Called before every
+ * load and at every start.
+ */
+export async function restoreDeferredIndexes(store: Store, workspaceId: number): Promise<number> {
+  if (store.kind !== 'postgres') return 0;
+  const last = await sql<{ defs: { name: string; def: string }[] | null }>`
+    select after -> 'deferred_indexes' as defs from audit_log
+    where workspace_id = ${workspaceId} and entity = 'workspace' and entity_id = ${String(workspaceId)}
+      and action in ('load_demo', 'reset_and_load_demo')
+    order by at desc, id desc limit 1`.execute(store.db);
+  const defs = last.rows[0]?.defs ?? [];
+  if (defs.length === 0) return 0;
+  const present = await sql<{ name: string }>`
+    select indexname as name from pg_indexes where schemaname = current_schema() and indexname in (${sql.join(defs.map((d) => d.name))})`.execute(store.db);
+  const have = new Set(present.rows.map((r) => r.name));
+  const missing = defs.filter((d) => !have.has(d.name));
+  await buildIndexes(store, missing, 2);
+  return missing.length;
 }
 
 export async function loadDemo(store: Store, params: DemoParams, opts: LoadOptions = {}): Promise<LoadResult> {
@@ -174,7 +263,11 @@ export async function loadDemo(store: Store, params: DemoParams, opts: LoadOptio
   const useWorker = opts.worker ?? params.customers >= 20_000;
   const rows: Record<string, number> = { products: 0 };
   for (const t of BATCH_TABLES) rows[t] = 0;
+  const indexConnections = store.kind === 'postgres' ? Math.max(0, opts.indexConnections ?? 2) : 0;
+  // a load that stopped during its index builds: finish them before reading the catalogue again
+  await restoreDeferredIndexes(store, ws);
 
+  let deferred: { name: string; def: string }[] = [];
   await store.session(async (s) => {
     await sql`begin`.execute(s.db);
     // one long transaction: its commit need not wait for the disk (a crash loses the load, never corrupts)
@@ -198,7 +291,10 @@ export async function loadDemo(store: Store, params: DemoParams, opts: LoadOptio
       }
       opts.onProgress?.(b.to, params.customers);
     }
-    if (dropped) await finishFastLoad(s, dropped);
+    if (dropped) {
+      deferred = indexConnections > 0 ? dropped.indexes.filter(deferrable) : [];
+      await finishFastLoad(s, dropped, new Set(deferred.map((i) => i.name)));
+    }
     await s.db.updateTable('workspaces').set({ industry: params.industry }).where('id', '=', ws).execute();
     await recordAudit(s.db, {
       workspaceId: ws,
@@ -206,9 +302,20 @@ export async function loadDemo(store: Store, params: DemoParams, opts: LoadOptio
       action: opts.reset ? 'reset_and_load_demo' : 'load_demo',
       entity: 'workspace',
       entityId: String(ws),
-      after: { industry: params.industry, seed: params.seed, customers: params.customers, now: params.now.toISOString(), rows },
+      after: {
+        industry: params.industry,
+        seed: params.seed,
+        customers: params.customers,
+        now: params.now.toISOString(),
+        rows,
+        // what is still to build after the commit (restoreDeferredIndexes finishes it if the process stops)
+        ...(deferred.length ? { deferred_indexes: deferred } : {}),
+      },
     });
     await sql`commit`.execute(s.db);
   });
+  // After the commit the data is visible and every key and foreign key holds; the plain
+  // indexes are built side by side on separate connections (docs/demo.md, "Fast path").
+  await buildIndexes(store, deferred, indexConnections);
   return { customers: params.customers, rows, seconds: (performance.now() - t0) / 1000 };
 }

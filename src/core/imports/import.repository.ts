@@ -5,6 +5,7 @@
 // the import_runs record. Identifiers come only from the entity specs (a whitelist).
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { orderFigures } from '../customers/customers.stats.ts';
 import type { EntitySpec } from './entities.ts';
 import type { LoadColumn } from './validate.ts';
 
@@ -55,44 +56,159 @@ export async function clearStage(db: Kysely<Database>): Promise<void> {
   await sql.raw(`truncate ${STAGE}`).execute(db);
 }
 
-/** Customer ids named by the file so far (for stubs and the stats refresh), one row each. */
+/** Customer ids named by the file so far, one row per batch and id (deduplicated into TOUCHED at the end). */
 export const REFS = 'liuke_import_refs';
+/** The distinct customer ids the file named: for stubs and the customer_stats refresh. */
+export const TOUCHED = 'liuke_import_touched';
 
 export async function createRefs(db: Kysely<Database>): Promise<void> {
-  await sql.raw(`create temporary table ${REFS} (customer_id text primary key) on commit drop`).execute(db);
+  // No key: appending a batch's distinct ids is a heap write; one hash
+  // aggregate at the end removes the repeats across batches.
+  await sql.raw(`create temporary table ${REFS} (customer_id text) on commit drop`).execute(db);
 }
 
 /** Adds the stage's customer ids to the file's set of referenced customers. */
 export async function collectRefs(db: Kysely<Database>): Promise<void> {
-  await sql
-    .raw(`insert into ${REFS} select distinct customer_id from ${STAGE} where customer_id is not null on conflict do nothing`)
-    .execute(db);
+  await sql.raw(`insert into ${REFS} select distinct customer_id from ${STAGE} where customer_id is not null`).execute(db);
 }
 
-export async function countRefs(db: Kysely<Database>): Promise<number> {
-  const r = await sql<{ n: number }>`select count(*)::integer as n from ${sql.raw(REFS)}`.execute(db);
+/** TOUCHED := the distinct ids of REFS. Returns how many. */
+export async function finishRefs(db: Kysely<Database>): Promise<number> {
+  await sql.raw(`create temporary table ${TOUCHED} on commit drop as select distinct customer_id from ${REFS}`).execute(db);
+  // Temporary tables are never analysed automatically: without this the
+  // planner guesses their size and may loop over customers per id.
+  await sql.raw(`analyze ${TOUCHED}`).execute(db);
+  const r = await sql<{ n: number }>`select count(*)::integer as n from ${sql.raw(TOUCHED)}`.execute(db);
   return Number(r.rows[0]?.n ?? 0);
 }
 
-export async function refIds(db: Kysely<Database>): Promise<string[]> {
-  const r = await sql<{ customer_id: string }>`select customer_id from ${sql.raw(REFS)}`.execute(db);
-  return r.rows.map((x) => x.customer_id);
+/** How many of the touched customer ids do not exist yet (the stubs to create). */
+export async function countNewCustomers(db: Kysely<Database>, workspaceId: number): Promise<number> {
+  const r = await sql<{ n: number }>`
+    select count(*)::integer as n from ${sql.raw(TOUCHED)} r
+    where not exists (select 1 from customers c where c.workspace_id = ${workspaceId} and c.id = r.customer_id)`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
 }
 
 /**
  * Creates a stub customer for each customer id the file named that does not
  * exist yet: once per file, in id order (btree inserts in key order touch far
- * fewer pages than the file's order).
+ * fewer pages than the file's order; without keys, no order: sorting text
+ * costs more than it saves). The order figures the customer list
+ * sorts on (customers.stats_*) are written with the row, so the stats refresh
+ * that follows (orders imports: withFigures) finds nothing to rewrite on it. With the table's keys dropped
+ * (bulk) the table is locked, so the anti-join alone keeps ids unique.
  */
-export async function createStubCustomers(db: Kysely<Database>, workspaceId: number, now: Date): Promise<number> {
+export async function createStubCustomers(
+  db: Kysely<Database>,
+  workspaceId: number,
+  now: Date,
+  o: { keysDropped: boolean; withFigures: boolean },
+): Promise<number> {
+  const figures = o.withFigures
+    ? sql`f.first_order_at, f.last_order_at, coalesce(f.orders, 0), coalesce(f.spend, 0)`
+    : sql`null::timestamptz, null::timestamptz, null::integer, null::numeric`;
+  const join = o.withFigures
+    ? sql`left join (${orderFigures(workspaceId, sql`and o.customer_id in (select t.customer_id from ${sql.raw(TOUCHED)} t where not exists (select 1 from customers c where c.workspace_id = ${workspaceId} and c.id = t.customer_id))`)}) f on f.customer_id = r.customer_id`
+    : sql``;
   const r = await sql`
-    insert into customers (workspace_id, id, is_stub, created_at, updated_at)
-    select ${workspaceId}::integer, r.customer_id, true, ${now}::timestamptz, ${now}::timestamptz
-    from ${sql.raw(REFS)} r
+    insert into customers (workspace_id, id, is_stub, created_at, updated_at, stats_first_order_at, stats_last_order_at, stats_orders, stats_spend)
+    select ${workspaceId}::integer, r.customer_id, true, ${now}::timestamptz, ${now}::timestamptz, ${figures}
+    from ${sql.raw(TOUCHED)} r
+    ${join}
     where not exists (select 1 from customers c where c.workspace_id = ${workspaceId} and c.id = r.customer_id)
-    order by r.customer_id
-    on conflict (workspace_id, id) do nothing`.execute(db);
+    ${o.keysDropped ? sql`` : sql`order by r.customer_id on conflict (workspace_id, id) do nothing`}`.execute(db);
   return Number(r.numAffectedRows ?? 0);
+}
+
+/** Rows in the table (all workspaces), counting no further than `limit`. */
+export async function countUpTo(db: Kysely<Database>, table: string, limit: number): Promise<number> {
+  const r = await sql<{ n: number }>`select count(*)::integer as n from (select 1 from ${sql.raw(ident(table))} limit ${limit}) x`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** What dropKeys took off a table, to be put back exactly as it was defined. */
+export interface DroppedKeys {
+  table: string;
+  /** CREATE INDEX statements of the indexes that back no constraint. */
+  indexes: { name: string; def: string }[];
+  /** Primary key and unique constraints. */
+  constraints: { name: string; def: string }[];
+}
+
+/**
+ * Takes the table for the rest of the transaction (ACCESS EXCLUSIVE: readers
+ * and writers wait until the import commits), giving up after a few seconds
+ * if another session holds it. Inside a savepoint that the caller releases
+ * (keep) or rolls back to (which also lets the lock go). False: not taken,
+ * nothing changed.
+ */
+export async function lockTable(db: Kysely<Database>, table: string): Promise<boolean> {
+  await sql`savepoint liuke_import_bulk`.execute(db);
+  const was = await sql<{ v: string }>`select current_setting('lock_timeout') as v`.execute(db);
+  try {
+    await sql`select set_config('lock_timeout', '5s', true)`.execute(db);
+    await sql.raw(`lock table ${ident(table)} in access exclusive mode`).execute(db);
+    await sql`select set_config('lock_timeout', ${was.rows[0]?.v ?? '0'}, true)`.execute(db);
+    return true;
+  } catch {
+    await sql`rollback to savepoint liuke_import_bulk`.execute(db);
+    await sql`release savepoint liuke_import_bulk`.execute(db);
+    return false;
+  }
+}
+export async function releaseLockSavepoint(db: Kysely<Database>): Promise<void> {
+  await sql`release savepoint liuke_import_bulk`.execute(db);
+}
+export async function rollbackLockSavepoint(db: Kysely<Database>): Promise<void> {
+  await sql`rollback to savepoint liuke_import_bulk`.execute(db);
+  await sql`release savepoint liuke_import_bulk`.execute(db);
+}
+
+/**
+ * Drops the table's secondary indexes and its primary key and unique
+ * constraints (read from the catalogue), so a load large relative to the
+ * table writes its heap alone and restoreKeys rebuilds each index in one
+ * sort. The table must be locked. Foreign keys stay: dropping one would take
+ * the referenced table (workspaces, which every request reads) for the whole
+ * import.
+ */
+export async function dropKeys(db: Kysely<Database>, table: string): Promise<DroppedKeys> {
+  const idx = await sql<{ name: string; def: string }>`
+    select i.indexname as name, i.indexdef as def from pg_indexes i
+    where i.schemaname = current_schema() and i.tablename = ${table}
+      and not exists (select 1 from pg_constraint k
+                      where k.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass
+                        and k.contype in ('p', 'u', 'x'))
+    order by i.indexname`.execute(db);
+  const con = await sql<{ name: string; def: string }>`
+    select k.conname as name, pg_get_constraintdef(k.oid) as def
+    from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = current_schema() and c.relname = ${table} and k.contype in ('p', 'u')
+    order by k.conname`.execute(db);
+  const t = ident(table);
+  for (const k of con.rows) await sql.raw(`alter table ${t} drop constraint ${quoted(k.name)}`).execute(db);
+  for (const i of idx.rows) await sql.raw(`drop index ${quoted(i.name)}`).execute(db);
+  return { table, indexes: idx.rows, constraints: con.rows };
+}
+
+/** Puts back what dropKeys took off. A key the load broke (a duplicate) fails here, and with it the import. */
+export async function restoreKeys(db: Kysely<Database>, d: DroppedKeys, postgres: boolean): Promise<void> {
+  // Index builds sort in memory instead of on disk (PGlite keeps its default: its heap is small).
+  if (postgres) await sql`select set_config('maintenance_work_mem', '256MB', true)`.execute(db);
+  const t = ident(d.table);
+  for (const k of d.constraints) await sql.raw(`alter table ${t} add constraint ${quoted(k.name)} ${k.def}`).execute(db);
+  for (const i of d.indexes) await sql.raw(i.def).execute(db);
+}
+
+/** More memory for this transaction's sorts and hashes (the stats refresh groups every touched customer). */
+export async function setLocalWorkMem(db: Kysely<Database>): Promise<void> {
+  await sql`select set_config('work_mem', '64MB', true)`.execute(db);
+}
+
+/** A catalogue name (index, constraint) as an identifier. */
+function quoted(s: string): string {
+  return `"${s.replaceAll('"', '""')}"`;
 }
 
 /** Whether the workspace has any row in the table (an empty one takes the plain-insert path). */

@@ -9,7 +9,7 @@ import { recordAudit } from '../audit/audit.service.ts';
 import { type ImportEntity, SPECS } from './entities.ts';
 import * as repo from './import.repository.ts';
 import { type ExplicitMapping, resolveMapping } from './mapping.ts';
-import { type Encoding, type Input, openSource, type Source } from './reader.ts';
+import { type Encoding, fileSize, type Input, openSource, type Source } from './reader.ts';
 import { type RowIssue, rowChecker } from './validate.ts';
 
 export interface ImportOptions {
@@ -65,8 +65,8 @@ export interface ImportReport {
 /** How many rejected rows a report (and the import_runs record) carries. */
 export const REPORT_ERRORS = 1000;
 const BATCH_ROWS = 100_000;
-/** Up to this many customers named by an orders file, customer_stats is refreshed for them alone. */
-const STATS_BY_ID_MAX = 50_000;
+/** A bulk load (keys dropped, rebuilt at the end) when the table holds at most this many times the rows loaded. */
+const BULK_TABLE_RATIO = 2;
 
 /** Runs an import. A file that cannot be imported at all throws ImportFileError (recorded as a failed run). */
 export async function runImport(store: Store, o: ImportOptions): Promise<ImportReport> {
@@ -109,7 +109,13 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
 
   let source: Source | undefined;
   try {
-    source = await openSource(o.input, { encoding: o.encoding, sheet: o.sheet, onBytes: o.onBytes });
+    let bytesRead = 0;
+    const onBytes = (n: number) => {
+      bytesRead = n;
+      o.onBytes?.(n);
+    };
+    const size = 'path' in o.input ? await fileSize(o.input.path).catch(() => 0) : 0;
+    source = await openSource(o.input, { encoding: o.encoding, sheet: o.sheet, onBytes });
     report.format = source.format;
     if (source.encoding) report.encoding = source.encoding;
     if (source.sheet) report.sheet = source.sheet;
@@ -128,16 +134,37 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
       let pending: Promise<void> | null = null;
       try {
         await repo.setLocalTimeZone(s.db, await repo.workspaceTimeZone(s.db, o.workspaceId));
+        if (s.kind === 'postgres') await repo.setLocalWorkMem(s.db);
         await repo.createStage(s.db, columns);
         if (stubs) await repo.createRefs(s.db);
         // Nothing of this entity in the workspace yet: plain INSERTs (keys are unique within a file).
         let fast = !(await repo.hasRows(s.db, spec, o.workspaceId));
-        const flush = async (lines: string[]) => {
+        // Keys and indexes taken off for a bulk load, to be rebuilt before the commit.
+        const dropped: repo.DroppedKeys[] = [];
+        let decided = false;
+        const flush = async (lines: string[], estimate: number) => {
           await repo.clearStage(s.db);
           await s.copyCsv(repo.STAGE, colNames, chunked(lines));
           if (stubs) await repo.collectRefs(s.db);
+          if (!decided) {
+            decided = true;
+            // A file at least a batch long into a table it outweighs: load the heap alone, index once at the end.
+            if (fast && lines.length >= batchRows && (await bulkLoad(s.db, spec.table, estimate))) {
+              if (await repo.hasRows(s.db, spec, o.workspaceId)) {
+                // Someone wrote rows between our first look and the lock: the ordinary path after all.
+                await repo.rollbackLockSavepoint(s.db);
+                fast = false;
+              } else {
+                dropped.push(await repo.dropKeys(s.db, spec.table));
+                await repo.releaseLockSavepoint(s.db);
+              }
+            }
+          }
           let r: { inserted: number; updated: number } | undefined;
-          if (fast) {
+          if (fast && dropped.length > 0) {
+            // The table is ours until the commit and had none of this workspace's rows.
+            r = await repo.upsertStage(s.db, spec, columns, o.workspaceId, o.now, 'insert');
+          } else if (fast) {
             await repo.savepoint(s.db);
             try {
               r = await repo.upsertStage(s.db, spec, columns, o.workspaceId, o.now, 'insert');
@@ -157,7 +184,9 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
         // One batch loads while the next is parsed; never more than one ahead.
         const start = async (lines: string[]) => {
           if (pending) await pending;
-          const p = flush(lines);
+          // Rows the whole file holds, guessed from how far into it this batch reaches.
+          const estimate = size > 0 && bytesRead > 0 ? Math.max(report.rowsRead, Math.round((report.rowsRead * size) / bytesRead)) : report.rowsRead;
+          const p = flush(lines, estimate);
           p.catch(() => {});
           pending = p;
         };
@@ -184,9 +213,20 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
         }
         if (lines.length > 0 && !(o.strict && report.rejected > 0)) await start(lines);
         if (pending) await pending;
-        // Stub customers once per file, from every customer id it named.
-        if (stubs) report.stubCustomers = await repo.createStubCustomers(s.db, o.workspaceId, o.now);
         const keep = !o.dryRun && !(o.strict && report.rejected > 0);
+        // Stub customers once per file, from every customer id it named.
+        if (stubs) {
+          const touched = await repo.finishRefs(s.db);
+          const fresh = touched > 0 ? await repo.countNewCustomers(s.db, o.workspaceId) : 0;
+          // Many new customers for the size of the table: the same bulk load for customers.
+          let customersDropped = false;
+          if (keep && fresh >= batchRows && (await bulkLoad(s.db, 'customers', fresh))) {
+            dropped.push(await repo.dropKeys(s.db, 'customers'));
+            await repo.releaseLockSavepoint(s.db);
+            customersDropped = true;
+          }
+          report.stubCustomers = fresh > 0 ? await repo.createStubCustomers(s.db, o.workspaceId, o.now, { keysDropped: customersDropped, withFigures: o.entity === 'orders' }) : 0;
+        }
         if (keep) {
           if (o.entity === 'customers' && report.inserted + report.updated > 0) {
             await recordAudit(s.db, {
@@ -202,12 +242,14 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           // The customer list sorts on customer_stats: refresh it with the same commit.
           if (['customers', 'orders', 'order-lines'].includes(o.entity) && report.inserted + report.updated > 0) {
             // New orders only touch the customers they name; an updated order may have
-            // moved to another customer, so updates (and big files) refresh everyone.
-            const byId = o.entity === 'orders' && stubs && report.updated === 0 && (await repo.countRefs(s.db)) <= STATS_BY_ID_MAX;
-            await refreshCustomerStats(s.db, o.workspaceId, byId ? await repo.refIds(s.db) : undefined, o.now);
+            // moved to another customer, so updates refresh everyone.
+            const byId = o.entity === 'orders' && stubs && report.updated === 0;
+            await refreshCustomerStats(s.db, o.workspaceId, byId ? { table: repo.TOUCHED } : undefined, o.now);
           }
+          for (const d of dropped) await repo.restoreKeys(s.db, d, s.kind === 'postgres');
           await repo.sqlCommit(s.db);
         } else {
+          // The rollback puts back whatever was dropped.
           await repo.sqlRollback(s.db);
         }
       } catch (e) {
@@ -235,6 +277,19 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
   }
   await finish(o.dryRun ? 'dry_run' : 'done');
   return report;
+}
+
+/**
+ * Whether loading about `rows` rows into the table is better done with its
+ * indexes dropped and rebuilt: when the table (all workspaces) is small next
+ * to the load, rebuilding sorts fewer entries than inserting them one by one
+ * into every btree. Locks the table when so (see repo.lockTable); false when
+ * not worth it or the lock was not to be had.
+ */
+async function bulkLoad(db: Parameters<typeof repo.countUpTo>[0], table: string, rows: number): Promise<boolean> {
+  const limit = rows * BULK_TABLE_RATIO + 1;
+  if ((await repo.countUpTo(db, table, limit)) >= limit) return false;
+  return repo.lockTable(db, table);
 }
 
 function zero(r: ImportReport): void {

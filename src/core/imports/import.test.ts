@@ -191,6 +191,35 @@ forEachStore('imports', (get) => {
     assert.deepEqual(c, { name: '赵六', is_stub: false });
   });
 
+  it('a file large next to the table loads with its indexes dropped and rebuilt: same rows, same keys, re-import unchanged', async () => {
+    const db = get().db;
+    await sql`insert into workspaces (id, slug, name) values (7, 'bulk', 'Bulk') on conflict do nothing`.execute(db);
+    const shape = async () =>
+      (
+        await sql<{ d: string }>`
+          select indexdef as d from pg_indexes where tablename in ('orders', 'customers')
+          union all select conname || ' ' || pg_get_constraintdef(oid) from pg_constraint where conrelid in ('orders'::regclass, 'customers'::regclass)
+          order by 1`.execute(db)
+      ).rows.map((r) => r.d);
+    const before = await shape();
+    const rows = Array.from({ length: 60 }, (_, i) => `BK${i},BC${i % 25},2024-03-0${1 + (i % 9)} 10:00,${i + 1},${i % 5 === 0 ? '已退款' : '已支付'}\n`);
+    // Row 62 repeats order BK3: rejected as before, not stored twice.
+    const p = file(`订单号,客户ID,下单时间,实付金额,订单状态\n${rows.join('')}BK3,BC1,2024-03-01,1,已支付\n`);
+    const r = await run('orders', p, { workspaceId: 7, batchRows: 10 });
+    assert.deepEqual([r.inserted, r.rejected, r.stubCustomers], [60, 1, 25]);
+    assert.match(r.errors[0]!.reason, /duplicate: .* row 5/);
+    assert.deepEqual(await shape(), before, 'every index and key is back as it was');
+    const n = await sql<{ o: number; c: number; s: number; paid: number; listed: number }>`
+      select (select count(*) from orders where workspace_id = 7)::integer as o,
+             (select count(*) from customers where workspace_id = 7 and is_stub)::integer as c,
+             (select count(*) from customer_stats where workspace_id = 7)::integer as s,
+             (select sum(orders) from customer_stats where workspace_id = 7)::integer as paid,
+             (select sum(stats_orders) from customers where workspace_id = 7)::integer as listed`.execute(db);
+    assert.deepEqual(n.rows[0], { o: 60, c: 25, s: 25, paid: 48, listed: 48 });
+    const again = await run('orders', p, { workspaceId: 7, batchRows: 10 });
+    assert.deepEqual([again.inserted, again.updated, again.unchanged, again.stubCustomers], [0, 0, 60, 0]);
+  });
+
   it('honours an explicit mapping file', async () => {
     const r = await run('products', file('code,label,cost\nM1,Mug,5\n'), { mapping: { code: 'id', label: 'name', cost: 'price' } });
     assert.equal(r.inserted, 1);

@@ -12,6 +12,8 @@ export interface EventRow {
   anonymous_id: string | null;
   type: string;
   occurred_at: string;
+  /** when the request carrying it arrived (rows of several requests may share a statement) */
+  received_at: string;
   properties: Record<string, unknown>;
 }
 
@@ -20,19 +22,20 @@ export interface EventRow {
  * statement creates a stub customer for every customer id not seen before.
  * Returns the message ids that are new. One statement: atomic on its own.
  */
-export async function insertEvents(db: Db, workspaceId: number, receivedAt: Date, rows: EventRow[]): Promise<Set<string>> {
+export async function insertEvents(db: Db, workspaceId: number, rows: EventRow[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const r = await sql<{ message_id: string }>`
     with x as (
       select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        as x(message_id text, customer_id text, anonymous_id text, type text, occurred_at timestamptz, properties jsonb)
+        as x(message_id text, customer_id text, anonymous_id text, type text, occurred_at timestamptz,
+             received_at timestamptz, properties jsonb)
     ), stubs as (
       insert into customers (workspace_id, id, is_stub)
       select distinct ${workspaceId}::integer, x.customer_id, true from x where x.customer_id is not null
       on conflict (workspace_id, id) do nothing
     )
     insert into events (workspace_id, message_id, customer_id, anonymous_id, type, occurred_at, received_at, properties)
-    select ${workspaceId}, x.message_id, x.customer_id, x.anonymous_id, x.type, x.occurred_at, ${receivedAt.toISOString()}::timestamptz,
+    select ${workspaceId}, x.message_id, x.customer_id, x.anonymous_id, x.type, x.occurred_at, x.received_at,
            coalesce(x.properties, '{}'::jsonb)
     from x
     on conflict (workspace_id, message_id) do nothing

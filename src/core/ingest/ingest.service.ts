@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { refreshCustomerStats } from '../customers/customers.stats.ts';
+import { eventWriter } from './event-writer.ts';
 import { isOrderEvent, normaliseEventName, type OrderFromEvent, orderFromEvent } from './ecommerce.ts';
 import * as repo from './ingest.repository.ts';
 import {
@@ -166,7 +167,8 @@ function stripNul(v: unknown): unknown {
 function parseMessage(raw: unknown, forcedType: MessageType | null, batchSentAt: unknown, receivedAt: Date, index: number): Parsed {
   if (!isObj(raw)) throw new Reject('', 'must be an object');
   const json = JSON.stringify(raw);
-  if (Buffer.byteLength(json) > MAX_MESSAGE_BYTES) throw new Reject('', `is larger than ${MAX_MESSAGE_BYTES / 1024} KB, Segment's limit per message`);
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most messages need no byte count.
+  if (json.length * 3 > MAX_MESSAGE_BYTES && Buffer.byteLength(json) > MAX_MESSAGE_BYTES) throw new Reject('', `is larger than ${MAX_MESSAGE_BYTES / 1024} KB, Segment's limit per message`);
   const msg = (json.includes('\\u0000') ? stripNul(raw) : raw) as Obj;
   const type = (forcedType ?? msg.type) as MessageType;
   if (!forcedType && (typeof msg.type !== 'string' || !MESSAGE_TYPES.includes(type))) {
@@ -247,21 +249,23 @@ export async function ingestMessages(
   const accepted = messages.length - rejected.length;
   if (good.length === 0) return { accepted, stored: 0, rejected };
 
+  const receivedAt = ctx.now.toISOString();
   const rows = good.map((p) => ({
     message_id: p.messageId,
     customer_id: p.customerId,
     anonymous_id: p.anonymousId,
     type: p.eventType,
     occurred_at: p.occurredAt.toISOString(),
+    received_at: receivedAt,
     properties: p.properties,
   }));
-  // The common case (track, page, screen): one statement, committed when it returns.
+  // The common case (track, page, screen): one statement, shared with other requests
+  // arriving at the same time, committed when the promise resolves.
   if (!good.some(hasSideEffects)) {
-    const fresh = await repo.insertEvents(db, ctx.workspaceId, ctx.now, rows);
-    return { accepted, stored: fresh.size, rejected };
+    return { accepted, stored: await eventWriter(db).write(ctx.workspaceId, rows), rejected };
   }
   const stored = await db.transaction().execute(async (trx) => {
-    const fresh = await repo.insertEvents(trx, ctx.workspaceId, ctx.now, rows);
+    const fresh = await repo.insertEvents(trx, ctx.workspaceId, rows);
     // Side effects only for messages stored just now: a retry replays nothing.
     const now = good.filter((p) => fresh.has(p.messageId));
     if (now.length === 0) return 0;

@@ -165,6 +165,25 @@ forEachStore('ingestion', (get) => {
     assert.equal(await count('events', sql`type = 'course_lesson_completed'`), 20);
   });
 
+  it('batches sent at the same time, some repeating each other\'s messages, are each acknowledged and stored once', async () => {
+    // Concurrent plain batches share INSERT statements (event-writer.ts); who shares with whom must not matter.
+    const at = (j: number) => new Date(Date.UTC(2025, 1, 1, 0, j)).toISOString();
+    const bodies = Array.from({ length: 12 }, (_, r) => ({
+      batch: Array.from({ length: 10 }, (_, i) => {
+        const j = r * 5 + i; // batch r repeats the second half of batch r - 1
+        return { type: 'track', userId: `cc${j % 7}`, event: 'Signed In', messageId: `cc-${j}`, timestamp: at(j) };
+      }),
+    }));
+    const answers = await Promise.all(bodies.map((b) => post('/v1/batch', b)));
+    assert.deepEqual(answers.map((a) => a.status), bodies.map(() => 200));
+    assert.equal(await count('events', sql`message_id like 'cc-%'`), 12 * 5 + 5);
+    const e = await event('cc-33');
+    assert.equal(e?.customer_id, 'cc5');
+    assert.equal(new Date(e!.occurred_at).toISOString(), at(33), 'each message keeps its own fields');
+    assert.equal(new Date(e!.received_at).toISOString(), NOW.toISOString());
+    assert.equal(await count('customers', sql`id like 'cc%'`), 7, 'a stub for each new user, once');
+  });
+
   it('a batch with a bad message stores the good ones and answers 400 naming the bad one', async () => {
     const r = await post('/v1/batch', {
       batch: [

@@ -7,7 +7,7 @@ import type { TreeNodes } from './tree.ts';
 
 // The unique path of each recursion level lives in one flat buffer: a child's
 // path is a copy of its parent's, stored right after it (as in the reference code).
-interface Path {
+export interface Path {
   feature: Int32Array;
   zero: Float64Array;
   one: Float64Array;
@@ -69,11 +69,6 @@ function unwoundSum(m: Path, b: number, depth: number, index: number): number {
   return total;
 }
 
-/** The child a value goes to at node n. */
-function hotChild(t: TreeNodes, n: number, v: number): number {
-  return (Number.isNaN(v) ? t.missingLeft[n] : v <= t.threshold[n]!) ? t.left[n]! : t.right[n]!;
-}
-
 /** The tree's mean output over its training rows (cover-weighted leaves). */
 export function expectedValue(t: TreeNodes): number {
   let s = 0;
@@ -81,65 +76,102 @@ export function expectedValue(t: TreeNodes): number {
   return s / t.count[0]!;
 }
 
+/** A tree as typed arrays for TreeSHAP, made once per tree. */
+interface ShapTree {
+  feature: Int32Array;
+  threshold: Float64Array;
+  missingLeft: Uint8Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float64Array;
+  cover: Float64Array;
+  depth: number;
+}
+
+const shapTrees = new WeakMap<TreeNodes, ShapTree>();
+
+function shapTree(t: TreeNodes): ShapTree {
+  let s = shapTrees.get(t);
+  if (!s) {
+    const walk = (n: number): number => (t.feature[n]! < 0 ? 0 : 1 + Math.max(walk(t.left[n]!), walk(t.right[n]!)));
+    s = {
+      feature: Int32Array.from(t.feature),
+      threshold: Float64Array.from(t.threshold),
+      missingLeft: Uint8Array.from(t.missingLeft, (v) => (v ? 1 : 0)),
+      left: Int32Array.from(t.left),
+      right: Int32Array.from(t.right),
+      value: Float64Array.from(t.value),
+      cover: Float64Array.from(t.count),
+      depth: walk(0),
+    };
+    shapTrees.set(t, s);
+  }
+  return s;
+}
+
 /**
  * Adds the SHAP values of one tree for the row at x[offset …] into phi.
  * They sum to the tree's output for the row minus expectedValue(t).
+ * `buffer`: a path buffer to reuse (newPathBuffer), so many rows and trees
+ * allocate nothing.
  */
 export function treeShap(t: TreeNodes, x: ArrayLike<number>, offset: number, phi: Float64Array, buffer?: Path): void {
-  const maxDepth = treeDepthOf(t);
-  const m = buffer && buffer.weight.length >= pathSize(maxDepth) ? buffer : newPath(pathSize(maxDepth));
-  const recurse = (node: number, pb: number, depth: number, zero: number, one: number, feature: number) => {
-    // this level's path starts after the parent's (depth entries long)
-    const b = depth === 0 ? 0 : pb + depth;
-    if (depth > 0) {
-      m.feature.copyWithin(b, pb, pb + depth);
-      m.zero.copyWithin(b, pb, pb + depth);
-      m.one.copyWithin(b, pb, pb + depth);
-      m.weight.copyWithin(b, pb, pb + depth);
+  const s = shapTree(t);
+  const size = pathSize(s.depth);
+  const m = buffer && buffer.weight.length >= size ? buffer : newPath(size);
+  recurse(s, x, offset, phi, m, 0, 0, 0, 1, 1, -1);
+}
+
+/** A path buffer big enough for trees up to `depth` deep. */
+export function newPathBuffer(depth: number): Path {
+  return newPath(pathSize(depth));
+}
+
+function recurse(s: ShapTree, x: ArrayLike<number>, offset: number, phi: Float64Array, m: Path, node: number, pb: number, depth: number, zero: number, one: number, feature: number): void {
+  // this level's path starts after the parent's (depth entries long)
+  const b = depth === 0 ? 0 : pb + depth;
+  if (depth > 0) {
+    const { feature: mf, zero: mz, one: mo, weight: mw } = m;
+    for (let i = 0; i < depth; i++) {
+      mf[b + i] = mf[pb + i]!;
+      mz[b + i] = mz[pb + i]!;
+      mo[b + i] = mo[pb + i]!;
+      mw[b + i] = mw[pb + i]!;
     }
-    extend(m, b, depth, zero, one, feature);
-    const f = t.feature[node]!;
-    if (f < 0) {
-      const v = t.value[node]!;
-      for (let i = 1; i <= depth; i++) {
-        const w = unwoundSum(m, b, depth, i);
-        phi[m.feature[b + i]!]! += w * (m.one[b + i]! - m.zero[b + i]!) * v;
-      }
-      return;
+  }
+  extend(m, b, depth, zero, one, feature);
+  const f = s.feature[node]!;
+  if (f < 0) {
+    const v = s.value[node]!;
+    for (let i = 1; i <= depth; i++) {
+      const w = unwoundSum(m, b, depth, i);
+      phi[m.feature[b + i]!]! += w * (m.one[b + i]! - m.zero[b + i]!) * v;
     }
-    const hot = hotChild(t, node, x[offset + f]!);
-    const cold = hot === t.left[node] ? t.right[node]! : t.left[node]!;
-    const cover = t.count[node]!;
-    let inZero = 1;
-    let inOne = 1;
-    let d = depth;
-    let k = 0;
-    for (; k <= d; k++) if (m.feature[b + k] === f) break;
-    if (k !== d + 1) {
-      inZero = m.zero[b + k]!;
-      inOne = m.one[b + k]!;
-      unwind(m, b, d, k);
-      d--;
-    }
-    recurse(hot, b, d + 1, (t.count[hot]! / cover) * inZero, inOne, f);
-    recurse(cold, b, d + 1, (t.count[cold]! / cover) * inZero, 0, f);
-  };
-  recurse(0, 0, 0, 1, 1, -1);
+    return;
+  }
+  const xv = x[offset + f]!;
+  const l = s.left[node]!;
+  const r = s.right[node]!;
+  const hot = (Number.isNaN(xv) ? s.missingLeft[node] === 1 : xv <= s.threshold[node]!) ? l : r;
+  const cold = hot === l ? r : l;
+  const cover = s.cover[node]!;
+  let inZero = 1;
+  let inOne = 1;
+  let d = depth;
+  let k = 0;
+  for (; k <= d; k++) if (m.feature[b + k] === f) break;
+  if (k !== d + 1) {
+    inZero = m.zero[b + k]!;
+    inOne = m.one[b + k]!;
+    unwind(m, b, d, k);
+    d--;
+  }
+  recurse(s, x, offset, phi, m, hot, b, d + 1, (s.cover[hot]! / cover) * inZero, inOne, f);
+  recurse(s, x, offset, phi, m, cold, b, d + 1, (s.cover[cold]! / cover) * inZero, 0, f);
 }
 
 function pathSize(depth: number): number {
   return ((depth + 2) * (depth + 3)) / 2 + 2;
-}
-
-const depthCache = new WeakMap<TreeNodes, number>();
-function treeDepthOf(t: TreeNodes): number {
-  let d = depthCache.get(t);
-  if (d === undefined) {
-    const walk = (n: number): number => (t.feature[n]! < 0 ? 0 : 1 + Math.max(walk(t.left[n]!), walk(t.right[n]!)));
-    d = walk(0);
-    depthCache.set(t, d);
-  }
-  return d;
 }
 
 export interface Explanation {
@@ -152,7 +184,8 @@ export interface Explanation {
 /** SHAP values of a single tree (in its output space) for every row. */
 export function explainTree(t: TreeNodes, x: Matrix): Explanation {
   const c = new Float64Array(x.rows * x.cols);
-  for (let i = 0; i < x.rows; i++) treeShap(t, x.data, i * x.cols, c.subarray(i * x.cols, (i + 1) * x.cols));
+  const buffer = newPathBuffer(shapTree(t).depth);
+  for (let i = 0; i < x.rows; i++) treeShap(t, x.data, i * x.cols, c.subarray(i * x.cols, (i + 1) * x.cols), buffer);
   return { expected: expectedValue(t), contributions: c };
 }
 
@@ -160,10 +193,15 @@ export function explainTree(t: TreeNodes, x: Matrix): Explanation {
 export function explainGbdt(m: GbdtModel, x: Matrix): Explanation {
   const c = new Float64Array(x.rows * x.cols);
   let expected = m.baseScore;
-  for (const t of m.trees) expected += expectedValue(t);
+  let depth = 0;
+  for (const t of m.trees) {
+    expected += expectedValue(t);
+    depth = Math.max(depth, shapTree(t).depth);
+  }
+  const buffer = newPathBuffer(depth);
   for (let i = 0; i < x.rows; i++) {
     const phi = c.subarray(i * x.cols, (i + 1) * x.cols);
-    for (const t of m.trees) treeShap(t, x.data, i * x.cols, phi);
+    for (const t of m.trees) treeShap(t, x.data, i * x.cols, phi, buffer);
   }
   return { expected, contributions: c };
 }

@@ -1,8 +1,9 @@
 // Settings of the prediction steps, per workspace, in workspaces.settings.predictions;
 // anything missing falls back to these defaults (docs/models-clv.md,
 // docs/next-best-product.md, docs/clusters.md).
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { recordAudit } from '../audit/audit.service.ts';
 
 export interface PredictionSettings {
   clv: {
@@ -52,7 +53,14 @@ export const DEFAULT_PREDICTIONS: PredictionSettings = {
 
 type Partial2<T> = { [K in keyof T]?: Partial<T[K]> };
 
-export class InvalidPredictionSettingsError extends Error {}
+export class InvalidPredictionSettingsError extends Error {
+  /** the setting at fault, e.g. clv.margin */
+  readonly field: string | undefined;
+  constructor(message: string, field?: string) {
+    super(message);
+    this.field = field;
+  }
+}
 
 export function resolvePredictionSettings(stored: Partial2<PredictionSettings> | undefined): PredictionSettings {
   const s: PredictionSettings = {
@@ -61,7 +69,7 @@ export function resolvePredictionSettings(stored: Partial2<PredictionSettings> |
     clusters: { ...DEFAULT_PREDICTIONS.clusters, ...stored?.clusters },
   };
   const fail = (f: string, why: string) => {
-    throw new InvalidPredictionSettingsError(`prediction setting ${f} ${why}`);
+    throw new InvalidPredictionSettingsError(`prediction setting ${f} ${why}`, f);
   };
   if (s.clv.model !== 'bgnbd' && s.clv.model !== 'pareto-nbd') fail('clv.model', 'must be bgnbd or pareto-nbd');
   if (!(s.clv.margin > 0 && s.clv.margin <= 1)) fail('clv.margin', 'must be above 0 and at most 1');
@@ -79,4 +87,21 @@ export function resolvePredictionSettings(stored: Partial2<PredictionSettings> |
 export async function loadPredictionSettings(db: Kysely<Database>, workspaceId: number): Promise<PredictionSettings> {
   const w = await db.selectFrom('workspaces').select('settings').where('id', '=', workspaceId).executeTakeFirstOrThrow();
   return resolvePredictionSettings((w.settings as { predictions?: Partial2<PredictionSettings> }).predictions);
+}
+
+/** Replaces the CLV settings (the rest of the prediction settings stay); validated, audited. */
+export async function saveClvSettings(db: Kysely<Database>, workspaceId: number, clv: PredictionSettings['clv'], ctx: { actor: string; now: Date }): Promise<PredictionSettings['clv']> {
+  return db.transaction().execute(async (trx) => {
+    const w = await trx.selectFrom('workspaces').select('settings').where('id', '=', workspaceId).forUpdate().executeTakeFirstOrThrow();
+    const stored = ((w.settings ?? {}) as { predictions?: Partial2<PredictionSettings> }).predictions ?? {};
+    const before = resolvePredictionSettings(stored);
+    const next = resolvePredictionSettings({ ...stored, clv: { ...clv } });
+    await trx
+      .updateTable('workspaces')
+      .set({ settings: sql`coalesce(settings, '{}'::jsonb) || jsonb_build_object('predictions', ${JSON.stringify({ ...stored, clv: next.clv })}::jsonb)` as never })
+      .where('id', '=', workspaceId)
+      .execute();
+    await recordAudit(trx, { workspaceId, actor: ctx.actor, action: 'update', entity: 'settings', entityId: 'clv', before: before.clv, after: next.clv, at: ctx.now });
+    return next.clv;
+  });
 }

@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { ApiError, api, query } from '../api.ts';
 import { CustomerAnalytics } from '../components/CustomerAnalytics.tsx';
+import { CustomerPredictions } from '../components/CustomerPredictions.tsx';
 import { Empty, ErrorState, Loading } from '../components/States.tsx';
 import { type Formatter, useFormat } from '../format.ts';
 import { useApi } from '../hooks.ts';
@@ -47,6 +48,7 @@ export function Customer360Page() {
           </div>
           <Figures data={data} f={f} />
           <CustomerAnalytics id={id} />
+          <CustomerPredictions id={id} />
           <div className="grid-3">
             <Profile data={data} f={f} />
             <div className="stack">

@@ -5,6 +5,7 @@
 import type { EChartsCoreOption } from 'echarts/core';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { percent } from '../analytics/report.ts';
 import { ApiError, api } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 import { Chart } from '../components/Chart.tsx';
@@ -178,6 +179,7 @@ export function ModelsPage() {
       ) : null}
       {current ? <ModelDetails id={current.id} /> : null}
       <ClvBacktest />
+      <Clusters />
     </section>
   );
 }
@@ -291,32 +293,107 @@ function ModelDetails({ id }: { id: number }) {
   );
 }
 
-/** The CLV model's backtest (predicted vs. actual purchases by frequency group), when /api/clv/backtest exists. */
+interface ClvBacktestAnswer {
+  fit: { model: string; as_of: string; customers: number; log_likelihood: number };
+  backtest: {
+    calibrationEnd?: string;
+    holdoutEnd?: string;
+    groups?: { frequency: string; customers: number; actualMean: number; predictedMean: number }[];
+    totals?: { customers: number; actual: number; predicted: number; errorPercent: number };
+    meanAbsoluteError?: number;
+  } | null;
+}
+
+/** The CLV model's holdout backtest (mean purchases per customer in the holdout, predicted vs. actual, by calibration frequency). */
 function ClvBacktest() {
   const { t, i18n } = useTranslation();
   const f = useFormat();
-  const r = useApi<{ groups?: { frequency: number | string; predicted: number; actual: number }[] }>('/api/clv/backtest');
-  const groups = r.data?.groups ?? [];
+  const r = useApi<ClvBacktestAnswer>('/api/clv/backtest');
+  const b = r.data?.backtest ?? null;
+  const groups = b?.groups ?? [];
   // biome-ignore lint/correctness/useExhaustiveDependencies: the formatter follows the language
   const option = useMemo(
     () => ({
-      grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 8, top: 36, bottom: 24, containLabel: true },
       legend: { top: 0 },
       tooltip: { trigger: 'axis', valueFormatter: (v: number) => f.number(v, 2) },
-      xAxis: { type: 'category', name: t('models.frequencyGroup'), nameLocation: 'middle', nameGap: 24, data: groups.map((g) => String(g.frequency)) },
+      xAxis: { type: 'category', name: t('models.frequencyGroup'), nameLocation: 'middle', nameGap: 24, data: groups.map((g) => g.frequency) },
       yAxis: { type: 'value' },
       series: [
-        { type: 'bar', name: t('models.clvActual'), data: groups.map((g) => g.actual), itemStyle: { color: '#94a3b8' }, barMaxWidth: 22 },
-        { type: 'bar', name: t('models.clvPredicted'), data: groups.map((g) => g.predicted), itemStyle: { color: '#0f766e' }, barMaxWidth: 22 },
+        { type: 'bar', name: t('models.clvActual'), data: groups.map((g) => g.actualMean), itemStyle: { color: '#94a3b8' }, barMaxWidth: 22 },
+        { type: 'bar', name: t('models.clvPredicted'), data: groups.map((g) => g.predictedMean), itemStyle: { color: '#0f766e' }, barMaxWidth: 22 },
       ],
     }),
     [groups, i18n.language],
   );
-  if (r.error || !groups.length) return null;
+  if (r.error || !groups.length || !b) return null;
   return (
-    <div className="card">
+    <div className="card" data-testid="clv-backtest-card">
       <h2 className="card-title">{t('models.clvBacktest')}</h2>
+      <p className="muted small">
+        {t('models.clvBacktestNote', {
+          model: r.data!.fit.model === 'bgnbd' ? 'BG/NBD' : 'Pareto/NBD',
+          from: f.date(b.calibrationEnd),
+          to: f.date(b.holdoutEnd),
+        })}
+      </p>
       <Chart option={option} height={280} label={t('models.clvBacktest')} testId="clv-backtest" />
+      {b.totals ? (
+        <p className="small" data-testid="clv-backtest-totals">
+          {t('models.clvTotals', {
+            actual: f.number(b.totals.actual),
+            predicted: f.number(b.totals.predicted, 1),
+            error: `${b.totals.errorPercent >= 0 ? '+' : ''}${f.number(b.totals.errorPercent, 1)}%`,
+            mae: f.number(b.meanAbsoluteError ?? null, 3),
+          })}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+interface ClusterAnswer {
+  k: number;
+  silhouette: number | null;
+  customers: number;
+  as_of: string | null;
+  profiles: { cluster: number; size: number; share: number; label: { en: string; zh: string }; description: { en: string; zh: string } }[];
+}
+
+/** The latest behavioural clusters: k (by silhouette) and each cluster's size and profile in words. */
+function Clusters() {
+  const { t, i18n } = useTranslation();
+  const f = useFormat();
+  const r = useApi<ClusterAnswer>('/api/clusters');
+  if (r.error || !r.data || r.data.k === 0) return null;
+  const zh = i18n.language.startsWith('zh');
+  return (
+    <div className="card table-card" data-testid="clusters">
+      <h2 className="card-title" style={{ padding: '12px 12px 0' }}>
+        {t('models.clusters', { k: r.data.k, silhouette: f.number(r.data.silhouette, 3) })}
+      </h2>
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col">{t('models.cluster')}</th>
+            <th scope="col" className="num">
+              {t('models.clusterSize')}
+            </th>
+            <th scope="col">{t('models.clusterProfile')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.data.profiles.map((p) => (
+            <tr key={p.cluster}>
+              <td>{zh ? p.label.zh : p.label.en}</td>
+              <td className="num">
+                {f.number(p.size)} ({percent(i18n.language, p.share)})
+              </td>
+              <td style={{ whiteSpace: 'normal' }}>{zh ? p.description.zh : p.description.en}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }

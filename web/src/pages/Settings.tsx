@@ -1,10 +1,13 @@
 // Settings for admins: the workspace (name, time zone, currency, default
 // language), users (create, change role, disable) and API keys (create — shown
-// once — and revoke). Other roles get the forbidden page.
+// once — and revoke); for admins and analysts: churn (definition, risk tiers,
+// training cut-offs, explanations), the early-warning scorecard and CLV. Other roles
+// get the forbidden page.
 import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api, listOf } from '../api.ts';
 import { useAuth } from '../auth.tsx';
+import { ChurnSettingsForm, ClvSettingsForm, ScorecardForm } from '../components/ChurnSettings.tsx';
 import { Forbidden } from '../components/Forbidden.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/States.tsx';
 import { useFormat } from '../format.ts';
@@ -12,23 +15,35 @@ import { type Loaded, useApi } from '../hooks.ts';
 import { LANGUAGES } from '../i18n/index.ts';
 import { type ApiKey, USER_ROLES, type User, type UserRole, type Workspace } from '../types.ts';
 
-const TABS = ['workspace', 'users', 'keys'] as const;
+const TABS = ['workspace', 'users', 'keys', 'churn', 'scorecard', 'clv'] as const;
 type Tab = (typeof TABS)[number];
+/** The tabs a role may use; the server checks the same roles. */
+const TABS_OF: Partial<Record<UserRole, readonly Tab[]>> = { admin: TABS, analyst: ['churn', 'scorecard', 'clv'] };
+const PANELS: Record<Tab, () => ReactNode> = {
+  workspace: () => <WorkspaceForm />,
+  users: () => <Users />,
+  keys: () => <Keys />,
+  churn: () => <ChurnSettingsForm />,
+  scorecard: () => <ScorecardForm />,
+  clv: () => <ClvSettingsForm />,
+};
 const TIME_ZONES = ['Asia/Shanghai', 'Asia/Hong_Kong', 'Asia/Taipei', 'Asia/Singapore', 'Asia/Tokyo', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'UTC'];
 const CURRENCIES = ['CNY', 'HKD', 'TWD', 'SGD', 'JPY', 'USD', 'EUR', 'GBP'];
 
 export function SettingsPage() {
   const { t } = useTranslation();
   const { me } = useAuth();
-  const [tab, setTab] = useState<Tab>('workspace');
-  if (me?.user.role !== 'admin') return <Forbidden />;
+  const tabs = (me && TABS_OF[me.user.role]) ?? [];
+  const [chosen, setTab] = useState<Tab | null>(null);
+  if (tabs.length === 0) return <Forbidden />;
+  const tab = chosen && tabs.includes(chosen) ? chosen : tabs[0]!;
   return (
     <section aria-labelledby="page-title">
       <div className="page-head">
         <h1 id="page-title">{t('nav.settings')}</h1>
       </div>
       <div className="tabs" role="tablist" aria-label={t('nav.settings')}>
-        {TABS.map((k) => (
+        {tabs.map((k) => (
           <button
             key={k}
             type="button"
@@ -44,7 +59,7 @@ export function SettingsPage() {
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === 'workspace' ? <WorkspaceForm /> : tab === 'users' ? <Users /> : <Keys />}
+        {PANELS[tab]()}
       </div>
     </section>
   );
