@@ -4,7 +4,8 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Report } from '../reports/report.ts';
-import { analyticsSession } from './settings.ts';
+import type { StepContext } from '../pipeline/pipeline.ts';
+import { analyticsSession, workspaceTimeZone } from './settings.ts';
 
 export type CohortBasis = 'purchase' | 'activity';
 
@@ -154,4 +155,26 @@ export async function cohortReport(db: Kysely<Database>, workspaceId: number, ba
     })),
     meta: { basis },
   };
+}
+
+/** The pipeline's cohorts step: all months on a full run, from the earliest changed month on an incremental one. */
+export async function runCohortsStep(ctx: StepContext): Promise<Record<string, unknown>> {
+  let from: Date | undefined;
+  if (ctx.mode === 'incremental' && ctx.since && ctx.previousAsOf) {
+    // Months before the last run's month are closed: only rows that arrived since
+    // with an older time can change them, and then the recompute starts there.
+    // `offset 0` keeps each min() off the time index: walked in time order it would
+    // read nearly every row before reaching one that arrived since (the new rows are
+    // the newest), whereas the arrival-time index finds the day's few rows directly.
+    const r = await sql<{ at: Date | null }>`
+      select least(
+        (select min(ordered_at) from (select ordered_at from orders
+           where workspace_id = ${ctx.workspaceId} and updated_at > ${ctx.since} offset 0) o),
+        (select min(occurred_at) from (select occurred_at from events
+           where workspace_id = ${ctx.workspaceId} and received_at > ${ctx.since} offset 0) e)) as at`.execute(ctx.db);
+    const at = r.rows[0]?.at;
+    from = at && new Date(at) < ctx.previousAsOf ? new Date(at) : ctx.previousAsOf;
+  }
+  const rows = await refreshCohorts(ctx.db, ctx.workspaceId, ctx.now, await workspaceTimeZone(ctx.db, ctx.workspaceId), 24, from);
+  return { rows, ...(from ? { from: from.toISOString() } : {}) };
 }

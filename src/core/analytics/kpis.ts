@@ -4,7 +4,8 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Report } from '../reports/report.ts';
-import { type AnalyticsSettings, analyticsSession } from './settings.ts';
+import type { StepContext } from '../pipeline/pipeline.ts';
+import { type AnalyticsSettings, analyticsSession, loadAnalyticsSettings, workspaceTimeZone } from './settings.ts';
 
 interface Ratio {
   numerator: number;
@@ -355,4 +356,11 @@ export async function kpiReport(db: Kysely<Database>, workspaceId: number, s: An
     ],
     rows: out,
   };
+}
+
+/** The pipeline's KPI step. */
+export async function runKpisStep(ctx: StepContext): Promise<Record<string, unknown>> {
+  const s = await loadAnalyticsSettings(ctx.db, ctx.workspaceId);
+  const values = await refreshKpis(ctx.db, ctx.workspaceId, ctx.now, await workspaceTimeZone(ctx.db, ctx.workspaceId), s);
+  return { values };
 }

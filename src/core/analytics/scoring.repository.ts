@@ -5,7 +5,8 @@
 // transitions, reading the previous values from the same snapshot.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { type AnalyticsSettings, analyticsSession } from './settings.ts';
+import type { StepContext } from '../pipeline/pipeline.ts';
+import { type AnalyticsSettings, analyticsSession, loadAnalyticsSettings } from './settings.ts';
 
 /** Quintile breakpoints: for scores 2..5, the value a customer must pass (see quintileBreakpoints). */
 interface Quintiles {
@@ -182,4 +183,11 @@ export async function tierOn(db: Kysely<Database>, workspaceId: number, customer
     .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>', at)]))
     .executeTakeFirst();
   return r?.tier ?? null;
+}
+
+/** The pipeline's RFM and lifecycle step. */
+export async function runScoringStep(ctx: StepContext): Promise<Record<string, unknown> | undefined> {
+  const s = await loadAnalyticsSettings(ctx.db, ctx.workspaceId);
+  await scoreCustomers(ctx.db, ctx.workspaceId, ctx.now, s);
+  return undefined;
 }
