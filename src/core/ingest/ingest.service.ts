@@ -69,10 +69,21 @@ class Reject extends Error {
   }
 }
 
+// JavaScript dates reach ±275,760 years, PostgreSQL's text form and our reports only years 1–9999:
+// a date outside would otherwise fail in the database as a server error instead of naming the field.
+const FIRST_YEAR = new Date(0);
+FIRST_YEAR.setUTCFullYear(1, 0, 1);
+const LAST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+function inRange(d: Date): boolean {
+  const t = d.getTime();
+  return t >= FIRST_YEAR.getTime() && t <= LAST_TIME;
+}
+
 function parseTime(v: unknown, field: string): Date | null {
   if (v === undefined || v === null || v === '') return null;
   const d = new Date(v as string);
   if (typeof v !== 'string' || Number.isNaN(d.getTime())) throw new Reject(field, 'must be an ISO 8601 date-time');
+  if (!inRange(d)) throw new Reject(field, 'must be a date-time between the years 1 and 9999');
   return d;
 }
 
@@ -88,7 +99,9 @@ export function eventTime(msg: Obj, batchSentAt: unknown, receivedAt: Date): Dat
   if (!original) return receivedAt;
   const sentAt = parseTime(msg.sentAt, 'sentAt') ?? parseTime(batchSentAt, 'sentAt');
   if (!sentAt) return original;
-  return new Date(receivedAt.getTime() - (sentAt.getTime() - original.getTime()));
+  const corrected = new Date(receivedAt.getTime() - (sentAt.getTime() - original.getTime()));
+  if (!inRange(corrected)) throw new Reject('sentAt', 'is so far from originalTimestamp that the corrected time leaves the years 1–9999');
+  return corrected;
 }
 
 const GENDERS: Record<string, 'female' | 'male' | null> = {
@@ -139,7 +152,7 @@ export function customerFromTraits(id: string, traits: Obj, context: Obj | undef
   let registered: Date | null = null;
   if (typeof created === 'number') registered = new Date(created < 1e11 ? created * 1000 : created);
   else registered = parseTime(created, traits.createdAt !== undefined ? 'traits.createdAt' : 'traits.created_at');
-  if (registered && Number.isNaN(registered.getTime())) throw new Reject('traits.createdAt', 'must be a date-time');
+  if (registered && (Number.isNaN(registered.getTime()) || !inRange(registered))) throw new Reject('traits.createdAt', 'must be a date-time between the years 1 and 9999');
   const email = text(traits.email);
   return {
     id,
@@ -156,11 +169,18 @@ export function customerFromTraits(id: string, traits: Obj, context: Obj | undef
   };
 }
 
-/** Drops NUL characters, which PostgreSQL text and jsonb cannot hold. */
-function stripNul(v: unknown): unknown {
-  if (typeof v === 'string') return v.replaceAll('\u0000', '');
-  if (Array.isArray(v)) return v.map(stripNul);
-  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replaceAll('\u0000', ''), stripNul(x)]));
+/**
+ * Drops NUL characters and turns lone UTF-16 surrogates into U+FFFD: PostgreSQL
+ * text and jsonb can hold neither (JSON allows both), and a client that cut a
+ * string in the middle of an emoji should not lose the whole event.
+ */
+function clean(s: string): string {
+  return s.replaceAll('\u0000', '').toWellFormed();
+}
+function sanitize(v: unknown): unknown {
+  if (typeof v === 'string') return clean(v);
+  if (Array.isArray(v)) return v.map(sanitize);
+  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [clean(k), sanitize(x)]));
   return v;
 }
 
@@ -169,7 +189,8 @@ function parseMessage(raw: unknown, forcedType: MessageType | null, batchSentAt:
   const json = JSON.stringify(raw);
   // A UTF-16 unit is at most 3 bytes of UTF-8: most messages need no byte count.
   if (json.length * 3 > MAX_MESSAGE_BYTES && Buffer.byteLength(json) > MAX_MESSAGE_BYTES) throw new Reject('', `is larger than ${MAX_MESSAGE_BYTES / 1024} KB, Segment's limit per message`);
-  const msg = (json.includes('\\u0000') ? stripNul(raw) : raw) as Obj;
+  // JSON.stringify escapes exactly these two kinds as \u0000 and \udXXX (well-formed stringify), so the scan is cheap.
+  const msg = (/\\u0000|\\ud[89a-f]/i.test(json) ? sanitize(raw) : raw) as Obj;
   const type = (forcedType ?? msg.type) as MessageType;
   if (!forcedType && (typeof msg.type !== 'string' || !MESSAGE_TYPES.includes(type))) {
     throw new Reject('type', `must be one of ${MESSAGE_TYPES.join(', ')}`);

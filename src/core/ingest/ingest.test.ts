@@ -225,6 +225,31 @@ forEachStore('ingestion', (get) => {
     assert.equal(j.status, 400);
   });
 
+  it('names a date outside the years 1–9999 and keeps text with a broken surrogate pair', async () => {
+    const far = await post('/v1/batch', {
+      batch: [
+        { type: 'track', userId: 'u1', event: 'Search', messageId: 'yr-0', timestamp: '+010000-01-01T00:00:00Z' },
+        { type: 'identify', userId: 'u1', messageId: 'yr-1', traits: { createdAt: 1e15 } },
+        { type: 'track', userId: 'u1', event: 'Search', messageId: 'yr-2', timestamp: '2025-02-01T00:00:00Z' },
+      ],
+    });
+    assert.equal(far.status, 400);
+    assert.deepEqual(
+      (far.body.rejected as { index: number; field: string }[]).map((x) => [x.index, x.field]),
+      [
+        [0, 'batch[0].timestamp'],
+        [1, 'batch[1].traits.createdAt'],
+      ],
+    );
+    assert.equal(await count('events', sql`message_id like 'yr-%'`), 1);
+    // "\ud83d" alone is half an emoji: JSON allows it, PostgreSQL does not; it becomes U+FFFD.
+    const r = await post('/v1/track', '{"userId":"u1","event":"Search","messageId":"sur-1","properties":{"q":"ok \\ud83d end","\\udc00k":1}}');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const e = await event('sur-1');
+    assert.equal((e?.properties as Record<string, unknown>).q, 'ok \ufffd end');
+    assert.equal((e?.properties as Record<string, unknown>)['\ufffdk'], 1);
+  });
+
   it('refuses a message over 32 KB (400) and a body over the limit (413)', async () => {
     const big = 'x'.repeat(33 * 1024);
     const r = await post('/v1/batch', {
