@@ -68,6 +68,26 @@ const ClvOut = Type.Intersect([ClvBody, Type.Object({ defaults: ClvBody })]);
 const clvWire = (c: PredictionSettings['clv']) => ({ model: c.model, margin: c.margin, monthly_discount_rate: c.monthlyDiscountRate, holdout_weeks: c.holdoutWeeks });
 const CLV_FIELD: Record<string, string> = { 'clv.monthlyDiscountRate': 'monthly_discount_rate', 'clv.holdoutWeeks': 'holdout_weeks', 'clv.margin': 'margin', 'clv.model': 'model' };
 
+/**
+ * Runs a settings change; the services' validation errors become a 400 that
+ * names the field as the API spells it (`wireName` maps the services' names).
+ */
+async function validated<T>(change: () => Promise<T>, wireName: Record<string, string> = {}): Promise<T> {
+  try {
+    return await change();
+  } catch (e) {
+    if (
+      e instanceof SettingsError ||
+      e instanceof InvalidChurnSettingsError ||
+      e instanceof InvalidScorecardError ||
+      e instanceof InvalidPredictionSettingsError
+    ) {
+      throw badRequest(e.message, e.field ? (wireName[e.field] ?? e.field) : undefined, 'invalid');
+    }
+    throw e;
+  }
+}
+
 const Levels = Type.Object({ high: Type.Integer({ minimum: 1, maximum: 100 }), medium: Type.Integer({ minimum: 1, maximum: 100 }) }, { additionalProperties: false });
 const IndicatorBody = Type.Object(
   { key: Type.String({ minLength: 1, maxLength: 64 }), points: Type.Integer({ minimum: 0, maximum: 100 }), threshold: Type.Number(), enabled: Type.Boolean() },
@@ -119,12 +139,7 @@ export async function settingsRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const p = principal(req);
-      try {
-        return await updateWorkspace(app.deps.store.db, p.workspaceId, req.body, { actor: p.actor, now: app.deps.now() });
-      } catch (e) {
-        if (e instanceof SettingsError) throw badRequest(e.message, e.field, 'invalid');
-        throw e;
-      }
+      return validated(() => updateWorkspace(app.deps.store.db, p.workspaceId, req.body, { actor: p.actor, now: app.deps.now() }));
     },
   );
 
@@ -146,13 +161,11 @@ export async function settingsRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const p = principal(req);
-      try {
-        const saved = await saveChurnSettings(app.deps.store.db, p.workspaceId, fromWire(req.body), { actor: p.actor, now: app.deps.now() });
-        return { ...wire(saved), defaults: wire(DEFAULT_CHURN) };
-      } catch (e) {
-        if (e instanceof InvalidChurnSettingsError) throw badRequest(e.message, e.field ? (WIRE_FIELD[e.field] ?? e.field) : undefined, 'invalid');
-        throw e;
-      }
+      const saved = await validated(
+        () => saveChurnSettings(app.deps.store.db, p.workspaceId, fromWire(req.body), { actor: p.actor, now: app.deps.now() }),
+        WIRE_FIELD,
+      );
+      return { ...wire(saved), defaults: wire(DEFAULT_CHURN) };
     },
   );
   app.get(
@@ -172,12 +185,7 @@ export async function settingsRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const p = principal(req);
-      try {
-        return scorecardOut(await saveScorecard(app.deps.store.db, p.workspaceId, req.body, { actor: p.actor, now: app.deps.now() }));
-      } catch (e) {
-        if (e instanceof InvalidScorecardError) throw badRequest(e.message, e.field, 'invalid');
-        throw e;
-      }
+      return scorecardOut(await validated(() => saveScorecard(app.deps.store.db, p.workspaceId, req.body, { actor: p.actor, now: app.deps.now() })));
     },
   );
 
@@ -195,13 +203,9 @@ export async function settingsRoutes(fastify: FastifyInstance): Promise<void> {
     async (req) => {
       const p = principal(req);
       const b = req.body;
-      try {
-        const saved = await saveClvSettings(app.deps.store.db, p.workspaceId, { model: b.model, margin: b.margin, monthlyDiscountRate: b.monthly_discount_rate, holdoutWeeks: b.holdout_weeks }, { actor: p.actor, now: app.deps.now() });
-        return { ...clvWire(saved), defaults: clvWire(DEFAULT_PREDICTIONS.clv) };
-      } catch (e) {
-        if (e instanceof InvalidPredictionSettingsError) throw badRequest(e.message, e.field ? (CLV_FIELD[e.field] ?? e.field) : undefined, 'invalid');
-        throw e;
-      }
+      const clv = { model: b.model, margin: b.margin, monthlyDiscountRate: b.monthly_discount_rate, holdoutWeeks: b.holdout_weeks };
+      const saved = await validated(() => saveClvSettings(app.deps.store.db, p.workspaceId, clv, { actor: p.actor, now: app.deps.now() }), CLV_FIELD);
+      return { ...clvWire(saved), defaults: clvWire(DEFAULT_PREDICTIONS.clv) };
     },
   );
 }
