@@ -208,6 +208,22 @@ describe('analytics pages in Chromium', { skip: skipReason() }, () => {
     await clv.getByRole('status').filter({ hasText: '已保存' }).waitFor();
     assert.equal((await api<{ margin: number }>('/api/settings/clv')).margin, 0.4);
 
+    // Recommendations and clusters: a share as a percentage; the server names a bad field.
+    await page.getByRole('tab', { name: '推荐与分群' }).click();
+    const next = page.getByTestId('nextProducts-settings');
+    await next.getByLabel('每位客户推荐数').fill('2');
+    await next.getByLabel('复购客户最低占比（%）').fill('60');
+    await next.getByRole('button', { name: '保存' }).click();
+    await next.getByRole('status').filter({ hasText: '已保存' }).waitFor();
+    const saved = await api<{ per_customer: number; min_repeat_share: number }>('/api/settings/next-products');
+    assert.deepEqual([saved.per_customer, saved.min_repeat_share], [2, 0.6]);
+    const clusters = page.getByTestId('clusters-settings');
+    await clusters.getByLabel('最小 k').fill('6');
+    await clusters.getByLabel('最大 k').fill('3');
+    await clusters.getByRole('button', { name: '保存' }).click();
+    await clusters.getByRole('alert').filter({ hasText: 'kMax' }).waitFor();
+    await shot(page, 'a14b-settings-predictions');
+
     // The next scoring: 25 high-risk customers (capacity), each with 100 scorecard points.
     await trainChurn(store.db, { workspaceId: 1, now: NOW, actor: 'test', cutoffs: 2, algorithms: ['logistic'], activate: true });
     await scoreAll(store.db, 1, NOW);

@@ -75,12 +75,28 @@ export function resolvePredictionSettings(stored: Partial2<PredictionSettings> |
   if (!(s.clv.margin > 0 && s.clv.margin <= 1)) fail('clv.margin', 'must be above 0 and at most 1');
   if (!(s.clv.monthlyDiscountRate >= 0 && s.clv.monthlyDiscountRate < 1)) fail('clv.monthlyDiscountRate', 'must be from 0 to below 1');
   if (!(s.clv.holdoutWeeks >= 1 && s.clv.holdoutWeeks <= 104)) fail('clv.holdoutWeeks', 'must be 1 to 104');
+  // Each bound names its field, so the API and the form can point at it.
+  const within = (section: 'nextProducts' | 'clusters', key: string, v: number, min: number, max: number, int = true) => {
+    if (!(typeof v === 'number' && v >= min && v <= max && (!int || Number.isInteger(v)))) {
+      fail(`${section}.${key}`, `must be ${int ? 'a whole number ' : ''}from ${min} to ${max}`);
+    }
+  };
   const n = s.nextProducts;
-  if (!(n.maxLagDays >= 1 && n.minCustomers >= 1 && n.minRepeatBuyers >= 1 && n.dueFactor > 0 && n.perCustomer >= 1 && n.perCustomer <= 20)) {
-    fail('nextProducts', 'must have maxLagDays, minCustomers, minRepeatBuyers ≥ 1, dueFactor > 0 and perCustomer 1..20');
-  }
+  within('nextProducts', 'maxLagDays', n.maxLagDays, 1, 3650);
+  within('nextProducts', 'minCustomers', n.minCustomers, 1, 1_000_000);
+  within('nextProducts', 'minLift', n.minLift, 0, 1000, false);
+  within('nextProducts', 'minRepeatBuyers', n.minRepeatBuyers, 1, 1_000_000);
+  within('nextProducts', 'minRepeatShare', n.minRepeatShare, 0, 1, false);
+  within('nextProducts', 'dueFactor', n.dueFactor, 0.01, 10, false);
+  within('nextProducts', 'recentDays', n.recentDays, 0, 3650);
+  within('nextProducts', 'perCustomer', n.perCustomer, 1, 20);
   const c = s.clusters;
-  if (!(c.kMin >= 2 && c.kMax >= c.kMin && c.kMax <= 12 && c.sample >= 100)) fail('clusters', 'must have 2 ≤ kMin ≤ kMax ≤ 12 and sample ≥ 100');
+  within('clusters', 'kMin', c.kMin, 2, 12);
+  within('clusters', 'kMax', c.kMax, 2, 12);
+  if (c.kMax < c.kMin) fail('clusters.kMax', 'must be at least kMin');
+  within('clusters', 'sample', c.sample, 100, 1_000_000);
+  within('clusters', 'everyDays', c.everyDays, 1, 365);
+  within('clusters', 'seed', c.seed, 0, 2 ** 31 - 1);
   return s;
 }
 
@@ -89,19 +105,35 @@ export async function loadPredictionSettings(db: Kysely<Database>, workspaceId: 
   return resolvePredictionSettings((w.settings as { predictions?: Partial2<PredictionSettings> }).predictions);
 }
 
-/** Replaces the CLV settings (the rest of the prediction settings stay); validated, audited. */
-export async function saveClvSettings(db: Kysely<Database>, workspaceId: number, clv: PredictionSettings['clv'], ctx: { actor: string; now: Date }): Promise<PredictionSettings['clv']> {
+/**
+ * Replaces one section of the prediction settings (the others stay as they
+ * are); validated as a whole, audited with the section's before and after.
+ */
+export async function savePredictionSection<K extends keyof PredictionSettings>(
+  db: Kysely<Database>,
+  workspaceId: number,
+  section: K,
+  value: PredictionSettings[K],
+  ctx: { actor: string; now: Date },
+): Promise<PredictionSettings[K]> {
   return db.transaction().execute(async (trx) => {
     const w = await trx.selectFrom('workspaces').select('settings').where('id', '=', workspaceId).forUpdate().executeTakeFirstOrThrow();
     const stored = ((w.settings ?? {}) as { predictions?: Partial2<PredictionSettings> }).predictions ?? {};
     const before = resolvePredictionSettings(stored);
-    const next = resolvePredictionSettings({ ...stored, clv: { ...clv } });
+    const next = resolvePredictionSettings({ ...stored, [section]: { ...value } });
     await trx
       .updateTable('workspaces')
-      .set({ settings: sql`coalesce(settings, '{}'::jsonb) || jsonb_build_object('predictions', ${JSON.stringify({ ...stored, clv: next.clv })}::jsonb)` as never })
+      .set({ settings: sql`coalesce(settings, '{}'::jsonb) || jsonb_build_object('predictions', ${JSON.stringify({ ...stored, [section]: next[section] })}::jsonb)` as never })
       .where('id', '=', workspaceId)
       .execute();
-    await recordAudit(trx, { workspaceId, actor: ctx.actor, action: 'update', entity: 'settings', entityId: 'clv', before: before.clv, after: next.clv, at: ctx.now });
-    return next.clv;
+    await recordAudit(trx, { workspaceId, actor: ctx.actor, action: 'update', entity: 'settings', entityId: AUDIT_ID[section], before: before[section], after: next[section], at: ctx.now });
+    return next[section];
   });
+}
+
+const AUDIT_ID: Record<keyof PredictionSettings, string> = { clv: 'clv', nextProducts: 'next_products', clusters: 'clusters' };
+
+/** Replaces the CLV settings (the rest of the prediction settings stay); validated, audited. */
+export function saveClvSettings(db: Kysely<Database>, workspaceId: number, clv: PredictionSettings['clv'], ctx: { actor: string; now: Date }): Promise<PredictionSettings['clv']> {
+  return savePredictionSection(db, workspaceId, 'clv', clv, ctx);
 }

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { after, before, it } from 'node:test';
 import { scoreAll } from '../../core/churn/scoring.ts';
 import { trainChurn } from '../../core/churn/training.ts';
 import { createDemoBusiness } from '../../core/demo/demo.service.ts';
+import { computeNextProducts } from '../../core/predictions/recommend.ts';
 import { loadPredictionSettings } from '../../core/predictions/settings.ts';
 import { signInAs } from '../../core/users/users.testing.ts';
 import { forEachStore } from '../../db/testing.ts';
@@ -143,5 +145,39 @@ forEachStore('churn settings and scorecard routes', (get) => {
     const audit = await get().db.selectFrom('audit_log').select(['before', 'after']).where('entity', '=', 'settings').where('entity_id', '=', 'clv').execute();
     assert.equal(audit.length, 1);
     assert.equal((audit[0]!.after as { margin: number }).margin, 0.3);
+  });
+  it('changes the next-best product and clustering settings; the next recommendations use them', async () => {
+    type Next = { per_customer: number; max_lag_days: number; min_lift: number; defaults: { per_customer: number } };
+    const n = (await (await call('/api/settings/next-products', 'viewer')).json()) as Next;
+    assert.equal(n.per_customer, 3);
+    assert.equal(n.defaults.per_customer, 3);
+    const { defaults: _d, ...next } = n;
+    assert.equal((await put('/api/settings/next-products', 'operator', { ...next, per_customer: 1 })).status, 403);
+    const r = await put('/api/settings/next-products', 'analyst', { ...next, per_customer: 1, max_lag_days: 200 });
+    assert.equal(r.status, 200);
+    assert.equal(((await r.json()) as Next).per_customer, 1);
+    const bad = await put('/api/settings/next-products', 'admin', { ...next, per_customer: 50 });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { field: string } }).error.field, 'per_customer');
+    // The CLV settings saved by the test before stay as they were.
+    const s = await loadPredictionSettings(get().db, 1);
+    assert.equal(s.nextProducts.perCustomer, 1);
+    assert.equal(s.nextProducts.maxLagDays, 200);
+    assert.equal(s.clv.margin, 0.3);
+    await computeNextProducts(get(), 1, NOW);
+    const most = await sql<{ n: number }>`select coalesce(max(c), 0)::int as n from (select count(*) as c from customer_next_products where workspace_id = 1 group by customer_id) x`.execute(get().db);
+    assert.equal(most.rows[0]!.n, 1, 'one pick per customer after per_customer = 1');
+
+    type Clusters = { k_min: number; k_max: number; sample: number; every_days: number; seed: number; defaults: Record<string, number> };
+    const c = (await (await call('/api/settings/clusters', 'viewer')).json()) as Clusters;
+    assert.deepEqual({ k_min: c.k_min, k_max: c.k_max }, { k_min: 2, k_max: 8 });
+    const { defaults: _c, ...cl } = c;
+    const swapped = await put('/api/settings/clusters', 'admin', { ...cl, k_min: 6, k_max: 3 });
+    assert.equal(swapped.status, 400);
+    assert.equal(((await swapped.json()) as { error: { field: string } }).error.field, 'k_max');
+    assert.equal((await put('/api/settings/clusters', 'admin', { ...cl, k_max: 4, every_days: 1 })).status, 200);
+    assert.deepEqual((await loadPredictionSettings(get().db, 1)).clusters, { kMin: 2, kMax: 4, sample: 20_000, everyDays: 1, seed: 1 });
+    const audit = await get().db.selectFrom('audit_log').select('entity_id').where('entity', '=', 'settings').where('entity_id', 'in', ['next_products', 'clusters']).execute();
+    assert.deepEqual(audit.map((a) => a.entity_id).sort(), ['clusters', 'next_products']);
   });
 });

@@ -1,10 +1,17 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { DEFAULT_SCORECARD, INDICATOR_BY_KEY, InvalidScorecardError, type ScorecardConfig } from '../../core/churn/scorecard.ts';
 import { type ChurnSettings, DEFAULT_CHURN, InvalidChurnSettingsError } from '../../core/churn/settings.ts';
 import { getChurnSettings, getScorecard, saveChurnSettings, saveScorecard } from '../../core/churn/settings.service.ts';
-import { DEFAULT_PREDICTIONS, InvalidPredictionSettingsError, loadPredictionSettings, type PredictionSettings, saveClvSettings } from '../../core/predictions/settings.ts';
+import {
+  DEFAULT_PREDICTIONS,
+  InvalidPredictionSettingsError,
+  loadPredictionSettings,
+  type PredictionSettings,
+  saveClvSettings,
+  savePredictionSection,
+} from '../../core/predictions/settings.ts';
 import { getWorkspace, SettingsError, updateWorkspace } from '../../core/settings/settings.service.ts';
 import { ANY_USER, principal, type Role } from '../auth.ts';
 import { badRequest } from '../errors.ts';
@@ -67,6 +74,40 @@ const ClvBody = Type.Object(
 const ClvOut = Type.Intersect([ClvBody, Type.Object({ defaults: ClvBody })]);
 const clvWire = (c: PredictionSettings['clv']) => ({ model: c.model, margin: c.margin, monthly_discount_rate: c.monthlyDiscountRate, holdout_weeks: c.holdoutWeeks });
 const CLV_FIELD: Record<string, string> = { 'clv.monthlyDiscountRate': 'monthly_discount_rate', 'clv.holdoutWeeks': 'holdout_weeks', 'clv.margin': 'margin', 'clv.model': 'model' };
+
+// Next-best product and clustering settings travel snake_case; the services use camelCase.
+const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const toWire = (o: object) => Object.fromEntries(Object.entries(o).map(([k, v]) => [snake(k), v]));
+const fromWireKeys = <T>(o: object) => Object.fromEntries(Object.entries(o).map(([k, v]) => [camel(k), v])) as T;
+/** The services name a field `section.key`; the API names it `key` in snake_case. */
+const sectionFields = (section: string, keys: readonly string[]) => Object.fromEntries(keys.map((k) => [`${section}.${k}`, snake(k)]));
+
+const NextProductsBody = Type.Object(
+  {
+    max_lag_days: Type.Integer({ minimum: 1, maximum: 3650, description: 'a sequence A → B counts when B is bought 1..max_lag_days after A' }),
+    min_customers: Type.Integer({ minimum: 1, description: 'patterns seen for fewer customers (or orders) are dropped' }),
+    min_lift: Type.Number({ minimum: 0, maximum: 1000, description: 'sequence and co-purchase picks need at least this lift' }),
+    min_repeat_buyers: Type.Integer({ minimum: 1, description: 'a repurchase product has at least this many repeat buyers' }),
+    min_repeat_share: Type.Number({ minimum: 0, maximum: 1, description: '… who are at least this share of its buyers' }),
+    due_factor: Type.Number({ minimum: 0.01, maximum: 10, description: 'due when days since the last purchase reach this share of the median interval' }),
+    recent_days: Type.Integer({ minimum: 0, maximum: 3650, description: 'products bought within this many days are not recommended again (unless due)' }),
+    per_customer: Type.Integer({ minimum: 1, maximum: 20, description: 'recommendations per customer' }),
+  },
+  { additionalProperties: false },
+);
+const NextProductsOut = Type.Intersect([NextProductsBody, Type.Object({ defaults: NextProductsBody })]);
+const ClustersBody = Type.Object(
+  {
+    k_min: Type.Integer({ minimum: 2, maximum: 12, description: 'the smallest k tried (k is chosen by silhouette)' }),
+    k_max: Type.Integer({ minimum: 2, maximum: 12, description: 'the largest k tried' }),
+    sample: Type.Integer({ minimum: 100, maximum: 1_000_000, description: 'rows the k-means is fitted on (a seeded sample); every customer is then assigned' }),
+    every_days: Type.Integer({ minimum: 1, maximum: 365, description: 'days before a daily run clusters again (a full run always does)' }),
+    seed: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 }),
+  },
+  { additionalProperties: false },
+);
+const ClustersOut = Type.Intersect([ClustersBody, Type.Object({ defaults: ClustersBody })]);
 
 /**
  * Runs a settings change; the services' validation errors become a 400 that
@@ -208,4 +249,27 @@ export async function settingsRoutes(fastify: FastifyInstance): Promise<void> {
       return { ...clvWire(saved), defaults: clvWire(DEFAULT_PREDICTIONS.clv) };
     },
   );
+  // Next-best product and clustering: the same shape twice (section, wire schema, audit id).
+  const sections = [
+    { path: '/api/settings/next-products', section: 'nextProducts', tag: 'products', body: NextProductsBody, out: NextProductsOut, what: 'Next-best product settings: sequence lag, support, lift, repurchase rules, picks per customer', when: 'used from the next recommendations step' },
+    { path: '/api/settings/clusters', section: 'clusters', tag: 'clusters', body: ClustersBody, out: ClustersOut, what: 'Clustering settings: the range of k, the sample, how often', when: 'used from the next clusters step' },
+  ] as const;
+  for (const x of sections) {
+    app.get(
+      x.path,
+      { config: { roles: ANY_USER }, schema: { tags: ['settings', x.tag], summary: `${x.what} (with the defaults)`, response: { 200: x.out } } },
+      async (req) => ({ ...toWire((await loadPredictionSettings(app.deps.store.db, principal(req).workspaceId))[x.section]), defaults: toWire(DEFAULT_PREDICTIONS[x.section]) }) as Static<typeof x.out>,
+    );
+    app.put(
+      x.path,
+      { config: { roles: CHURN_EDITORS }, schema: { tags: ['settings', x.tag], summary: `Change the ${x.what.split(':')[0]!.toLowerCase()} (audited); ${x.when}`, body: x.body, response: { 200: x.out } } },
+      async (req) => {
+        const p = principal(req);
+        const value = fromWireKeys<PredictionSettings[typeof x.section]>(req.body as object);
+        const fields = sectionFields(x.section, Object.keys(DEFAULT_PREDICTIONS[x.section]));
+        const saved = await validated(() => savePredictionSection(app.deps.store.db, p.workspaceId, x.section, value, { actor: p.actor, now: app.deps.now() }), fields);
+        return { ...toWire(saved), defaults: toWire(DEFAULT_PREDICTIONS[x.section]) } as Static<typeof x.out>;
+      },
+    );
+  }
 }

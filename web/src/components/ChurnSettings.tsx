@@ -318,3 +318,96 @@ export function ClvSettingsForm() {
     </form>
   );
 }
+
+/**
+ * One number of a settings section: its wire key, and how the form shows it
+ * (percent: 0.5 shows as 50). `step` must divide every sensible value from `min`,
+ * or the browser refuses to submit the form without saying much.
+ */
+interface NumberSpec {
+  key: string;
+  min?: number;
+  max?: number;
+  step?: number;
+  percent?: boolean;
+}
+
+/**
+ * A settings section made only of numbers (next-best product, clustering):
+ * labels and hints come from `settings.<section>.<key>` and `…<key>Hint`.
+ */
+function NumbersForm({ path, section, fields }: { path: string; section: string; fields: NumberSpec[] }) {
+  const { t, i18n } = useTranslation();
+  type Values = Record<string, number>;
+  const { data, error, loading, reload } = useApi<Values & { defaults: Values }>(path);
+  const [form, setForm] = useState<Values | null>(null);
+  const { busy, msg, setMsg, save } = useSave<Values>(path, (v) => setForm(withoutDefaults(v)), `settings.${section}.saved`);
+  useEffect(() => {
+    if (data) setForm(withoutDefaults(data));
+  }, [data]);
+  if (error) return <ErrorState error={error} onRetry={reload} />;
+  if (loading || !form || !data) return <Loading />;
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    if (form) void save(form);
+  }
+  const hint = (key: string) => (i18n.exists(`settings.${section}.${key}Hint`) ? t(`settings.${section}.${key}Hint`) : undefined);
+  return (
+    <form className="card stack" onSubmit={submit} aria-labelledby={`${section}-settings-title`} data-testid={`${section}-settings`}>
+      <h2 className="card-title" id={`${section}-settings-title`}>
+        {t(`settings.${section}.title`)}
+      </h2>
+      <p className="muted small">{t(`settings.${section}.note`)}</p>
+      <fieldset className="form-grid plain-fieldset">
+        {fields.map((f) => (
+          <NumberField
+            key={f.key}
+            label={t(`settings.${section}.${f.key}`)}
+            hint={hint(f.key)}
+            value={f.percent ? pct(form[f.key] ?? Number.NaN) : (form[f.key] ?? null)}
+            step={f.step}
+            min={f.min}
+            max={f.max}
+            onChange={(v) => setForm({ ...form, [f.key]: f.percent ? num(v) / 100 : num(v) })}
+          />
+        ))}
+      </fieldset>
+      <FormActions
+        msg={msg}
+        busy={busy}
+        onDefaults={() => {
+          setForm(withoutDefaults(data.defaults));
+          setMsg(null);
+        }}
+      />
+    </form>
+  );
+}
+
+const NEXT_PRODUCT_FIELDS: NumberSpec[] = [
+  { key: 'max_lag_days', min: 1, max: 3650 },
+  { key: 'min_customers', min: 1 },
+  { key: 'min_lift', min: 0, step: 0.1 },
+  { key: 'min_repeat_buyers', min: 1 },
+  { key: 'min_repeat_share', min: 0, max: 100, step: 0.1, percent: true },
+  { key: 'due_factor', min: 0.01, max: 10, step: 0.01 },
+  { key: 'recent_days', min: 0, max: 3650 },
+  { key: 'per_customer', min: 1, max: 20 },
+];
+const CLUSTER_FIELDS: NumberSpec[] = [
+  { key: 'k_min', min: 2, max: 12 },
+  { key: 'k_max', min: 2, max: 12 },
+  { key: 'sample', min: 100, step: 100 },
+  { key: 'every_days', min: 1, max: 365 },
+  { key: 'seed', min: 0 },
+];
+
+/** Settings › Recommendations & clusters: how next-best products are picked and how customers are clustered. */
+export function PredictionSettingsForms() {
+  return (
+    <div className="stack">
+      <NumbersForm path="/api/settings/next-products" section="nextProducts" fields={NEXT_PRODUCT_FIELDS} />
+      <NumbersForm path="/api/settings/clusters" section="clusters" fields={CLUSTER_FIELDS} />
+    </div>
+  );
+}

@@ -7,7 +7,7 @@ import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api, listOf } from '../api.ts';
 import { useAuth } from '../auth.tsx';
-import { ChurnSettingsForm, ClvSettingsForm, ScorecardForm } from '../components/ChurnSettings.tsx';
+import { ChurnSettingsForm, ClvSettingsForm, PredictionSettingsForms, ScorecardForm } from '../components/ChurnSettings.tsx';
 import { Forbidden } from '../components/Forbidden.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/States.tsx';
 import { useFormat } from '../format.ts';
@@ -15,10 +15,10 @@ import { type Loaded, useApi } from '../hooks.ts';
 import { LANGUAGES } from '../i18n/index.ts';
 import { type ApiKey, USER_ROLES, type User, type UserRole, type Workspace } from '../types.ts';
 
-const TABS = ['workspace', 'users', 'keys', 'churn', 'scorecard', 'clv'] as const;
+const TABS = ['workspace', 'users', 'keys', 'churn', 'scorecard', 'clv', 'predictions'] as const;
 type Tab = (typeof TABS)[number];
 /** The tabs a role may use; the server checks the same roles. */
-const TABS_OF: Partial<Record<UserRole, readonly Tab[]>> = { admin: TABS, analyst: ['churn', 'scorecard', 'clv'] };
+const TABS_OF: Partial<Record<UserRole, readonly Tab[]>> = { admin: TABS, analyst: ['churn', 'scorecard', 'clv', 'predictions'] };
 const PANELS: Record<Tab, () => ReactNode> = {
   workspace: () => <WorkspaceForm />,
   users: () => <Users />,
@@ -26,6 +26,7 @@ const PANELS: Record<Tab, () => ReactNode> = {
   churn: () => <ChurnSettingsForm />,
   scorecard: () => <ScorecardForm />,
   clv: () => <ClvSettingsForm />,
+  predictions: () => <PredictionSettingsForms />,
 };
 const TIME_ZONES = ['Asia/Shanghai', 'Asia/Hong_Kong', 'Asia/Taipei', 'Asia/Singapore', 'Asia/Tokyo', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'UTC'];
 const CURRENCIES = ['CNY', 'HKD', 'TWD', 'SGD', 'JPY', 'USD', 'EUR', 'GBP'];
