@@ -7,7 +7,7 @@
 //   npm run bench -- import
 //   IMPORT_BENCH_CASES=pglite:100000,postgres:1000000 IMPORT_BENCH_BIG_MB=1024 IMPORT_BENCH_REIMPORT=0 npm run bench -- import
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,11 +44,44 @@ async function writeOrders(path: string, limit: { rows?: number; bytes?: number 
   return i;
 }
 
+/** CPU seconds (user + system) the PostgreSQL backends serving this database have used so far (same machine only). */
+async function backendCpu(url: string | undefined): Promise<number> {
+  if (!url) return 0;
+  const pg = (await import('pg')).default;
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+    const tick = 100; // USER_HZ
+    let s = 0;
+    for (const { pid } of r.rows) {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        s += (Number(f[11]) + Number(f[12])) / tick;
+      } catch {
+        // a backend that went away
+      }
+    }
+    return s;
+  } finally {
+    await c.end();
+  }
+}
+
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
 async function one(kind: 'pglite' | 'postgres', file: string, rows: number): Promise<void> {
   const { openTestStore } = await import('../src/db/testing.ts');
   const { runImport } = await import('../src/core/imports/import.service.ts');
   const store = await openTestStore(kind);
+  // Open the pool's connections before measuring, so every backend is counted.
+  await Promise.all([1, 2, 3, 4].map(() => store.db.selectFrom('workspaces').select('id').execute()));
   const load0 = loadavg()[0]!;
+  const node0 = cpuNow();
+  const pg0 = await backendCpu(store.url);
   let peak = 0;
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
@@ -58,9 +91,13 @@ async function one(kind: 'pglite' | 'postgres', file: string, rows: number): Pro
     const r = await runImport(store, { workspaceId: 1, entity: 'orders', input: { path: file }, fileName: file, actor: 'bench', now: new Date() });
     const s = (performance.now() - t) / 1000;
     const load1 = loadavg()[0]!;
+    const node1 = cpuNow();
+    const pg1 = await backendCpu(store.url);
     const again = performance.now();
     const r2 = rows <= 1_000_000 && process.env.IMPORT_BENCH_REIMPORT !== '0' ? await runImport(store, { workspaceId: 1, entity: 'orders', input: { path: file }, fileName: file, actor: 'bench', now: new Date() }) : null;
     const s2 = (performance.now() - again) / 1000;
+    const node2 = cpuNow();
+    const pg2 = await backendCpu(store.url);
     clearInterval(timer);
     peak = Math.max(peak, process.resourceUsage().maxRSS * 1024);
     console.log(
@@ -71,7 +108,16 @@ async function one(kind: 'pglite' | 'postgres', file: string, rows: number): Pro
         rejected: r.rejected,
         seconds: Number(s.toFixed(1)),
         rowsPerSecond: Math.round(r.rowsRead / s),
-        reimport: r2 ? { seconds: Number(s2.toFixed(1)), unchanged: r2.unchanged, rowsPerSecond: Math.round(r2.rowsRead / s2) } : null,
+        // CPU seconds: this Node process (PGlite runs inside it) and the PostgreSQL backends.
+        cpu: { node: Number((node1 - node0).toFixed(1)), postgres: Number((pg1 - pg0).toFixed(1)) },
+        reimport: r2
+          ? {
+              seconds: Number(s2.toFixed(1)),
+              unchanged: r2.unchanged,
+              rowsPerSecond: Math.round(r2.rowsRead / s2),
+              cpu: { node: Number((node2 - node1).toFixed(1)), postgres: Number((pg2 - pg1).toFixed(1)) },
+            }
+          : null,
         peakRssMB: Math.round(peak / 2 ** 20),
         // The machine's 1-minute load average before and after the first import: wall times mean little on a busy machine.
         load: [Number(load0.toFixed(1)), Number(load1.toFixed(1))],
@@ -102,7 +148,7 @@ async function fileFor(size: string) {
   return f;
 }
 
-console.log('case                        rows   seconds   rows/s   re-import rows/s   peak RSS   load avg');
+console.log('case                        rows   seconds   rows/s   CPU node+pg (s)   re-import rows/s (CPU)   peak RSS   load avg');
 let failed = 0;
 for (const c of CASES) {
   const [kind, size] = c.split(':') as ['pglite' | 'postgres', string];
@@ -118,13 +164,14 @@ for (const c of CASES) {
     rows: number;
     seconds: number;
     rowsPerSecond: number;
-    reimport: { rowsPerSecond: number } | null;
+    reimport: { rowsPerSecond: number; cpu: { node: number; postgres: number } } | null;
+    cpu: { node: number; postgres: number };
     peakRssMB: number;
     fileMB: number;
     load: number[];
   };
   console.log(
-    `${`${kind} ${size === 'big' ? `${m.fileMB} MB file` : ''}`.padEnd(22)} ${String(m.rows).padStart(10)} ${String(m.seconds).padStart(8)} ${String(m.rowsPerSecond).padStart(9)} ${String(m.reimport?.rowsPerSecond ?? '-').padStart(18)} ${String(m.peakRssMB).padStart(7)} MB   ${m.load.join(' → ')}`,
+    `${`${kind} ${size === 'big' ? `${m.fileMB} MB file` : ''}`.padEnd(22)} ${String(m.rows).padStart(10)} ${String(m.seconds).padStart(8)} ${String(m.rowsPerSecond).padStart(9)} ${`${m.cpu.node} + ${m.cpu.postgres}`.padStart(17)} ${(m.reimport ? `${m.reimport.rowsPerSecond} (${m.reimport.cpu.node} + ${m.reimport.cpu.postgres})` : '-').padStart(24)} ${String(m.peakRssMB).padStart(7)} MB   ${m.load.join(' → ')}`,
   );
 }
 for (const f of files.values()) if (existsSync(f.path) && !process.env.IMPORT_BENCH_KEEP) (await import('node:fs')).rmSync(f.path);

@@ -17,6 +17,21 @@ export interface FieldSpec {
   normalize?: (raw: string) => string | null;
   /** Loaded when the cell is empty (for NOT NULL columns with a default). */
   whenEmpty?: string;
+  /**
+   * How the raw CSV path (fast.ts) checks and converts a cell in SQL: only
+   * spellings whose result is certainly what `normalize` gives; any other cell
+   * goes through `normalize` in Node. A field without it keeps its entity on
+   * the Node path.
+   */
+  fast?: FastRule;
+}
+
+/** text: kept when it has no surrounding space; timestamptz: YYYY-MM-DD[ HH:MM[:SS]]; amount: plain decimals; words: exact enum words. */
+export type FastRule = 'text' | 'timestamptz' | 'amount' | { words: ReadonlyMap<string, string | null> };
+
+/** The exact words an enum parser knows, with what each becomes. */
+function words(p: n.EnumParser): FastRule {
+  return { words: new Map(p.words.map((w) => [w, p(w)])) };
 }
 
 export interface EntitySpec {
@@ -39,8 +54,15 @@ export interface EntitySpec {
   oneOf?: string[];
 }
 
-const text = (name: string, required = false): FieldSpec => ({ name, sqlType: 'text', required, normalize: (s) => s.trim() || null });
-const ts = (name: string, required = false): FieldSpec => ({ name, sqlType: 'timestamptz', required, normalize: n.parseDateTime });
+const text = (name: string, required = false): FieldSpec => ({ name, sqlType: 'text', required, normalize: (s) => s.trim() || null, fast: 'text' });
+const ts = (name: string, required = false): FieldSpec => ({ name, sqlType: 'timestamptz', required, normalize: n.parseDateTime, fast: 'timestamptz' });
+const amount = (name: string, o: { required?: boolean; whenEmpty?: string } = {}): FieldSpec => ({
+  name,
+  sqlType: 'numeric',
+  normalize: n.parseAmount,
+  fast: 'amount',
+  ...o,
+});
 
 const EVENT_TYPES = n.enumParser('event type', {
   login: ['登录', '登陆', 'signin', 'sign in'],
@@ -97,10 +119,10 @@ export const SPECS: Record<ImportEntity, EntitySpec> = {
       text('id', true),
       text('customer_id', true),
       ts('ordered_at', true),
-      { name: 'amount', sqlType: 'numeric', required: true, normalize: n.parseAmount },
-      { name: 'discount', sqlType: 'numeric', normalize: n.parseAmount, whenEmpty: '0' },
+      amount('amount', { required: true }),
+      amount('discount', { whenEmpty: '0' }),
       text('coupon_code'),
-      { name: 'status', sqlType: 'text', normalize: n.parseOrderStatus, whenEmpty: 'paid' },
+      { name: 'status', sqlType: 'text', normalize: n.parseOrderStatus, whenEmpty: 'paid', fast: words(n.parseOrderStatus) },
       text('store'),
       text('channel'),
     ],
@@ -116,7 +138,7 @@ export const SPECS: Record<ImportEntity, EntitySpec> = {
       text('product_id'),
       text('category'),
       { name: 'quantity', sqlType: 'numeric', normalize: n.parseQuantity, whenEmpty: '1' },
-      { name: 'price', sqlType: 'numeric', required: true, normalize: n.parseAmount },
+      amount('price', { required: true }),
     ],
   },
   products: {
@@ -124,7 +146,7 @@ export const SPECS: Record<ImportEntity, EntitySpec> = {
     table: 'products',
     key: ['id'],
     updatedAt: true,
-    fields: [text('id', true), text('name'), text('category'), { name: 'price', sqlType: 'numeric', normalize: n.parseAmount }],
+    fields: [text('id', true), text('name'), text('category'), amount('price')],
   },
   events: {
     entity: 'events',

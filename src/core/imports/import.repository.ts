@@ -42,13 +42,19 @@ export async function workspaceTimeZone(db: Kysely<Database>, workspaceId: numbe
   return row.time_zone;
 }
 
+export async function workspaceExists(db: Kysely<Database>, workspaceId: number): Promise<boolean> {
+  return (await db.selectFrom('workspaces').select('id').where('id', '=', workspaceId).executeTakeFirst()) !== undefined;
+}
+
 /** Session time zone for this transaction: timestamps without an offset are read in it. */
 export async function setLocalTimeZone(db: Kysely<Database>, tz: string): Promise<void> {
   await sql`select set_config('TimeZone', ${tz}, true)`.execute(db);
 }
 
-export async function createStage(db: Kysely<Database>, columns: readonly LoadColumn[]): Promise<void> {
-  const cols = columns.map((c) => `${ident(c.name)} ${SQL_TYPE[c.sqlType]}`).join(', ');
+/** `rn`: the raw CSV path keeps each row's number (to find duplicates and name the first) and whether SQL converted it. */
+export async function createStage(db: Kysely<Database>, columns: readonly LoadColumn[], o: { rn?: boolean } = {}): Promise<void> {
+  const extra = o.rn ? ['"rn" integer', '"ok" boolean not null default true'] : [];
+  const cols = [...extra, ...columns.map((c) => `${ident(c.name)} ${SQL_TYPE[c.sqlType]}`)].join(', ');
   await sql.raw(`create temporary table ${STAGE} (${cols}) on commit drop`).execute(db);
 }
 
@@ -82,12 +88,81 @@ export async function finishRefs(db: Kysely<Database>): Promise<number> {
   return Number(r.rows[0]?.n ?? 0);
 }
 
-/** How many of the touched customer ids do not exist yet (the stubs to create). */
+/** The touched customer ids that do not exist yet: the stubs to create. */
+export const FRESH = 'liuke_import_fresh';
+
+/** FRESH := the touched customer ids not in customers yet. Returns how many (the stubs to create). */
 export async function countNewCustomers(db: Kysely<Database>, workspaceId: number): Promise<number> {
-  const r = await sql<{ n: number }>`
-    select count(*)::integer as n from ${sql.raw(TOUCHED)} r
+  await sql`create temporary table ${sql.raw(FRESH)} on commit drop as
+    select r.customer_id from ${sql.raw(TOUCHED)} r
     where not exists (select 1 from customers c where c.workspace_id = ${workspaceId} and c.id = r.customer_id)`.execute(db);
+  await sql.raw(`analyze ${FRESH}`).execute(db);
+  const r = await sql<{ n: number }>`select count(*)::integer as n from ${sql.raw(FRESH)}`.execute(db);
   return Number(r.rows[0]?.n ?? 0);
+}
+
+/** Order figures of the touched customers, computed once for the stubs, customer_stats and the customer rows. */
+export const FIGURES = 'liuke_import_figures';
+
+export async function collectFigures(db: Kysely<Database>, workspaceId: number): Promise<void> {
+  await sql`create temporary table ${sql.raw(FIGURES)} on commit drop as
+    ${orderFigures(workspaceId, sql`and o.customer_id in (select t.customer_id from ${sql.raw(TOUCHED)} t)`)}`.execute(db);
+  await sql.raw(`analyze ${FIGURES}`).execute(db);
+}
+
+/**
+ * What refreshCustomerStats does for the touched customers of an orders
+ * import (which created none of them without creating its stub first), from
+ * FIGURES instead of a second pass over their orders: customer_stats upserted
+ * where the figures differ (a plain INSERT when the workspace has no stats
+ * yet), and the figures copied onto existing customers' rows (the stubs got
+ * theirs when they were made).
+ */
+export async function refreshTouchedStats(db: Kysely<Database>, workspaceId: number, now: Date): Promise<void> {
+  const none = await sql<{ e: boolean }>`select not exists (select 1 from customer_stats where workspace_id = ${workspaceId}) as e`.execute(db);
+  const rows = sql`
+    select ${workspaceId}::integer, t.customer_id, f.first_order_at, f.last_order_at, coalesce(f.orders, 0), coalesce(f.spend, 0), coalesce(f.refunded_orders, 0), ${now}::timestamptz
+    from ${sql.raw(TOUCHED)} t left join ${sql.raw(FIGURES)} f on f.customer_id = t.customer_id
+    order by t.customer_id`;
+  const cols = sql`(workspace_id, customer_id, first_order_at, last_order_at, orders, spend, refunded_orders, refreshed_at)`;
+  let done = false;
+  if (none.rows[0]?.e) {
+    // A refresh by someone else meanwhile (ingestion) would break the plain INSERT: the upsert then.
+    await sql`savepoint liuke_import_stats`.execute(db);
+    try {
+      await sql`insert into customer_stats ${cols} ${rows}`.execute(db);
+      await sql`release savepoint liuke_import_stats`.execute(db);
+      done = true;
+    } catch (e) {
+      if ((e as { code?: string }).code !== '23505') throw e;
+      await sql`rollback to savepoint liuke_import_stats`.execute(db);
+      await sql`release savepoint liuke_import_stats`.execute(db);
+    }
+  }
+  if (!done) {
+    await sql`
+      insert into customer_stats ${cols} ${rows}
+      on conflict (workspace_id, customer_id) do update set
+        first_order_at = excluded.first_order_at,
+        last_order_at = excluded.last_order_at,
+        orders = excluded.orders,
+        spend = excluded.spend,
+        refunded_orders = excluded.refunded_orders,
+        refreshed_at = excluded.refreshed_at
+      where (customer_stats.first_order_at, customer_stats.last_order_at, customer_stats.orders, customer_stats.spend, customer_stats.refunded_orders)
+        is distinct from (excluded.first_order_at, excluded.last_order_at, excluded.orders, excluded.spend, excluded.refunded_orders)`.execute(db);
+  }
+  await sql`
+    update customers c set
+      stats_first_order_at = f.first_order_at,
+      stats_last_order_at = f.last_order_at,
+      stats_orders = f.orders,
+      stats_spend = f.spend
+    from ${sql.raw(FIGURES)} f
+    where c.workspace_id = ${workspaceId} and c.id = f.customer_id
+      and f.customer_id not in (select n.customer_id from ${sql.raw(FRESH)} n)
+      and (c.stats_first_order_at, c.stats_last_order_at, c.stats_orders, c.stats_spend)
+        is distinct from (f.first_order_at, f.last_order_at, f.orders, f.spend)`.execute(db);
 }
 
 /**
@@ -95,8 +170,8 @@ export async function countNewCustomers(db: Kysely<Database>, workspaceId: numbe
  * exist yet: once per file, in id order (btree inserts in key order touch far
  * fewer pages than the file's order; without keys, no order: sorting text
  * costs more than it saves). The order figures the customer list
- * sorts on (customers.stats_*) are written with the row, so the stats refresh
- * that follows (orders imports: withFigures) finds nothing to rewrite on it. With the table's keys dropped
+ * sorts on (customers.stats_*) are written with the row from FIGURES (orders
+ * imports: withFigures), so the stats refresh that follows does not touch it. With the table's keys dropped
  * (bulk) the table is locked, so the anti-join alone keeps ids unique.
  */
 export async function createStubCustomers(
@@ -108,13 +183,12 @@ export async function createStubCustomers(
   const figures = o.withFigures
     ? sql`f.first_order_at, f.last_order_at, coalesce(f.orders, 0), coalesce(f.spend, 0)`
     : sql`null::timestamptz, null::timestamptz, null::integer, null::numeric`;
-  const join = o.withFigures
-    ? sql`left join (${orderFigures(workspaceId, sql`and o.customer_id in (select t.customer_id from ${sql.raw(TOUCHED)} t where not exists (select 1 from customers c where c.workspace_id = ${workspaceId} and c.id = t.customer_id))`)}) f on f.customer_id = r.customer_id`
-    : sql``;
+  const join = o.withFigures ? sql`left join ${sql.raw(FIGURES)} f on f.customer_id = r.customer_id` : sql``;
+  // The anti-join again: a customer someone else wrote since FRESH was made.
   const r = await sql`
     insert into customers (workspace_id, id, is_stub, created_at, updated_at, stats_first_order_at, stats_last_order_at, stats_orders, stats_spend)
     select ${workspaceId}::integer, r.customer_id, true, ${now}::timestamptz, ${now}::timestamptz, ${figures}
-    from ${sql.raw(TOUCHED)} r
+    from ${sql.raw(FRESH)} r
     ${join}
     where not exists (select 1 from customers c where c.workspace_id = ${workspaceId} and c.id = r.customer_id)
     ${o.keysDropped ? sql`` : sql`order by r.customer_id on conflict (workspace_id, id) do nothing`}`.execute(db);
@@ -194,11 +268,21 @@ export async function dropKeys(db: Kysely<Database>, table: string): Promise<Dro
 
 /** Puts back what dropKeys took off. A key the load broke (a duplicate) fails here, and with it the import. */
 export async function restoreKeys(db: Kysely<Database>, d: DroppedKeys, postgres: boolean): Promise<void> {
+  await restoreConstraints(db, d, postgres);
+  for (const i of d.indexes) await sql.raw(i.def).execute(db);
+}
+
+/**
+ * Puts back the primary key and unique constraints alone (restoreKeys then
+ * builds only the indexes): the raw CSV path does it right after its insert,
+ * so a duplicate key in the file fails there (23505) and is sorted out.
+ */
+export async function restoreConstraints(db: Kysely<Database>, d: DroppedKeys, postgres: boolean): Promise<void> {
   // Index builds sort in memory instead of on disk (PGlite keeps its default: its heap is small).
   if (postgres) await sql`select set_config('maintenance_work_mem', '256MB', true)`.execute(db);
   const t = ident(d.table);
   for (const k of d.constraints) await sql.raw(`alter table ${t} add constraint ${quoted(k.name)} ${k.def}`).execute(db);
-  for (const i of d.indexes) await sql.raw(i.def).execute(db);
+  d.constraints = [];
 }
 
 /** More memory for this transaction's sorts and hashes (the stats refresh groups every touched customer). */
@@ -217,14 +301,15 @@ export async function hasRows(db: Kysely<Database>, spec: EntitySpec, workspaceI
   return Boolean(r.rows[0]?.e);
 }
 
-export async function savepoint(db: Kysely<Database>): Promise<void> {
-  await sql`savepoint liuke_import_fast`.execute(db);
+type SavepointName = 'liuke_import_fast' | 'liuke_import_raw' | 'liuke_import_load';
+export async function savepoint(db: Kysely<Database>, name: SavepointName = 'liuke_import_fast'): Promise<void> {
+  await sql.raw(`savepoint ${name}`).execute(db);
 }
-export async function releaseSavepoint(db: Kysely<Database>): Promise<void> {
-  await sql`release savepoint liuke_import_fast`.execute(db);
+export async function releaseSavepoint(db: Kysely<Database>, name: SavepointName = 'liuke_import_fast'): Promise<void> {
+  await sql.raw(`release savepoint ${name}`).execute(db);
 }
-export async function rollbackToSavepoint(db: Kysely<Database>): Promise<void> {
-  await sql`rollback to savepoint liuke_import_fast`.execute(db);
+export async function rollbackToSavepoint(db: Kysely<Database>, name: SavepointName = 'liuke_import_fast'): Promise<void> {
+  await sql.raw(`rollback to savepoint ${name}`).execute(db);
 }
 
 /**

@@ -9,8 +9,9 @@ import { recordAudit } from '../audit/audit.service.ts';
 import { type ImportEntity, SPECS } from './entities.ts';
 import * as repo from './import.repository.ts';
 import { type ExplicitMapping, resolveMapping } from './mapping.ts';
-import { type Encoding, fileSize, type Input, openSource, type Source } from './reader.ts';
-import { type RowIssue, rowChecker } from './validate.ts';
+import { type Encoding, fileSize, ImportFileError, type Input, openSource, type Source } from './reader.ts';
+import { copyRaw, countRejected, emitIssues, findDuplicates, rawPathFits, sortRaw } from './fast.ts';
+import { mappedColumns, type RowIssue, rowChecker } from './validate.ts';
 
 export interface ImportOptions {
   workspaceId: number;
@@ -56,6 +57,8 @@ export interface ImportReport {
   rejected: number;
   /** Customers created as stubs because a row named an unknown customer id. */
   stubCustomers: number;
+  /** How the rows were read: 'raw-csv' (the file's bytes COPYed and checked in SQL) or 'rows' (parsed and checked in Node). */
+  loader?: 'raw-csv' | 'rows';
   durationMs: number;
   /** The first rejected rows (all of them go to onIssue). */
   errors: RowIssue[];
@@ -72,6 +75,8 @@ const BULK_TABLE_RATIO = 2;
 export async function runImport(store: Store, o: ImportOptions): Promise<ImportReport> {
   const t0 = performance.now();
   const spec = SPECS[o.entity];
+  // Orders and order lines have no foreign key to workspaces (migration 0013): the workspace is checked here, once.
+  if (!(await repo.workspaceExists(store.db, o.workspaceId))) throw new ImportFileError(`workspace ${o.workspaceId} does not exist`, 'no_workspace', 404);
   const runId = await repo.insertRun(store.db, o.workspaceId, o.entity, o.fileName, o.now);
   const report: ImportReport = {
     runId,
@@ -122,12 +127,22 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
     const mapping = resolveMapping(o.entity, source.headers, o.mapping);
     report.mapping = mapping.byHeader;
     report.ignoredHeaders = mapping.ignored;
-    const checker = rowChecker(spec, mapping, source.headers, source.format);
+    const mapped = mappedColumns(spec, mapping, source.headers);
+    // A well-formed CSV goes to the store as bytes and is checked there (fast.ts).
+    const raw = rawPathFits(spec, mapping, mapped, source, o.input) && source.encoding ? { path: (o.input as { path: string }).path, encoding: source.encoding } : null;
+    const checker = rowChecker(spec, mapping, source.headers, source.format, { dedupe: !raw });
     const columns = checker.columns;
     const colNames = columns.map((c) => c.name);
     const stubs = spec.customerRef && colNames.includes('customer_id');
     const batchRows = o.batchRows ?? BATCH_ROWS;
-    const src = source;
+    const headers = source.headers;
+    let src = source;
+
+    const noteIssue = (issue: RowIssue) => {
+      o.onIssue?.(issue);
+      if (report.errors.length < REPORT_ERRORS) report.errors.push(issue);
+      else report.errorsTruncated = true;
+    };
 
     await store.session(async (s) => {
       await repo.sqlBegin(s.db);
@@ -135,21 +150,47 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
       try {
         await repo.setLocalTimeZone(s.db, await repo.workspaceTimeZone(s.db, o.workspaceId));
         if (s.kind === 'postgres') await repo.setLocalWorkMem(s.db);
-        await repo.createStage(s.db, columns);
+        let copied = false;
+        /** Raw path: duplicate keys within the file have been taken out of the stage. */
+        let deduped = false;
+        if (raw) {
+          // The header is all the Node reader had to read.
+          await src.cleanup();
+          await repo.savepoint(s.db, 'liuke_import_raw');
+          try {
+            await copyRaw(s, headers.length, raw.path, raw.encoding, onBytes);
+            copied = true;
+          } catch (e) {
+            // COPY refused the file as a whole (or fast.ts saw it would read it differently): the Node path reports each bad row.
+            await repo.rollbackToSavepoint(s.db, 'liuke_import_raw');
+            if (process.env.LIUKE_IMPORT_RAW_DEBUG) console.error('raw CSV path not taken:', (e as Error).message);
+            src = await openSource(o.input, { encoding: o.encoding, sheet: o.sheet, onBytes });
+            source = src;
+          }
+          await repo.releaseSavepoint(s.db, 'liuke_import_raw');
+        }
+        report.loader = copied ? 'raw-csv' : 'rows';
+        const fallbackChecker = raw && !copied ? rowChecker(spec, mapping, headers, 'csv') : checker;
+        await repo.createStage(s.db, columns, { rn: copied });
         if (stubs) await repo.createRefs(s.db);
         // Nothing of this entity in the workspace yet: plain INSERTs (keys are unique within a file).
-        let fast = !(await repo.hasRows(s.db, spec, o.workspaceId));
+        const empty = !(await repo.hasRows(s.db, spec, o.workspaceId));
+        let fast = empty;
         // Keys and indexes taken off for a bulk load, to be rebuilt before the commit.
         const dropped: repo.DroppedKeys[] = [];
         let decided = false;
         const flush = async (lines: string[], estimate: number) => {
           await repo.clearStage(s.db);
           await s.copyCsv(repo.STAGE, colNames, chunked(lines));
+          await load(lines.length, estimate);
+        };
+        /** Writes the stage (n rows) to the entity's table. */
+        const load = async (n: number, estimate: number) => {
           if (stubs) await repo.collectRefs(s.db);
           if (!decided) {
             decided = true;
             // A file at least a batch long into a table it outweighs: load the heap alone, index once at the end.
-            if (fast && lines.length >= batchRows && (await bulkLoad(s.db, spec.table, estimate))) {
+            if (fast && n >= batchRows && (await bulkLoad(s.db, spec.table, estimate))) {
               if (await repo.hasRows(s.db, spec, o.workspaceId)) {
                 // Someone wrote rows between our first look and the lock: the ordinary path after all.
                 await repo.rollbackLockSavepoint(s.db);
@@ -164,6 +205,8 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           if (fast && dropped.length > 0) {
             // The table is ours until the commit and had none of this workspace's rows.
             r = await repo.upsertStage(s.db, spec, columns, o.workspaceId, o.now, 'insert');
+            // The raw path has not looked for duplicate keys yet: the key, rebuilt now, does.
+            if (copied) for (const d of dropped) if (d.table === spec.table) await repo.restoreConstraints(s.db, d, s.kind === 'postgres');
           } else if (fast) {
             await repo.savepoint(s.db);
             try {
@@ -171,7 +214,8 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
               await repo.releaseSavepoint(s.db);
             } catch (e) {
               // A key written meanwhile by someone else: back to the upsert for the rest of the file.
-              if ((e as { code?: string }).code !== '23505') throw e;
+              // (The raw path first looks for duplicates within the file, which fail here too.)
+              if ((e as { code?: string }).code !== '23505' || (copied && !deduped)) throw e;
               await repo.rollbackToSavepoint(s.db);
               fast = false;
             }
@@ -179,7 +223,7 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           r ??= await repo.upsertStage(s.db, spec, columns, o.workspaceId, o.now);
           report.inserted += r.inserted;
           report.updated += r.updated;
-          report.unchanged += lines.length - r.inserted - r.updated;
+          report.unchanged += n - r.inserted - r.updated;
         };
         // One batch loads while the next is parsed; never more than one ahead.
         const start = async (lines: string[]) => {
@@ -190,29 +234,69 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           p.catch(() => {});
           pending = p;
         };
-        let lines: string[] = [];
-        for await (const row of src.rows) {
-          report.rowsRead++;
-          const r = checker.check(row);
-          if ('issues' in r) {
-            report.rejected++;
-            for (const issue of r.issues) {
-              o.onIssue?.(issue);
-              if (report.errors.length < REPORT_ERRORS) report.errors.push(issue);
-              else report.errorsTruncated = true;
+        if (copied) {
+          const r = await sortRaw(s, { mapped, width: headers.length, checker, stage: repo.STAGE, stageColumns: colNames });
+          report.rowsRead = r.rowsRead;
+          let staged = r.staged;
+          // Duplicate keys within the file: a plain INSERT into a workspace without rows (its key
+          // in place, or rebuilt right after) fails on one (23505), so they are looked for only
+          // then. The upsert does not always notice them (a no-op first row lets a second one
+          // update), so with existing rows they are looked for first.
+          // (In strict mode with rows already rejected nothing is loaded: they are looked for at once.)
+          report.rejected = await countRejected(s.db);
+          const optimistic = empty && colNames.length > spec.key.length && !(o.strict && report.rejected > 0);
+          if (!optimistic) {
+            staged -= await findDuplicates(s.db, spec, mapped, repo.STAGE);
+            deduped = true;
+            report.rejected = await countRejected(s.db);
+          }
+          const loadable = () => staged > 0 && !(o.strict && report.rejected > 0);
+          // One load of the whole file (the stage holds it), so the bulk decision sees its real size.
+          if (loadable() && optimistic) {
+            await repo.savepoint(s.db, 'liuke_import_load');
+            let again = false;
+            try {
+              await load(staged, staged);
+            } catch (e) {
+              if ((e as { code?: string }).code !== '23505') throw e;
+              // Undoes the lock, dropped keys and rows of the attempt.
+              await repo.rollbackToSavepoint(s.db, 'liuke_import_load');
+              dropped.length = 0;
+              decided = false;
+              fast = empty;
+              report.inserted = report.updated = report.unchanged = 0;
+              staged -= await findDuplicates(s.db, spec, mapped, repo.STAGE);
+              deduped = true;
+              report.rejected = await countRejected(s.db);
+              again = true;
             }
-            continue;
+            await repo.releaseSavepoint(s.db, 'liuke_import_load');
+            if (again && loadable()) await load(staged, staged);
+          } else if (loadable()) {
+            await load(staged, staged);
           }
-          // In strict mode nothing more is loaded once a row is bad; reading goes on to report every bad row.
-          if (o.strict && report.rejected > 0) continue;
-          lines.push(r.ok.line);
-          if (lines.length >= batchRows) {
-            await start(lines);
-            lines = [];
+          await emitIssues(s.db, noteIssue);
+        } else {
+          let lines: string[] = [];
+          for await (const row of src.rows) {
+            report.rowsRead++;
+            const r = fallbackChecker.check(row);
+            if ('issues' in r) {
+              report.rejected++;
+              for (const issue of r.issues) noteIssue(issue);
+              continue;
+            }
+            // In strict mode nothing more is loaded once a row is bad; reading goes on to report every bad row.
+            if (o.strict && report.rejected > 0) continue;
+            lines.push(r.ok.line);
+            if (lines.length >= batchRows) {
+              await start(lines);
+              lines = [];
+            }
           }
+          if (lines.length > 0 && !(o.strict && report.rejected > 0)) await start(lines);
+          if (pending) await pending;
         }
-        if (lines.length > 0 && !(o.strict && report.rejected > 0)) await start(lines);
-        if (pending) await pending;
         const keep = !o.dryRun && !(o.strict && report.rejected > 0);
         // Stub customers once per file, from every customer id it named.
         if (stubs) {
@@ -225,6 +309,8 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
             await repo.releaseLockSavepoint(s.db);
             customersDropped = true;
           }
+          // Orders: each touched customer's figures once, for the stubs and the stats refresh below.
+          if (o.entity === 'orders' && touched > 0 && (fresh > 0 || report.inserted + report.updated > 0)) await repo.collectFigures(s.db, o.workspaceId);
           report.stubCustomers = fresh > 0 ? await repo.createStubCustomers(s.db, o.workspaceId, o.now, { keysDropped: customersDropped, withFigures: o.entity === 'orders' }) : 0;
         }
         if (keep) {
@@ -243,8 +329,8 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           if (['customers', 'orders', 'order-lines'].includes(o.entity) && report.inserted + report.updated > 0) {
             // New orders only touch the customers they name; an updated order may have
             // moved to another customer, so updates refresh everyone.
-            const byId = o.entity === 'orders' && stubs && report.updated === 0;
-            await refreshCustomerStats(s.db, o.workspaceId, byId ? { table: repo.TOUCHED } : undefined, o.now);
+            if (o.entity === 'orders' && stubs && report.updated === 0) await repo.refreshTouchedStats(s.db, o.workspaceId, o.now);
+            else await refreshCustomerStats(s.db, o.workspaceId, undefined, o.now);
           }
           for (const d of dropped) await repo.restoreKeys(s.db, d, s.kind === 'postgres');
           await repo.sqlCommit(s.db);

@@ -161,18 +161,26 @@ export function squash(s: string): string {
  * An enum from its canonical English name or a synonym (Chinese included).
  * `synonyms` maps canonical → words; a value mapped to null means "blank".
  */
-export function enumParser(what: string, synonyms: Record<string, readonly string[]>): (raw: string) => string | null {
+export interface EnumParser {
+  (raw: string): string | null;
+  /** Every word written as listed (canonical names and synonyms): the exact spellings the raw CSV path maps in SQL. */
+  readonly words: readonly string[];
+}
+
+export function enumParser(what: string, synonyms: Record<string, readonly string[]>): EnumParser {
   const index = new Map<string, string>();
   for (const [canon, words] of Object.entries(synonyms)) {
     index.set(squash(canon), canon);
     for (const w of words) index.set(squash(w), canon);
   }
   const allowed = Object.keys(synonyms).filter((k) => k !== '').join(', ');
-  return (raw) => {
+  const parse = (raw: string) => {
     const v = index.get(squash(raw));
     if (v === undefined) throw new RowError(`unknown ${what}: ${JSON.stringify(raw)} (expected one of ${allowed})`);
     return v === '' ? null : v;
   };
+  const words = Object.entries(synonyms).flatMap(([canon, ws]) => [canon, ...ws]).filter((w) => w !== '');
+  return Object.assign(parse, { words });
 }
 
 export const parseGender = enumParser('gender', {

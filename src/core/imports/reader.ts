@@ -33,6 +33,8 @@ export interface Source {
   format: 'csv' | 'xlsx';
   /** CSV only: the encoding used (detected or given). */
   encoding?: Encoding;
+  /** CSV only: the field separator (detected from the header line). */
+  delimiter?: string;
   /** XLSX only: the sheet read. */
   sheet?: string;
   headers: string[];
@@ -317,7 +319,17 @@ async function openCsv(head: Buffer, body: Readable, name: string, opts: ReadOpt
       body.destroy();
     }
   }
-  return { format: 'csv', encoding, headers, rows: rows(), cleanup: async () => {} };
+  return {
+    format: 'csv',
+    encoding,
+    delimiter,
+    headers,
+    rows: rows(),
+    // Rows never read (the raw CSV path reads the file itself): stop reading.
+    cleanup: async () => {
+      body.destroy();
+    },
+  };
 }
 
 // ---------- XLSX ----------

@@ -136,11 +136,34 @@ export interface RowChecker {
   check(row: SourceRow): { ok: CheckedRow } | { issues: RowIssue[] };
 }
 
-export function rowChecker(spec: EntitySpec, mapping: Mapping, headers: readonly string[], format: 'csv' | 'xlsx'): RowChecker {
+/** A file column mapped to a field: its index in the row, the field, the header as written. */
+export interface MappedColumn {
+  col: number;
+  field: FieldSpec;
+  header: string;
+}
+
+/** The mapped columns in the entity's field order (the order of the load columns and of a row's issues). */
+export function mappedColumns(spec: EntitySpec, mapping: Mapping, headers: readonly string[]): MappedColumn[] {
   const byName = new Map(spec.fields.map((f) => [f.name, f]));
-  const mapped = [...mapping.fields.entries()]
+  return [...mapping.fields.entries()]
     .map(([col, name]) => ({ col, field: byName.get(name)!, header: headers[col]! }))
     .sort((a, b) => spec.fields.indexOf(a.field) - spec.fields.indexOf(b.field));
+}
+
+/**
+ * `dedupe: false` leaves duplicate keys to the caller: the raw CSV path checks
+ * only some rows here and finds duplicates among all of them in SQL.
+ */
+export function rowChecker(
+  spec: EntitySpec,
+  mapping: Mapping,
+  headers: readonly string[],
+  format: 'csv' | 'xlsx',
+  opts: { dedupe?: boolean } = {},
+): RowChecker {
+  const dedupe = opts.dedupe ?? true;
+  const mapped = mappedColumns(spec, mapping, headers);
   const mappedNames = new Set(mapped.map((m) => m.field.name));
   const hashKey = spec.hashKey && !spec.key.every((k) => mappedNames.has(k));
   const lineNumbers = spec.lineNumbers && !mappedNames.has('line_no');
@@ -230,7 +253,7 @@ export function rowChecker(spec: EntitySpec, mapping: Mapping, headers: readonly
         key = keyIdx.map((i) => (i >= 0 ? (values[i] ?? '') : '')).join('\u0000');
       }
       if (lineNo !== null) key = `${values[orderIdx] ?? ''}\u0000${lineNo}`;
-      const earlier = seen.get(key);
+      const earlier = dedupe ? seen.get(key) : 0;
       if (earlier !== 0) {
         const what = hashKey ? 'the same event as' : `the same ${spec.key.join(' + ')} as`;
         return {
@@ -244,7 +267,7 @@ export function rowChecker(spec: EntitySpec, mapping: Mapping, headers: readonly
           ],
         };
       }
-      seen.set(key, row.rowNo);
+      if (dedupe) seen.set(key, row.rowNo);
 
       const parts: string[] = [];
       if (hashKey) parts.push(generated!);

@@ -1,0 +1,172 @@
+// The raw CSV path (fast.ts) against the Node path: the same file into two
+// workspaces, one each way, must store the same rows and report the same
+// rejected rows; files COPY cannot read fall back to the Node path.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import iconv from 'iconv-lite';
+import { sql } from 'kysely';
+import { forEachStore } from '../../db/testing.ts';
+import type { ImportEntity } from './entities.ts';
+import { type ImportOptions, type ImportReport, runImport } from './import.service.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'liuke-import-fast-test-'));
+let n = 0;
+function file(content: string | Buffer): string {
+  const p = join(dir, `f${++n}.csv`);
+  writeFileSync(p, content);
+  return p;
+}
+
+const NOW = new Date('2024-06-01T00:00:00Z');
+
+// Good rows in plain spellings (converted in SQL), good rows in other spellings
+// (through the normalisers), bad values, duplicates, a blank row, quoting.
+const MIXED =
+  '订单号,客户ID,下单时间,实付金额,优惠金额,订单状态,门店,备注\n' +
+  'A1,C1,2024-03-01 10:00,100.50,,已支付,上海店,x\n' +
+  'A2,C2,2024-03-01,20,5.00,已退款,"北京, 三里屯",\n' +
+  'A3,C1,2024/3/2 9:05,"¥1,234.50",,paid,"say ""hi""\nsecond line",\n' +
+  ' A4 , C3 ,20240303,7,,退款,,\n' +
+  'A5,C1,2023-02-29,10,,已支付,,\n' + // no 29 February in 2023
+  'A6,C1,2024-02-29 23:59:59,-5,,已支付,,\n' + // a real date, a negative amount
+  'A7,,2024-03-01 24:00,abc,,丢了,,\n' + // several problems in one row
+  'A1,C9,2024-03-05,1,,,,\n' + // duplicate of row 2
+  'A5,C9,2024-03-05,3,,,,\n' + // same id as a rejected row: kept
+  ',,,,,,,\n' + // blank: skipped
+  'A8,C4,2024-03-06 08:00,0.5,,PAID,,\n' +
+  'A9,C4,1899-12-31,1,,已支付,,\n' +
+  'A10,C5,2024-03-07 07:07,999999999999.99,,已支付,,\n'; // the largest amount
+
+forEachStore('imports: raw CSV path', (get) => {
+  const run = (entity: ImportEntity, path: string, extra: Partial<ImportOptions> = {}) =>
+    runImport(get(), { workspaceId: 1, entity, input: { path }, fileName: 'same.csv', actor: 'cli', now: NOW, ...extra });
+
+  /** Runs the Node path (LIUKE_IMPORT_RAW=0) instead of the raw one. */
+  async function viaRows<T>(fn: () => Promise<T>): Promise<T> {
+    process.env.LIUKE_IMPORT_RAW = '0';
+    try {
+      return await fn();
+    } finally {
+      delete process.env.LIUKE_IMPORT_RAW;
+    }
+  }
+
+  async function workspace(id: number): Promise<void> {
+    await sql`insert into workspaces (id, slug, name) values (${id}, ${`w${id}`}, ${`W${id}`}) on conflict do nothing`.execute(get().db);
+  }
+
+  /** What a user could see of a workspace's orders, customers and figures. */
+  async function stored(ws: number) {
+    const db = get().db;
+    const orders = await sql`
+      select id, customer_id, ordered_at, amount, discount, coupon_code, status, store, channel
+      from orders where workspace_id = ${ws} order by id`.execute(db);
+    const customers = await sql`
+      select id, is_stub, stats_first_order_at, stats_last_order_at, stats_orders, stats_spend
+      from customers where workspace_id = ${ws} order by id`.execute(db);
+    const stats = await sql`
+      select customer_id, first_order_at, last_order_at, orders, spend, refunded_orders
+      from customer_stats where workspace_id = ${ws} order by customer_id`.execute(db);
+    return { orders: orders.rows, customers: customers.rows, stats: stats.rows };
+  }
+
+  const counts = (r: ImportReport) => ({
+    status: r.status,
+    rowsRead: r.rowsRead,
+    inserted: r.inserted,
+    updated: r.updated,
+    unchanged: r.unchanged,
+    rejected: r.rejected,
+    stubCustomers: r.stubCustomers,
+    errors: r.errors,
+  });
+
+  it('stores the same rows and reports the same rejected rows as the Node path', async () => {
+    await workspace(21);
+    await workspace(22);
+    const p = file(MIXED);
+    const rawIssues: unknown[] = [];
+    const rowIssues: unknown[] = [];
+    const raw = await run('orders', p, { workspaceId: 21, onIssue: (i) => rawIssues.push(i) });
+    const rows = await viaRows(() => run('orders', p, { workspaceId: 22, onIssue: (i) => rowIssues.push(i) }));
+    assert.equal(raw.loader, 'raw-csv');
+    assert.equal(rows.loader, 'rows');
+    assert.deepEqual(counts(raw), counts(rows));
+    assert.deepEqual(rawIssues, rowIssues);
+    assert.deepEqual(await stored(21), await stored(22));
+    // What the two agree on is right: 7 loaded, 5 rejected, the blank row skipped.
+    assert.deepEqual([raw.rowsRead, raw.inserted, raw.rejected, raw.stubCustomers], [12, 7, 5, 6]);
+    assert.deepEqual(
+      raw.errors.map((e) => `${e.row}|${e.column}|${e.reason.replace(/:.*/, '')}`),
+      ['6|下单时间|not a valid date', '7|实付金额|negative amount', '8|客户ID|customer_id is required', '8|下单时间|not a valid time of day', '8|实付金额|not an amount', '8|订单状态|unknown order status', '9|订单号|duplicate', '13|下单时间|not a valid date'],
+    );
+    const a3 = (await stored(21)).orders.find((o) => (o as { id: string }).id === 'A3') as { amount: number; store: string; status: string };
+    assert.deepEqual([a3.amount, a3.store, a3.status], [1234.5, 'say "hi"\nsecond line', 'paid']);
+
+    // Re-import: nothing changes either way; a changed row updates either way.
+    const again = await run('orders', p, { workspaceId: 21 });
+    const againRows = await viaRows(() => run('orders', p, { workspaceId: 22 }));
+    assert.deepEqual(counts(again), counts(againRows));
+    assert.deepEqual([again.inserted, again.updated, again.unchanged], [0, 0, 7]);
+    const p2 = file(MIXED.replace('A2,C2,2024-03-01,20,', 'A2,C4,2024-03-01,25,'));
+    const changed = await run('orders', p2, { workspaceId: 21 });
+    const changedRows = await viaRows(() => run('orders', p2, { workspaceId: 22 }));
+    assert.deepEqual(counts(changed), counts(changedRows));
+    assert.deepEqual([changed.inserted, changed.updated, changed.unchanged], [0, 1, 6]);
+    assert.deepEqual(await stored(21), await stored(22));
+  });
+
+  it('reads a GBK file through the raw path too', async () => {
+    await workspace(23);
+    await workspace(24);
+    const p = file(iconv.encode('订单号,客户ID,下单时间,实付金额,门店\nG1,王五,2024-03-01,10,北京店\nG2,王五,2024-03-02,-1,北京店\n', 'gbk'));
+    const raw = await run('orders', p, { workspaceId: 23 });
+    const rows = await viaRows(() => run('orders', p, { workspaceId: 24 }));
+    assert.deepEqual([raw.loader, raw.encoding, raw.inserted, raw.rejected], ['raw-csv', 'gb18030', 1, 1]);
+    assert.deepEqual(counts(raw), counts(rows));
+    assert.deepEqual(await stored(23), await stored(24));
+  });
+
+  it('falls back to the Node path for a file COPY would refuse or read differently, with the same result', async () => {
+    await workspace(25);
+    await workspace(26);
+    const cases = [
+      'order_id,customer_id,order_date,amount\nR1,C1,2024-01-01,1\nR2,C1\nR3,C1,2024-01-01,3,\n', // ragged, and a stray trailing comma
+      'order_id,customer_id,order_date,amount,store\nQ1,C1,2024-01-01,1,12" pizza\nQ2,C1,2024-01-01,2,"a"b\n', // quotes csv-parse reads as text
+      'order_id,customer_id,order_date,amount\nL1,C1,2024-01-01,1\n\nL2,C1,2024-01-01,2\n', // a blank line
+    ];
+    for (const body of cases) {
+      const p = file(body);
+      const raw = await run('orders', p, { workspaceId: 25 });
+      const rows = await viaRows(() => run('orders', p, { workspaceId: 26 }));
+      assert.equal(raw.loader, 'rows', body);
+      assert.deepEqual(counts(raw), counts(rows));
+    }
+    assert.deepEqual(await stored(25), await stored(26));
+    const q1 = await get().db.selectFrom('orders').select('store').where('workspace_id', '=', 25).where('id', '=', 'Q1').executeTakeFirstOrThrow();
+    assert.equal(q1.store, '12" pizza');
+    const ragged = await get().db.selectFrom('import_runs').select('report').where('workspace_id', '=', 25).orderBy('id').executeTakeFirstOrThrow();
+    assert.match(JSON.stringify(ragged.report), /row has 2 fields but the header has 4/);
+  });
+
+  it('--strict and --dry-run on the raw path: nothing written, exact counts', async () => {
+    await workspace(27);
+    const p = file(MIXED);
+    const strict = await run('orders', p, { workspaceId: 27, strict: true });
+    assert.deepEqual([strict.loader, strict.status, strict.rejected, strict.inserted], ['raw-csv', 'failed', 5, 0]);
+    const dry = await run('orders', p, { workspaceId: 27, dryRun: true });
+    assert.deepEqual([dry.status, dry.inserted, dry.rejected, dry.stubCustomers], ['dry_run', 7, 5, 6]);
+    assert.deepEqual(await stored(27), { orders: [], customers: [], stats: [] });
+  });
+
+  it('refuses a workspace that does not exist before writing anything (orders have no foreign key to catch it)', async () => {
+    const p = file('order_id,customer_id,order_date,amount\nW1,C1,2024-01-01,1\n');
+    await assert.rejects(run('orders', p, { workspaceId: 999 }), /workspace 999 does not exist/);
+    const left = await sql<{ n: number }>`
+      select (select count(*) from orders where workspace_id = 999) + (select count(*) from customers where workspace_id = 999) as n`.execute(get().db);
+    assert.equal(Number(left.rows[0]!.n), 0);
+  });
+});
