@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
+import { sql } from 'kysely';
 import { forEachStore } from '../../db/testing.ts';
 import { cdnowFile } from '../../shared/testdata.ts';
+import { runPipeline } from '../pipeline/pipeline.ts';
 import { runReport } from '../reports/registry.ts';
+import { cohortsStep, kpisStep } from './analytics.steps.ts';
 import { backfillHistory } from './backfill.ts';
 import { refreshCohorts } from './cohorts.ts';
 import { flagsFor, KPIS, refreshKpis } from './kpis.ts';
 import { DEFAULT_ANALYTICS } from './settings.ts';
-import { addCustomer, addOrders, DAY, daysBefore } from './testing.ts';
+import { addCustomer, addEvents, addOrders, DAY, daysBefore, prng } from './testing.ts';
 
 function cdnowOrders() {
   const lines = readFileSync(cdnowFile('CDNOW_sample.txt'), 'utf8').trim().split('\n');
@@ -156,5 +159,85 @@ forEachStore('retention evaluation by tier (Table 5)', (get) => {
     const may = r.rows.find((x) => x.period === '2026-05' && x.tier === 'A')!;
     assert.equal(may.retained, 6);
     assert.ok(DAY > 0);
+  });
+});
+
+forEachStore('incremental cohorts and KPIs equal a full recompute', (get) => {
+  it('after a day with new orders and events, a late old order, refunds and rows that were in the future', async () => {
+    const { db } = get();
+    await db.updateTable('workspaces').set({ time_zone: 'Asia/Shanghai' }).execute();
+    // 20:00 on 31 May in Shanghai, then 20:00 on 1 June: the day also starts a month,
+    // so the oldest cohort leaves the 24-month window.
+    const day1 = new Date('2026-05-31T12:00:00Z');
+    const day2 = new Date(day1.getTime() + DAY);
+    const rnd = prng(7);
+    for (let c = 0; c < 150; c++) {
+      const id = `k${c}`;
+      await addCustomer(db, id);
+      const n = Math.floor(rnd() * 8);
+      await addOrders(db, id, Array.from({ length: n }, () => ({ at: daysBefore(day1, rnd() * 800), amount: 100, status: rnd() < 0.1 ? ('refunded' as const) : undefined })));
+      await addEvents(db, id, Array.from({ length: Math.floor(rnd() * 12) }, () => ({ at: daysBefore(day1, rnd() * 760), type: 'login' })));
+    }
+    const h = 3600_000;
+    const named: Record<string, { orders: { at: Date; amount: number }[]; events: Date[] }> = {
+      late1: { orders: [{ at: daysBefore(day1, 150), amount: 50 }], events: [daysBefore(day1, 280), daysBefore(day1, 250)] },
+      late2: { orders: [], events: [daysBefore(day1, 200), daysBefore(day1, 100)] },
+      ref1: { orders: [{ at: daysBefore(day1, 180), amount: 50 }, { at: daysBefore(day1, 60), amount: 50 }], events: [daysBefore(day1, 120)] },
+      ref2: { orders: [{ at: daysBefore(day1, 90), amount: 50 }], events: [daysBefore(day1, 10)] },
+      // in the oldest cohort month (June 2024 in Shanghai), which the new month drops
+      old: { orders: [{ at: new Date('2024-06-10T00:00:00Z'), amount: 50 }, { at: daysBefore(day1, 40), amount: 50 }], events: [] },
+      // dated after the first run's reference time, before the second's
+      future: { orders: [{ at: new Date(day1.getTime() + 2 * h), amount: 50 }], events: [new Date(day1.getTime() + 3 * h)] },
+      // orders that cross the KPI edges (30 days, churn 90 days, 120, 12 months) during the day
+      e30: { orders: [{ at: new Date(day1.getTime() - 30 * DAY + 2 * h), amount: 50 }], events: [] },
+      e90: { orders: [{ at: new Date(day1.getTime() - 90 * DAY + 2 * h), amount: 50 }], events: [] },
+      e120: { orders: [{ at: new Date(day1.getTime() - 120 * DAY + 2 * h), amount: 50 }], events: [] },
+      e12m: { orders: [{ at: new Date('2025-05-31T14:00:00Z'), amount: 50 }, { at: daysBefore(day1, 20), amount: 50 }], events: [] },
+      e31: { orders: [{ at: daysBefore(day1, 200), amount: 50 }], events: [new Date(day1.getTime() - 30 * DAY + 2 * h)] },
+    };
+    for (const [id, x] of Object.entries(named)) {
+      await addCustomer(db, id);
+      await addOrders(db, id, x.orders);
+      await addEvents(db, id, x.events.map((at) => ({ at, type: 'visit' })));
+    }
+    const steps = [cohortsStep, kpisStep];
+    assert.equal((await runPipeline(get(), { workspaceId: 1, now: day1, steps, mode: 'full' })).status, 'done');
+    const cohorts = () =>
+      db.selectFrom('cohort_retention').select(['basis', 'cohort_month', 'month_offset', 'cohort_size', 'retained']).orderBy('basis').orderBy('cohort_month').orderBy('month_offset').execute();
+    const kpis = () => db.selectFrom('kpi_values').select(['kpi', 'day', 'value', 'numerator', 'denominator']).orderBy('kpi').orderBy('day').execute();
+    const cohortsBefore = await cohorts();
+
+    // the day's data
+    await addOrders(db, 'late1', [{ at: daysBefore(day1, 300), amount: 50 }]); // earlier first purchase, arriving late
+    await addOrders(db, 'late2', [{ at: daysBefore(day1, 230), amount: 50 }]); // a first purchase, months ago, arriving late
+    for (const id of ['ref1', 'ref2']) {
+      const first = await db.selectFrom('orders').select('id').where('customer_id', '=', id).orderBy('ordered_at').limit(1).executeTakeFirstOrThrow();
+      await sql`update orders set status = 'refunded', updated_at = now() where workspace_id = 1 and id = ${first.id}`.execute(db);
+    }
+    for (const id of ['k3', 'k7', 'k99', 'old']) {
+      await addOrders(db, id, [{ at: new Date(day1.getTime() + 6 * h), amount: 70 }]);
+      await addEvents(db, id, [{ at: new Date(day1.getTime() + 7 * h), type: 'login' }]);
+    }
+    for (const id of ['k10', 'k11', 'k12', 'late1']) await addEvents(db, id, [{ at: new Date(day1.getTime() + 8 * h), type: 'login' }, { at: daysBefore(day1, 70), type: 'visit' }]);
+    await addCustomer(db, 'k-new');
+    await addOrders(db, 'k-new', [{ at: new Date(day1.getTime() + 5 * h), amount: 50 }]);
+    await addOrders(db, 'e30', [{ at: new Date('2025-05-31T15:00:00Z'), amount: 50 }]); // late, and already past the 12-month edge
+
+    const inc = await runPipeline(get(), { workspaceId: 1, now: day2, steps, mode: 'incremental' });
+    assert.equal(inc.status, 'done', inc.error);
+    assert.deepEqual(inc.steps.map((s) => s.result?.mode), ['incremental', 'incremental']);
+    const cohortsIncremental = await cohorts();
+    const kpisIncremental = await kpis();
+    assert.notDeepEqual(cohortsIncremental, cohortsBefore);
+    assert.ok(!cohortsIncremental.some((r) => r.cohort_month < '2024-07-01'), 'the June 2024 cohort left the window');
+    const today = kpisIncremental.filter((r) => r.day === '2026-06-01');
+    assert.equal(today.length, KPIS.length);
+    assert.ok(today.filter((r) => (r.denominator ?? 0) > 0).length >= 5, JSON.stringify(today));
+
+    const full = await runPipeline(get(), { workspaceId: 1, now: day2, steps, mode: 'full' });
+    assert.equal(full.status, 'done');
+    assert.deepEqual(full.steps.map((s) => s.result?.mode), ['full', 'full']);
+    assert.deepEqual(await cohorts(), cohortsIncremental);
+    assert.deepEqual(await kpis(), kpisIncremental);
   });
 });

@@ -3,8 +3,8 @@
 // the activity basis, bought or did anything — in each following month.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import type { Report } from '../reports/report.ts';
 import type { StepContext } from '../pipeline/pipeline.ts';
+import type { Report } from '../reports/report.ts';
 import { analyticsSession, workspaceTimeZone } from './settings.ts';
 
 export type CohortBasis = 'purchase' | 'activity';
@@ -17,13 +17,24 @@ function monthNumber(at: Date, timeZone: string): number {
 
 const monthStart = (n: number) => `${Math.floor(n / 12)}-${String((n % 12) + 1).padStart(2, '0')}-01`;
 
+type Sql = RawBuilder<unknown>;
+
+/** What an incremental run starts from: the last successful run's start and reference time. */
+export interface CohortsSince {
+  since: Date;
+  previousAsOf: Date;
+}
+
 /**
- * Recomputes the workspace's cohort table as of `now` (both bases), in one
- * transaction. With `fromMonth` (a date inside the first month to redo), only
- * the cells of activity months from that month on are recomputed; earlier
- * cells are kept, as are the sizes of earlier cohorts. That partial form reads
- * each buyer's first order from customer_metrics, so it is only for the
- * pipeline, right after the customer_metrics step.
+ * Brings the workspace's cohort table up to date as of `now` (both bases), in
+ * one transaction, from a per-buyer state kept in cohort_members: the month of
+ * the first paid order and two month bitmasks relative to it (paid orders; any
+ * event). Without `incremental`, or when the state is not the one the last run
+ * left, every buyer is recomputed (one pass over the paid orders and one over
+ * the window's events). With it, only the customers whose orders changed or
+ * crossed the reference time since are reread, new events are OR-ed into the
+ * bitmasks, and the difference between their old and new rows is added to the
+ * cohort cells.
  */
 export async function refreshCohorts(
   db: Kysely<Database>,
@@ -31,96 +42,197 @@ export async function refreshCohorts(
   now: Date,
   timeZone: string,
   months = 24,
-  fromMonth?: Date,
-): Promise<number> {
+  incremental?: CohortsSince,
+): Promise<{ rows: number; mode: 'full' | 'incremental'; customers: number }> {
+  if (months > 62) throw new Error('cohorts: at most 62 months fit the month bitmask');
+  const ws = workspaceId;
   const t = sql`${now}::timestamptz`;
   const last = monthNumber(now, timeZone);
   const base = last - (months - 1);
-  // Each month of the window is one bit (0 = the oldest cohort's month, months − 1 = this month):
-  // a customer's months with a purchase and with any activity are two bigints, so the
-  // aggregates group by customer only (no sort or hash of every (customer, month) pair).
-  // The month of a time: a binary search among the months' first instants (computed
-  // once), not a time-zone conversion of every row.
+  // The month of a time as an index in the window (−1 before it): a binary search
+  // among the months' first instants (computed once), not a time-zone conversion of every row.
   const starts = sql`(select array_agg((${monthStart(base)}::date + make_interval(months => i))::timestamp at time zone ${timeZone}::text order by i)
                       from generate_series(0, ${months - 1}::int) as i)`;
-  const idx = (col: RawBuilder<unknown>) => sql`(width_bucket(${col}, ${starts}) - 1)`;
-  const bit = (col: RawBuilder<unknown>) => sql`(1::bigint << ${idx(col)})`;
-  const ts = (n: number) => sql`(${monthStart(n)}::date::timestamp at time zone ${timeZone}::text)`;
-  const from = ts(base);
-  const m0 = fromMonth ? Math.max(0, monthNumber(fromMonth, timeZone) - base) : 0;
-  if (months > 63) throw new Error('cohorts: at most 63 months fit the month bitmask');
+  const idx = (col: Sql) => sql`(width_bucket(${col}, ${starts}) - 1)`;
+  const bit = (col: Sql) => sql`(1::bigint << ${idx(col)})`;
+  const from = sql`(${monthStart(base)}::date::timestamp at time zone ${timeZone}::text)`;
+  /** The first instant of absolute month number `n` (a column). */
+  const startOf = (n: Sql) => sql`(make_date((${n} / 12)::int, (${n} % 12)::int + 1, 1)::timestamp at time zone ${timeZone}::text)`;
+  const cohortDate = (c: Sql) => sql`make_date(((${sql.lit(base)} + ${c}) / 12)::int, ((${sql.lit(base)} + ${c}) % 12)::int + 1, 1)`;
+  /**
+   * The cells (window index of the cohort c, month offset k, purchase, activity)
+   * summed over `rel` (c, pm, am, sgn): the rows are first counted by distinct
+   * (c, pm, am) — a few per cohort and pattern — and only those are expanded to
+   * a column per offset, not every customer.
+   */
+  const cells = (rel: Sql) => {
+    const K = Array.from({ length: months }, (_, k) => sql.lit(k));
+    const sums = (mask: string) => sql`array[${sql.join(K.map((k) => sql`sum(((${sql.ref(mask)} >> ${k}) & 1)::int * n)`))}]`;
+    return sql`
+      select g.c, (u.k - 1)::int as k, u.p::int as purchase, u.a::int as activity
+      from (
+        select c, ${sums('pm')} as p, ${sums('am')} as a
+        from (select c, pm, am, sum(sgn)::int as n from (${rel}) r group by c, pm, am) r
+        group by c
+      ) g
+        cross join lateral unnest(g.p, g.a) with ordinality as u(p, a, k)
+      where u.k - 1 <= ${months - 1}::int - g.c and (u.p <> 0 or u.a <> 0)`;
+  };
+  /** Empties the workspace's rows of `table`: a truncate when they are all there is (no dead rows left behind). */
+  const clear = async (trx: Kysely<Database>, table: 'cohort_members' | 'kpi_buyers') => {
+    const others = await sql`select 1 from ${sql.table(table)} where workspace_id <> ${ws} limit 1`.execute(trx);
+    await (others.rows.length ? sql`delete from ${sql.table(table)} where workspace_id = ${ws}` : sql`truncate ${sql.table(table)}`).execute(trx);
+  };
   return db.transaction().execute(async (trx) => {
     await analyticsSession(trx);
-    const partial = m0 > 0;
-    if (partial) {
+    const state = incremental
+      ? (
+          await sql<{ as_of: Date; time_zone: string; months: number }>`
+            select as_of, time_zone, months from cohort_state where workspace_id = ${ws} for update`.execute(trx)
+        ).rows[0]
+      : undefined;
+    const usable =
+      state &&
+      incremental &&
+      state.time_zone === timeZone &&
+      state.months === months &&
+      new Date(state.as_of).getTime() === incremental.previousAsOf.getTime() &&
+      incremental.previousAsOf <= now;
+    let customers: number;
+    if (!usable) {
+      await clear(trx, 'cohort_members');
+      // ck_o: each buyer whose first paid order is in the window, with the window's
+      // months of their paid orders; ck_ev: the window's months of events. Each is a
+      // CREATE TABLE AS, which PostgreSQL may run in parallel (an INSERT … SELECT it
+      // does not). Both masks are stored shifted to the buyer's first month, which
+      // does not move when the window does.
+      await sql`
+        create temp table ck_o on commit drop as
+        select customer_id, ${idx(sql`min(ordered_at)`)} as c, bit_or(${bit(sql.ref('ordered_at'))}) as pm
+        from orders where workspace_id = ${ws} and status = 'paid' and ordered_at <= ${t}
+        group by customer_id
+        having min(ordered_at) >= ${from}`.execute(trx);
+      await sql`
+        create temp table ck_ev on commit drop as
+        select customer_id, bit_or(${bit(sql.ref('occurred_at'))}) as em
+        from events where workspace_id = ${ws} and customer_id is not null and occurred_at >= ${from} and occurred_at <= ${t}
+        group by customer_id`.execute(trx);
+      const r = await sql`
+        insert into cohort_members (workspace_id, customer_id, first_month, purchase_months, event_months)
+        select ${ws}::int, o.customer_id, ${base}::int + o.c, o.pm >> o.c, coalesce(e.em, 0) >> o.c
+        from ck_o o left join ck_ev e on e.customer_id = o.customer_id`.execute(trx);
+      await sql`drop table ck_o, ck_ev`.execute(trx);
+      customers = Number(r.numAffectedRows ?? 0);
+      await sql`analyze cohort_members`.execute(trx);
+      await sql`delete from cohort_retention where workspace_id = ${ws}`.execute(trx);
+      await sql`
+        with c as (${cells(sql`select first_month - ${base}::int as c, purchase_months as pm, purchase_months | event_months as am, 1 as sgn
+                              from cohort_members where workspace_id = ${ws} and first_month >= ${base}::int`)}),
+        sizes as (select c, purchase as n from c where k = 0)
+        insert into cohort_retention (workspace_id, basis, cohort_month, month_offset, cohort_size, retained, computed_at)
+        select ${ws}::int, b.basis, ${cohortDate(sql.ref('c.c'))}, c.k, s.n, case b.basis when 'purchase' then c.purchase else c.activity end, ${t}
+        from c join sizes s on s.c = c.c cross join (values ('purchase'), ('activity')) as b(basis)
+        where case b.basis when 'purchase' then c.purchase else c.activity end > 0`.execute(trx);
+    } else {
+      const { since, previousAsOf } = incremental;
+      const prev = sql`${previousAsOf}::timestamptz`;
+      // ck_r: customers whose paid orders up to now can differ from the last run's —
+      // an order written since (new, refunded, moved by a merge, late with an old
+      // time) or one whose time passed the last run's reference time — and, with
+      // `reread_events`, customers whose row changed (a merge moves their events).
+      await sql`
+        create temp table ck_r on commit drop as
+        select id, bool_or(reread_events) as reread_events from (
+          select customer_id as id, false as reread_events from orders where workspace_id = ${ws} and updated_at > ${since}
+          union all
+          select customer_id, false from orders where workspace_id = ${ws} and ordered_at > ${prev} and ordered_at <= ${t}
+          union all
+          select id, true from customers where workspace_id = ${ws} and updated_at > ${since}
+        ) x group by id`.execute(trx);
+      // ck_e: the window months of events received since or whose time passed the last reference time.
+      await sql`
+        create temp table ck_e on commit drop as
+        select id, bit_or(1::bigint << w) as wm from (
+          select customer_id as id, ${idx(sql.ref('occurred_at'))} as w from events
+          where workspace_id = ${ws} and customer_id is not null and received_at > ${since} and occurred_at <= ${t}
+          union all
+          select customer_id, ${idx(sql.ref('occurred_at'))} from events
+          where workspace_id = ${ws} and customer_id is not null and occurred_at > ${prev} and occurred_at <= ${t}
+        ) x where w >= 0 group by id`.execute(trx);
+      // Their rows come out of cohort_members into ck_old (one pass over the table).
+      await sql`create temp table ck_old (id text, first_month int, pm bigint, em bigint) on commit drop`.execute(trx);
+      await sql`
+        with gone as (
+          delete from cohort_members m
+          where m.workspace_id = ${ws} and m.customer_id in (select id from ck_r union select id from ck_e)
+          returning m.customer_id, m.first_month, m.purchase_months, m.event_months)
+        insert into ck_old select * from gone`.execute(trx);
+      await sql`analyze ck_r, ck_e, ck_old`.execute(trx);
+      // New rows of ck_r from their orders. Their event months carry over, shifted, when
+      // the first month stayed or moved later (a refund); an earlier first month (a late
+      // old order), a new buyer or a changed customer row rereads the events.
+      await sql`
+        create temp table ck_new on commit drop as
+        select o.id, ${base}::int + o.c as first_month, o.pm >> o.c as pm,
+               case when old.id is not null and not r.reread_events and old.first_month <= ${base}::int + o.c
+                    then old.em >> (${base}::int + o.c - old.first_month) end as em
+        from (
+          -- per customer (a lateral index range each): a join with the few customers
+          -- would be planned as a scan of every order
+          select r.id, ${idx(sql.ref('x.first_paid'))} as c, x.pm
+          from ck_r r cross join lateral (
+            select min(ordered_at) as first_paid, bit_or(${bit(sql.ref('ordered_at'))}) filter (where ordered_at >= ${from}) as pm
+            from orders where workspace_id = ${ws} and customer_id = r.id and status = 'paid' and ordered_at <= ${t}) x
+          where x.first_paid >= ${from}
+        ) o
+        join ck_r r on r.id = o.id
+        left join ck_old old on old.id = o.id`.execute(trx);
+      await sql`
+        update ck_new n set em = coalesce((
+          select bit_or(${bit(sql.ref('e.occurred_at'))}) from events e
+          where e.workspace_id = ${ws} and e.customer_id = n.id and e.occurred_at >= ${startOf(sql.ref('n.first_month'))} and e.occurred_at <= ${t}), 0)
+          >> (n.first_month - ${base}::int)
+        where n.em is null`.execute(trx);
+      // Buyers with only new events keep their row; then every new row gets its new event months.
+      await sql`
+        insert into ck_new (id, first_month, pm, em)
+        select id, first_month, pm, em from ck_old
+        where first_month >= ${base}::int and not exists (select 1 from ck_r r where r.id = ck_old.id)`.execute(trx);
+      await sql`update ck_new n set em = n.em | (e.wm >> (n.first_month - ${base}::int)) from ck_e e where e.id = n.id`.execute(trx);
+      // The cells' change: the new rows counted in, the old ones out.
+      await sql`
+        with d as (${cells(sql`
+          select first_month - ${base}::int as c, pm, pm | em as am, 1 as sgn from ck_new where first_month >= ${base}::int
+          union all
+          select first_month - ${base}::int, pm, pm | em, -1 from ck_old where first_month >= ${base}::int`)})
+        insert into cohort_retention as r (workspace_id, basis, cohort_month, month_offset, cohort_size, retained, computed_at)
+        select ${ws}::int, b.basis, ${cohortDate(sql.ref('d.c'))}, d.k, 0, case b.basis when 'purchase' then d.purchase else d.activity end, ${t}
+        from d cross join (values ('purchase'), ('activity')) as b(basis)
+        where case b.basis when 'purchase' then d.purchase else d.activity end <> 0
+        on conflict (workspace_id, basis, cohort_month, month_offset) do update set retained = r.retained + excluded.retained`.execute(trx);
+      const r = await sql`insert into cohort_members (workspace_id, customer_id, first_month, purchase_months, event_months)
+                          select ${ws}::int, id, first_month, pm, em from ck_new`.execute(trx);
+      customers = Number(r.numAffectedRows ?? 0);
+      // Buyers whose cohort left the window.
+      if (monthNumber(previousAsOf, timeZone) - (months - 1) < base) {
+        await sql`delete from cohort_members where workspace_id = ${ws} and first_month < ${base}::int`.execute(trx);
+      }
+      // A cohort's size is its purchase cell of month 0; cells without anyone are not stored.
       await sql`
         delete from cohort_retention
-        where workspace_id = ${workspaceId}
-          and (cohort_month < ${monthStart(base)}::date or cohort_month + make_interval(months => month_offset) >= ${monthStart(base + m0)}::date)`.execute(trx);
-    } else {
-      await trx.deleteFrom('cohort_retention').where('workspace_id', '=', workspaceId).execute();
+        where workspace_id = ${ws} and (retained <= 0 or cohort_month < ${monthStart(base)}::date)`.execute(trx);
+      await sql`
+        update cohort_retention r set computed_at = ${t}, cohort_size = coalesce((
+          select s.retained from cohort_retention s
+          where s.workspace_id = r.workspace_id and s.basis = 'purchase' and s.cohort_month = r.cohort_month and s.month_offset = 0), 0)
+        where r.workspace_id = ${ws}`.execute(trx);
+      await sql`drop table ck_r, ck_e, ck_old, ck_new`.execute(trx);
     }
-    // x: one row per buyer whose first paid order falls in the window: c = the cohort's
-    // month number, pm/am = the months (≥ m0) with a purchase / with any activity.
-    const buyers = partial
-      ? sql`
-        a as (
-          select customer_id, coalesce(bit_or(b) filter (where bought), 0) as pm, bit_or(b) as am
-          from (
-            select customer_id, ${bit(sql.ref('ordered_at'))} as b, true as bought
-            from orders where workspace_id = ${workspaceId} and status = 'paid' and ordered_at >= ${ts(base + m0)} and ordered_at <= ${t}
-            union all
-            select customer_id, ${bit(sql.ref('occurred_at'))}, false
-            from events where workspace_id = ${workspaceId} and customer_id is not null and occurred_at >= ${ts(base + m0)} and occurred_at <= ${t}
-          ) acts
-          group by customer_id
-        ),
-        x as (
-          select ${idx(sql.ref('cm.first_order_at'))} as c, a.pm, a.am
-          from a join customer_metrics cm on cm.workspace_id = ${workspaceId} and cm.customer_id = a.customer_id
-          where cm.first_order_at >= ${from}
-        )`
-      : sql`
-        o as (
-          select customer_id, min(ordered_at) as first_paid, coalesce(bit_or(${bit(sql.ref('ordered_at'))}) filter (where ordered_at >= ${from}), 0) as pm
-          from orders where workspace_id = ${workspaceId} and status = 'paid' and ordered_at <= ${t}
-          group by customer_id
-        ),
-        e as (
-          select customer_id, bit_or(${bit(sql.ref('occurred_at'))}) as am
-          from events where workspace_id = ${workspaceId} and customer_id is not null and occurred_at >= ${from} and occurred_at <= ${t}
-          group by customer_id
-        ),
-        x as (
-          select ${idx(sql.ref('o.first_paid'))} as c, o.pm, o.pm | coalesce(e.am, 0) as am
-          from o left join e on e.customer_id = o.customer_id
-          where o.first_paid >= ${from}
-        )`;
-    const r = await sql`
-      with ${buyers},
-      cells as (
-        select c, k,
-               count(*) filter (where pm & (1::bigint << (c + k)) <> 0)::int as purchase,
-               count(*) filter (where am & (1::bigint << (c + k)) <> 0)::int as activity
-        from x cross join lateral generate_series(greatest(0, ${m0}::int - x.c), ${months - 1}::int - x.c) as k
-        group by c, k
-      ),
-      sizes as (
-        select c, purchase as n from cells where k = 0
-        union all
-        -- cohorts older than the recomputed months keep their size
-        select ((extract(year from cohort_month) * 12 + extract(month from cohort_month) - 1)::int - ${base}::int), cohort_size
-        from cohort_retention
-        where ${partial} and workspace_id = ${workspaceId} and basis = 'purchase' and month_offset = 0
-          and cohort_month < ${monthStart(base + m0)}::date
-      )
-      insert into cohort_retention (workspace_id, basis, cohort_month, month_offset, cohort_size, retained, computed_at)
-      select ${workspaceId}::int, b.basis, (${monthStart(base)}::date + make_interval(months => c.c))::date, c.k, s.n,
-             case b.basis when 'purchase' then c.purchase else c.activity end, ${t}
-      from cells c join sizes s on s.c = c.c
-        cross join (values ('purchase'), ('activity')) as b(basis)
-      where (b.basis = 'activity' and c.activity > 0) or c.purchase > 0`.execute(trx);
-    return Number(r.numAffectedRows ?? 0);
+    await sql`
+      insert into cohort_state (workspace_id, as_of, time_zone, months) values (${ws}, ${t}, ${timeZone}, ${months})
+      on conflict (workspace_id) do update set as_of = excluded.as_of, time_zone = excluded.time_zone, months = excluded.months`.execute(trx);
+    const n = await sql<{ n: number }>`select count(*)::int as n from cohort_retention where workspace_id = ${ws}`.execute(trx);
+    return { rows: n.rows[0]!.n, mode: usable ? 'incremental' : 'full', customers };
   });
 }
 
@@ -157,24 +269,8 @@ export async function cohortReport(db: Kysely<Database>, workspaceId: number, ba
   };
 }
 
-/** The pipeline's cohorts step: all months on a full run, from the earliest changed month on an incremental one. */
+/** The pipeline's cohorts step: every buyer on a full run, those with changed orders or new events on an incremental one. */
 export async function runCohortsStep(ctx: StepContext): Promise<Record<string, unknown>> {
-  let from: Date | undefined;
-  if (ctx.mode === 'incremental' && ctx.since && ctx.previousAsOf) {
-    // Months before the last run's month are closed: only rows that arrived since
-    // with an older time can change them, and then the recompute starts there.
-    // `offset 0` keeps each min() off the time index: walked in time order it would
-    // read nearly every row before reaching one that arrived since (the new rows are
-    // the newest), whereas the arrival-time index finds the day's few rows directly.
-    const r = await sql<{ at: Date | null }>`
-      select least(
-        (select min(ordered_at) from (select ordered_at from orders
-           where workspace_id = ${ctx.workspaceId} and updated_at > ${ctx.since} offset 0) o),
-        (select min(occurred_at) from (select occurred_at from events
-           where workspace_id = ${ctx.workspaceId} and received_at > ${ctx.since} offset 0) e)) as at`.execute(ctx.db);
-    const at = r.rows[0]?.at;
-    from = at && new Date(at) < ctx.previousAsOf ? new Date(at) : ctx.previousAsOf;
-  }
-  const rows = await refreshCohorts(ctx.db, ctx.workspaceId, ctx.now, await workspaceTimeZone(ctx.db, ctx.workspaceId), 24, from);
-  return { rows, ...(from ? { from: from.toISOString() } : {}) };
+  const incremental = ctx.mode === 'incremental' && ctx.since && ctx.previousAsOf ? { since: ctx.since, previousAsOf: ctx.previousAsOf } : undefined;
+  return refreshCohorts(ctx.db, ctx.workspaceId, ctx.now, await workspaceTimeZone(ctx.db, ctx.workspaceId), 24, incremental);
 }

@@ -3,8 +3,8 @@
 // be filled for past days too; the pipeline stores one value per KPI per day.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import type { Report } from '../reports/report.ts';
 import type { StepContext } from '../pipeline/pipeline.ts';
+import type { Report } from '../reports/report.ts';
 import { type AnalyticsSettings, analyticsSession, loadAnalyticsSettings, workspaceTimeZone } from './settings.ts';
 
 interface Ratio {
@@ -191,97 +191,266 @@ export function dayOf(at: Date, timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 }
 
+/** What an incremental run starts from: the last successful run's start and reference time. */
+export interface KpisSince {
+  since: Date;
+  previousAsOf: Date;
+}
+
+type Trx = Kysely<Database>;
+
+/** The numerator and denominator of every buyer KPI, as select-list items suffixed with `i`. */
+function buyerCounts(defs: KpiDef[], c: BuyerDay, s: AnalyticsSettings, i: number): Sql[] {
+  return defs.map((k) => {
+    const e = k.perBuyer!(c, s);
+    return sql`${e.numerator} as ${sql.ref(`${k.key}_n${i}`)}, ${e.denominator} as ${sql.ref(`${k.key}_d${i}`)}`;
+  });
+}
+
+/** The edges of day `at` as one-time subqueries: `time - interval` is only stable, so inline it would be computed per row. */
+function edges(at: Sql): (...n: number[]) => Sql {
+  return (...n: number[]) => sql`(select ${at} ${sql.join(n.map((x) => sql`- ${d(x)}`), sql` `)})`;
+}
+
 /**
- * The buyer KPIs for each of `ats` from one pass over the paid orders (a
- * hash aggregate per customer, with the figures of every day side by side) and
- * one over the last 30 days' orders and events, instead of a few passes per day.
+ * Temp table kb: one row per customer with a paid order up to the latest of
+ * `ats`, with their figures as of each day side by side (last paid order then
+ * and 30 days before, paid orders in the 12 months to it, last order or event
+ * in the 30 days to it) — one pass over the paid orders and one over the last
+ * 30 days' orders and events, instead of a few passes per day.
  */
-async function buyerKpis(db: Kysely<Database>, ws: number, ats: Date[], s: AnalyticsSettings): Promise<Map<string, Ratio[]>> {
-  const defs = KPIS.filter((k) => k.perBuyer);
-  const out = new Map<string, Ratio[]>(defs.map((k) => [k.key, []]));
-  if (ats.length === 0 || defs.length === 0) return out;
+async function buyerFigures(trx: Trx, ws: number, ats: Date[]): Promise<void> {
   const at = (i: number) => sql`${ats[i]!}::timestamptz`;
   const latest = new Date(Math.max(...ats.map((x) => x.getTime())));
   const earliest = new Date(Math.min(...ats.map((x) => x.getTime())));
   const col = (name: string, i: number) => sql.ref(`${name}${i}`);
-  // Edges as one-time subqueries: `time - interval` is only stable, so inline it would be computed per row.
-  const ago = (i: number, ...n: number[]) => sql`(select ${at(i)} ${sql.join(n.map((x) => sql`- ${d(x)}`), sql` `)})`;
-  const perDay = ats.map(
-    (_, i) => sql`
+  const perDay = ats.map((_, i) => {
+    const ago = edges(at(i));
+    return sql`
       max(ordered_at) filter (where ordered_at <= ${at(i)}) as ${col('last_now', i)},
-      max(ordered_at) filter (where ordered_at <= ${ago(i, 30)}) as ${col('last_then', i)},
-      count(*) filter (where ordered_at > (select ${at(i)} - make_interval(months => 12)) and ordered_at <= ${at(i)}) as ${col('n12_', i)}`,
-  );
-  const recent = ats.map((_, i) => sql`bool_or(t > ${ago(i, 30)} and t <= ${at(i)}) as ${col('recent', i)}`);
-  const counts = ats.flatMap((_, i) => {
-    const c: BuyerDay = { at: at(i), ago: (...n) => ago(i, ...n), lastNow: col('last_now', i), lastThen: col('last_then', i), n12: col('n12_', i), recent: sql`coalesce(${col('recent', i)}, false)` };
-    return defs.map((k) => {
-      const e = k.perBuyer!(c, s);
-      return sql`${e.numerator} as ${col(`${k.key}_n`, i)}, ${e.denominator} as ${col(`${k.key}_d`, i)}`;
-    });
+      max(ordered_at) filter (where ordered_at <= ${ago(30)}) as ${col('last_then', i)},
+      count(*) filter (where ordered_at > (select ${at(i)} - make_interval(months => 12)) and ordered_at <= ${at(i)})::int as ${col('n12_', i)}`;
   });
-  const r = await db.transaction().execute(async (trx) => {
-    await analyticsSession(trx);
-    return sql<Record<string, number>>`
-      with b as (
-        select customer_id, ${sql.join(perDay)}
-        from orders where workspace_id = ${ws} and status = 'paid' and ordered_at <= ${latest}
-        group by customer_id
-      ),
-      r as (
-        select customer_id, ${sql.join(recent)}
-        from (
-          select customer_id, ordered_at as t from orders
-          where workspace_id = ${ws} and ordered_at > ${earliest}::timestamptz - ${d(30)} and ordered_at <= ${latest}
-          union all
-          select customer_id, occurred_at from events
-          where workspace_id = ${ws} and customer_id is not null and occurred_at > ${earliest}::timestamptz - ${d(30)} and occurred_at <= ${latest}
-        ) x
-        group by customer_id
-      )
-      select ${sql.join(counts)} from b left join r on r.customer_id = b.customer_id`.execute(trx);
-  });
-  const row = r.rows[0]!;
-  for (const k of defs) {
-    out.set(k.key, ats.map((_, i) => ({ numerator: Number(row[`${k.key}_n${i}`]), denominator: Number(row[`${k.key}_d${i}`]) })));
-  }
-  return out;
+  const active = ats.map((_, i) => sql`max(t) filter (where t > ${edges(at(i))(30)} and t <= ${at(i)}) as ${col('active', i)}`);
+  await sql`
+    create temp table kb on commit drop as
+    with b as (
+      select customer_id, ${sql.join(perDay)}
+      from orders where workspace_id = ${ws} and status = 'paid' and ordered_at <= ${latest}
+      group by customer_id
+    ),
+    r as (
+      select customer_id, ${sql.join(active)}
+      from (
+        select customer_id, ordered_at as t from orders
+        where workspace_id = ${ws} and ordered_at > ${earliest}::timestamptz - ${d(30)} and ordered_at <= ${latest}
+        union all
+        select customer_id, occurred_at from events
+        where workspace_id = ${ws} and customer_id is not null and occurred_at > ${earliest}::timestamptz - ${d(30)} and occurred_at <= ${latest}
+      ) x
+      group by customer_id
+    )
+    select b.*, ${sql.join(ats.map((_, i) => sql`r.${col('active', i)}`))}
+    from b left join r on r.customer_id = b.customer_id`.execute(trx);
 }
 
-/** Computes every KPI for `at` and for any of the 6 days before it that has no value yet. */
-export async function refreshKpis(db: Kysely<Database>, workspaceId: number, now: Date, timeZone: string, s: AnalyticsSettings): Promise<number> {
-  const todo: { at: Date; day: string }[] = [];
-  for (let back = 6; back >= 0; back--) {
+/**
+ * Brings kpi_buyers (each buyer's figures as of `now`) up to date from the
+ * previous run's. Rows added since — new orders and events, and older ones
+ * whose time passed the previous reference time — only move figures one way
+ * (a later last order, one more order in 12 months, a later activity), and so
+ * do the edges passing (an order now more than 30 days or 12 months old): those
+ * are applied as changes, from a few index ranges. The customers of an order
+ * changed since (a refund, a merge) or of a changed customer row, and new
+ * buyers, are recomputed from their orders and events.
+ */
+async function updateBuyers(trx: Trx, ws: number, now: Date, inc: KpisSince): Promise<number> {
+  const t = sql`${now}::timestamptz`;
+  const p = sql`${inc.previousAsOf}::timestamptz`;
+  const since = sql`${inc.since}::timestamptz`;
+  const m12 = sql`make_interval(months => 12)`;
+  const ago30 = sql`(select ${t} - ${d(30)})`;
+  const ago12m = sql`(select ${t} - ${m12})`;
+  await sql`
+    create temp table kt on commit drop as
+    select customer_id as id from orders where workspace_id = ${ws} and updated_at > ${since} and created_at <= ${since}
+    union
+    select id from customers where workspace_id = ${ws} and updated_at > ${since}`.execute(trx);
+  // One index range per source, glued by union all: an OR of them would scan the tables.
+  await sql`
+    create temp table kd on commit drop as
+    select id, max(at) filter (where buys) as paid_at, max(at) filter (where paid and at <= ${ago30}) as then,
+           sum(dn)::int as dn, max(at) filter (where active and at > ${ago30}) as active, bool_or(buys) as buys
+    from (
+      -- orders added since, other than those of the next range
+      select customer_id as id, ordered_at as at, status = 'paid' as paid, status = 'paid' as buys,
+             case when status = 'paid' and ordered_at > ${ago12m} then 1 else 0 end as dn, true as active
+      from orders where workspace_id = ${ws} and updated_at > ${since} and created_at > ${since}
+        and ordered_at <= ${t} and not (ordered_at > ${p})
+      union all
+      -- orders whose time passed the previous reference time
+      select customer_id, ordered_at, status = 'paid', status = 'paid', case when status = 'paid' then 1 else 0 end, true
+      from orders where workspace_id = ${ws} and ordered_at > ${p} and ordered_at <= ${t}
+      union all
+      -- paid orders now more than 30 days old
+      select customer_id, ordered_at, true, false, 0, false
+      from orders where workspace_id = ${ws} and status = 'paid' and ordered_at > ${p} - ${d(30)} and ordered_at <= ${t} - ${d(30)}
+      union all
+      -- paid orders now more than 12 months old, that the previous run counted
+      select customer_id, ordered_at, false, false, -1, false
+      from orders where workspace_id = ${ws} and status = 'paid' and ordered_at > ${p} - ${m12} and ordered_at <= ${t} - ${m12} and created_at <= ${since}
+      union all
+      select customer_id, occurred_at, false, false, 0, true
+      from events where workspace_id = ${ws} and customer_id is not null and received_at > ${since} and occurred_at <= ${t}
+      union all
+      select customer_id, occurred_at, false, false, 0, true
+      from events where workspace_id = ${ws} and customer_id is not null and occurred_at > ${p} and occurred_at <= ${t}
+    ) x
+    group by id`.execute(trx);
+  await sql`create temp table ku (id text) on commit drop`.execute(trx);
+  await sql`
+    with u as (
+      update kpi_buyers k set last_paid_at = greatest(k.last_paid_at, d.paid_at), last_paid_30d_ago = greatest(k.last_paid_30d_ago, d.then),
+             paid_12m = k.paid_12m + d.dn, last_active_at = greatest(k.last_active_at, d.active)
+      from kd d where k.workspace_id = ${ws} and k.customer_id = d.id
+      returning k.customer_id)
+    insert into ku select customer_id from u`.execute(trx);
+  // New buyers have no row to change.
+  await sql`insert into kt select id from kd where buys and not exists (select 1 from ku where ku.id = kd.id)`.execute(trx);
+  await sql`analyze kt`.execute(trx);
+  await sql`delete from kpi_buyers where workspace_id = ${ws} and customer_id in (select id from kt)`.execute(trx);
+  const r = await sql`
+    insert into kpi_buyers (workspace_id, customer_id, last_paid_at, last_paid_30d_ago, paid_12m, last_active_at)
+    select ${ws}::int, kt.id, o.last_paid, o.then, o.n12, greatest(o.active, e.active)
+    from (select distinct id from kt) kt
+      -- per customer (lateral index ranges): a join with the few customers would be
+      -- planned as a scan of every order
+      cross join lateral (
+        select max(ordered_at) filter (where status = 'paid') as last_paid,
+               max(ordered_at) filter (where status = 'paid' and ordered_at <= ${ago30}) as then,
+               count(*) filter (where status = 'paid' and ordered_at > ${ago12m})::int as n12,
+               max(ordered_at) filter (where ordered_at > ${ago30}) as active
+        from orders where workspace_id = ${ws} and customer_id = kt.id and ordered_at <= ${t}) o
+      cross join lateral (
+        select max(occurred_at) as active from events
+        where workspace_id = ${ws} and customer_id = kt.id and occurred_at > ${ago30} and occurred_at <= ${t}) e
+    where o.last_paid is not null`.execute(trx);
+  await sql`drop table kt, kd, ku`.execute(trx);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+/**
+ * Computes every KPI for `now` and for any of the 6 days before it that has no
+ * value yet. The buyer KPIs of today count over kpi_buyers, which a full run
+ * rebuilds from one pass over the orders and an incremental one (`incremental`,
+ * when the stored figures are those of its previous run) updates for the few
+ * customers whose figures can have moved; past days, when any is missing, come
+ * from one pass over the orders with each day's figures side by side.
+ */
+export async function refreshKpis(
+  db: Kysely<Database>,
+  workspaceId: number,
+  now: Date,
+  timeZone: string,
+  s: AnalyticsSettings,
+  incremental?: KpisSince,
+): Promise<{ values: number; mode: 'full' | 'incremental'; customers: number }> {
+  const ws = workspaceId;
+  const past: { at: Date; day: string }[] = [];
+  for (let back = 6; back >= 1; back--) {
     const at = new Date(now.getTime() - back * 86_400_000);
     const day = dayOf(at, timeZone);
-    if (back > 0) {
-      const have = await db.selectFrom('kpi_values').select('kpi').where('workspace_id', '=', workspaceId).where('day', '=', day).execute();
-      if (have.length >= KPIS.length) continue;
-    }
-    todo.push({ at, day });
+    const have = await db.selectFrom('kpi_values').select('kpi').where('workspace_id', '=', ws).where('day', '=', day).execute();
+    if (have.length < KPIS.length) past.push({ at, day });
   }
-  const batched = await buyerKpis(db, workspaceId, todo.map((x) => x.at), s);
-  let written = 0;
-  for (const [i, { at, day }] of todo.entries()) {
+  const today = { at: now, day: dayOf(now, timeZone) };
+  const defs = KPIS.filter((k) => k.perBuyer);
+  const batched = new Map<string, Ratio[]>(defs.map((k) => [k.key, []]));
+  const { mode, customers } = await db.transaction().execute(async (trx) => {
+    await analyticsSession(trx);
+    const state = incremental
+      ? (await sql<{ as_of: Date }>`select as_of from kpi_state where workspace_id = ${ws} for update`.execute(trx)).rows[0]
+      : undefined;
+    const usable = Boolean(state && incremental && new Date(state.as_of).getTime() === incremental.previousAsOf.getTime() && incremental.previousAsOf <= now);
+    // kb holds the past days' figures and, on a full run, today's (its last column set).
+    const ats = [...past.map((x) => x.at), ...(usable ? [] : [now])];
+    let customers = 0;
+    if (ats.length > 0) await buyerFigures(trx, ws, ats);
+    if (!usable) {
+      const i = ats.length - 1;
+      // A truncate when the rows are all this workspace's: no dead rows left behind.
+      const others = await sql`select 1 from kpi_buyers where workspace_id <> ${ws} limit 1`.execute(trx);
+      await (others.rows.length ? sql`delete from kpi_buyers where workspace_id = ${ws}` : sql`truncate kpi_buyers`).execute(trx);
+      const r = await sql`
+        insert into kpi_buyers (workspace_id, customer_id, last_paid_at, last_paid_30d_ago, paid_12m, last_active_at)
+        select ${ws}::int, customer_id, ${sql.ref(`last_now${i}`)}, ${sql.ref(`last_then${i}`)}, ${sql.ref(`n12_${i}`)}, ${sql.ref(`active${i}`)}
+        from kb where ${sql.ref(`last_now${i}`)} is not null`.execute(trx);
+      customers = Number(r.numAffectedRows ?? 0);
+      await sql`analyze kpi_buyers`.execute(trx);
+    } else {
+      customers = await updateBuyers(trx, ws, now, incremental!);
+    }
+    await sql`
+      insert into kpi_state (workspace_id, as_of) values (${ws}, ${now})
+      on conflict (workspace_id) do update set as_of = excluded.as_of`.execute(trx);
+    const counts: Record<string, number>[] = [];
+    if (past.length > 0) {
+      const cols = past.flatMap((_, i) => {
+        const at = sql`${past[i]!.at}::timestamptz`;
+        const c: BuyerDay = {
+          at,
+          ago: edges(at),
+          lastNow: sql.ref(`last_now${i}`),
+          lastThen: sql.ref(`last_then${i}`),
+          n12: sql.ref(`n12_${i}`),
+          recent: sql`coalesce(${sql.ref(`active${i}`)} > ${edges(at)(30)}, false)`,
+        };
+        // A customer whose first paid order came after this day has no figures for it (nulls): counted nowhere.
+        return buyerCounts(defs, c, s, i);
+      });
+      const r = await sql<Record<string, number>>`select ${sql.join(cols)} from kb`.execute(trx);
+      for (let i = 0; i < past.length; i++) counts.push(r.rows[0]!);
+    }
+    const at = sql`${now}::timestamptz`;
+    const c: BuyerDay = {
+      at,
+      ago: edges(at),
+      lastNow: sql.ref('last_paid_at'),
+      lastThen: sql.ref('last_paid_30d_ago'),
+      n12: sql.ref('paid_12m'),
+      recent: sql`coalesce(last_active_at > ${edges(at)(30)}, false)`,
+    };
+    const r = await sql<Record<string, number>>`select ${sql.join(buyerCounts(defs, c, s, past.length))} from kpi_buyers where workspace_id = ${ws}`.execute(trx);
+    counts.push(r.rows[0]!);
+    await sql`drop table if exists kb`.execute(trx);
+    const all = [...past, today];
+    for (const k of defs) {
+      batched.set(k.key, all.map((_, i) => ({ numerator: Number(counts[i]![`${k.key}_n${i}`]), denominator: Number(counts[i]![`${k.key}_d${i}`]) })));
+    }
+    return { mode: usable ? ('incremental' as const) : ('full' as const), customers };
+  });
+  const all = [...past, today];
+  const rows = [];
+  for (const [i, { at, day }] of all.entries()) {
     for (const k of KPIS) {
-      const r: Ratio & { value?: number } = k.compute ? await k.compute(db, workspaceId, at, s) : batched.get(k.key)![i]!;
+      const r: Ratio & { value?: number } = k.compute ? await k.compute(db, ws, at, s) : batched.get(k.key)![i]!;
       const value = r.value !== undefined ? r.value : r.denominator > 0 ? r.numerator / r.denominator : null;
-      await db
-        .insertInto('kpi_values')
-        .values({ workspace_id: workspaceId, kpi: k.key, day, value, numerator: r.numerator, denominator: r.denominator, computed_at: now })
-        .onConflict((oc) =>
-          oc.columns(['workspace_id', 'kpi', 'day']).doUpdateSet((eb) => ({
-            value: eb.ref('excluded.value'),
-            numerator: eb.ref('excluded.numerator'),
-            denominator: eb.ref('excluded.denominator'),
-            computed_at: eb.ref('excluded.computed_at'),
-          })),
-        )
-        .execute();
-      written++;
+      rows.push({ workspace_id: ws, kpi: k.key, day, value, numerator: r.numerator, denominator: r.denominator, computed_at: now });
     }
   }
-  return written;
+  await db
+    .insertInto('kpi_values')
+    .values(rows)
+    .onConflict((oc) =>
+      oc.columns(['workspace_id', 'kpi', 'day']).doUpdateSet((eb) => ({
+        value: eb.ref('excluded.value'),
+        numerator: eb.ref('excluded.numerator'),
+        denominator: eb.ref('excluded.denominator'),
+        computed_at: eb.ref('excluded.computed_at'),
+      })),
+    )
+    .execute();
+  return { values: rows.length, mode, customers };
 }
 
 export interface KpiStatus {
@@ -361,6 +530,6 @@ export async function kpiReport(db: Kysely<Database>, workspaceId: number, s: An
 /** The pipeline's KPI step. */
 export async function runKpisStep(ctx: StepContext): Promise<Record<string, unknown>> {
   const s = await loadAnalyticsSettings(ctx.db, ctx.workspaceId);
-  const values = await refreshKpis(ctx.db, ctx.workspaceId, ctx.now, await workspaceTimeZone(ctx.db, ctx.workspaceId), s);
-  return { values };
+  const incremental = ctx.mode === 'incremental' && ctx.since && ctx.previousAsOf ? { since: ctx.since, previousAsOf: ctx.previousAsOf } : undefined;
+  return refreshKpis(ctx.db, ctx.workspaceId, ctx.now, await workspaceTimeZone(ctx.db, ctx.workspaceId), s, incremental);
 }
