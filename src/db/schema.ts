@@ -299,6 +299,13 @@ export interface CustomerStatsTable {
   refreshed_at: DefaultTimestamp;
 }
 
+export interface ScoringStateTable {
+  workspace_id: number;
+  as_of: Timestamp;
+  settings: unknown;
+  cuts: unknown;
+}
+
 export interface CustomerMetricsTable {
   workspace_id: number;
   customer_id: string;
@@ -312,7 +319,6 @@ export interface CustomerMetricsTable {
   orders_90d: number;
   orders_prev_90d: number;
   orders_base: number;
-  orders_baseline_90d: number | null;
   coupon_orders_window: number;
   refunded_orders: number;
   orders_all_statuses: number;
@@ -328,7 +334,6 @@ export interface CustomerMetricsTable {
   csat_avg: number | null;
   last_nps: number | null;
   referrals: number;
-  recency_days: number | null;
   r_score: number | null;
   f_score: number | null;
   m_score: number | null;
@@ -550,6 +555,7 @@ export interface Database {
   cohort_retention: CohortRetentionTable;
   kpi_values: KpiValuesTable;
   customer_metrics: CustomerMetricsTable;
+  scoring_state: ScoringStateTable;
   tier_history: TierHistoryTable;
   lifecycle_transitions: LifecycleTransitionsTable;
   schedules: SchedulesTable;

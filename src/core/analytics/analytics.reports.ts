@@ -4,6 +4,9 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Report } from '../reports/report.ts';
 
+/** Days since the last purchase as of the last scoring run (m = customer_metrics, s = scoring_state). */
+const RECENCY_DAYS = sql`floor(extract(epoch from (s.as_of - m.last_order_at)) / 86400)::int`;
+
 const TIER_TRAITS: Record<string, { en: string; zh: string }> = {
   A: { en: 'Core, high value: recent, frequent, high spend', zh: '核心高价值：近期活跃、购买频繁、消费高' },
   B: { en: 'Growth potential: good value, room to grow', zh: '成长潜力：价值较高，仍有提升空间' },
@@ -14,9 +17,10 @@ const TIER_TRAITS: Record<string, { en: string; zh: string }> = {
 export async function tierReport(db: Kysely<Database>, workspaceId: number): Promise<Report> {
   const r = await sql<{ tier: string | null; customers: number; avg_score: number; avg_recency: number; avg_orders: number; avg_spend: number; spend: number }>`
     select tier, count(*)::int as customers, round(avg(rfm_score), 1)::float8 as avg_score,
-           round(avg(recency_days), 1)::float8 as avg_recency, round(avg(orders_window), 2)::float8 as avg_orders,
+           round(avg(${RECENCY_DAYS}), 1)::float8 as avg_recency, round(avg(orders_window), 2)::float8 as avg_orders,
            round(avg(spend_window), 2)::float8 as avg_spend, coalesce(sum(spend_window), 0)::float8 as spend
-    from customer_metrics where workspace_id = ${workspaceId}
+    from customer_metrics m left join scoring_state s on s.workspace_id = m.workspace_id
+    where m.workspace_id = ${workspaceId}
     group by tier order by tier nulls last`.execute(db);
   const total = r.rows.reduce((a, x) => a + x.customers, 0);
   const spend = r.rows.reduce((a, x) => a + x.spend, 0);
@@ -85,8 +89,9 @@ export const SEGMENT_NAMES: Record<string, { en: string; zh: string }> = {
 export async function segmentReport(db: Kysely<Database>, workspaceId: number): Promise<Report> {
   const r = await sql<{ rfm_segment: string; customers: number; avg_spend: number; avg_recency: number }>`
     select rfm_segment, count(*)::int as customers, round(avg(spend_window), 2)::float8 as avg_spend,
-           round(avg(recency_days), 1)::float8 as avg_recency
-    from customer_metrics where workspace_id = ${workspaceId} and rfm_segment is not null
+           round(avg(${RECENCY_DAYS}), 1)::float8 as avg_recency
+    from customer_metrics m left join scoring_state s on s.workspace_id = m.workspace_id
+    where m.workspace_id = ${workspaceId} and rfm_segment is not null
     group by rfm_segment order by customers desc`.execute(db);
   const total = r.rows.reduce((a, x) => a + x.customers, 0);
   return {

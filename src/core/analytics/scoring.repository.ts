@@ -1,57 +1,87 @@
-// The scoring pass over customer_metrics, always for every customer (it is
-// cheap, and recency moves for everyone each day): recency, R/F/M scores, the
-// weighted 0–100 RFM score, value tier, named RFM segment and lifecycle stage.
-// One statement also closes/opens tier_history rows and records lifecycle
-// transitions, reading the previous values from the same snapshot.
+// The scoring pass over customer_metrics: R/F/M scores, the weighted 0–100 RFM
+// score, value tier, named RFM segment and lifecycle stage. One statement also
+// closes/opens tier_history rows and records lifecycle transitions, reading the
+// previous values from the same snapshot, and writes only the rows that change.
+//
+// Nothing stored moves with the calendar (recency and the frequency baseline are
+// derived when read), so from one run to the next a customer's scores or stage
+// can only change if their figures changed (customer_metrics.as_of is the run
+// that last changed the row), a score threshold moved past their value, or time
+// carried them across a lifecycle threshold. An incremental run scores only
+// those customers; scoring_state keeps what the last run used to find them.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { StepContext } from '../pipeline/pipeline.ts';
 import { type AnalyticsSettings, analyticsSession, loadAnalyticsSettings } from './settings.ts';
 
-/** Quintile breakpoints: for scores 2..5, the value a customer must pass (see quintileBreakpoints). */
-interface Quintiles {
-  n: number;
-  recency: number[];
-  frequency: number[];
-  monetary: string[];
+const DAY = 86_400_000;
+/** `days` whole days of 86,400 s before t (recency and tenure count elapsed seconds, not calendar days). */
+const before = (t: Date, days: number) => new Date(t.getTime() - days * DAY);
+
+/**
+ * Score thresholds of one run. R = 1 + the number of `r` timestamps a customer's
+ * last purchase is after; F (M) = 1 + the number of `f` (`m`) values their
+ * orders (spend) in the window pass — strictly for quintiles, or reach for
+ * fixed breakpoints. Expressed on the stored figures, so a customer's score moves
+ * only when their figure or a threshold moves past it.
+ */
+interface Cuts {
+  r: string[];
+  f: number[];
+  m: string[];
+  strict: boolean;
+}
+
+/** What the last run scored with (scoring_state). */
+interface State {
+  asOf: Date;
+  sameSettings: boolean;
+  cuts: Cuts;
 }
 
 /**
- * `min(5, 1 + floor(percent_rank × 5))` without a window: with n buyers, a score
- * of at least k + 1 means at least c = ceil(k(n − 1)/5) buyers rank strictly
- * before, i.e. a value past the c-th value in rank order. percentile_disc at
- * (c − ½)/n picks exactly that value; one sort of one column per figure instead
- * of three window sorts of whole rows. Ties share the lower score, as with percent_rank.
+ * Quintiles as `min(5, 1 + floor(percent_rank × 5))` without a window: with n
+ * buyers, a score of at least k + 1 means at least c = ceil(k(n − 1)/5) buyers
+ * rank strictly before, i.e. a value past the c-th value in rank order.
+ * percentile_disc at (c − ½)/n picks exactly that value; one sort of one column
+ * per figure instead of three window sorts of whole rows. Ties share the lower
+ * score, as with percent_rank. Recency in days falls as last_order_at rises, so
+ * its c-th value is that of the c-th last_order_at in ascending order.
  */
-async function quintileBreakpoints(db: Kysely<Database>, workspaceId: number, recencyDays: RawBuilder<number>): Promise<Quintiles> {
+async function quintileCuts(db: Kysely<Database>, workspaceId: number, now: Date): Promise<Cuts> {
   const n = Number(
     (await sql<{ n: string }>`select count(*) as n from customer_metrics where workspace_id = ${workspaceId} and last_order_at is not null`.execute(db))
       .rows[0]!.n,
   );
-  if (n < 2) return { n, recency: [], frequency: [], monetary: [] };
+  if (n < 2) return { r: [], f: [], m: [], strict: true };
   const p = [1, 2, 3, 4].map((k) => (Math.ceil((k * (n - 1)) / 5) - 0.5) / n);
   const r = await sql<{ r: number[]; f: number[]; m: string[] }>`
-    select percentile_disc(${p}::float8[]) within group (order by ${recencyDays} desc) as r,
-           percentile_disc(${p}::float8[]) within group (order by orders_window) as f,
-           percentile_disc(${p}::float8[]) within group (order by spend_window) as m
-    from customer_metrics where workspace_id = ${workspaceId} and last_order_at is not null`.execute(db);
+    select array(select floor(extract(epoch from (${now}::timestamptz - x)) / 86400)::int from unnest(q.lo) with ordinality as u(x, i) order by i) as r, q.f, q.m
+    from (
+      select percentile_disc(${p}::float8[]) within group (order by last_order_at) as lo,
+             percentile_disc(${p}::float8[]) within group (order by orders_window) as f,
+             percentile_disc(${p}::float8[]) within group (order by spend_window) as m
+      from customer_metrics where workspace_id = ${workspaceId} and last_order_at is not null
+    ) q`.execute(db);
   const row = r.rows[0]!;
-  return { n, recency: row.r.map(Number), frequency: row.f.map(Number), monetary: row.m.map(String) };
+  // recency_days < d  ⇔  last_order_at > now − d days
+  return { r: row.r.map((d) => before(now, Number(d)).toISOString()), f: row.f.map(Number), m: row.m.map(String), strict: true };
 }
 
-function scoreExpr(s: AnalyticsSettings, q: Quintiles | null): { r: RawBuilder<number>; f: RawBuilder<number>; m: RawBuilder<number> } {
-  const sum = (terms: RawBuilder<unknown>[]) => sql<number>`(1 + ${sql.join(terms.map((x) => sql`(${x})::int`), sql` + `)})`;
-  if (s.rfm.method === 'breakpoints' || !q) {
-    const b = s.rfm.breakpoints;
-    // recency thresholds descend: ≤ b[3] days scores 5, … > b[0] scores 1
-    const up = (col: string, t: number[]) => sum(t.map((x) => sql`${sql.ref(col)} >= ${x}::numeric`));
-    return { r: sum(b.recency.map((x) => sql`recency_days <= ${x}::int`)), f: up('orders_window', b.frequency), m: up('spend_window', b.monetary) };
-  }
-  if (q.n < 2) return { r: sql<number>`1`, f: sql<number>`1`, m: sql<number>`1` };
+function breakpointCuts(s: AnalyticsSettings, now: Date): Cuts {
+  const b = s.rfm.breakpoints;
+  // recency_days ≤ d  ⇔  last_order_at > now − (⌊d⌋ + 1) days
+  return { r: b.recency.map((d) => before(now, Math.floor(d) + 1).toISOString()), f: b.frequency, m: b.monetary.map(String), strict: false };
+}
+
+function scoreExpr(c: Cuts): { r: RawBuilder<number>; f: RawBuilder<number>; m: RawBuilder<number> } {
+  const sum = (terms: RawBuilder<unknown>[]) =>
+    terms.length === 0 ? sql<number>`1` : sql<number>`(1 + ${sql.join(terms.map((x) => sql`(${x})::int`), sql` + `)})`;
+  const pass = (col: string, v: number | string) => (c.strict ? sql`${sql.ref(col)} > ${v}::numeric` : sql`${sql.ref(col)} >= ${v}::numeric`);
   return {
-    r: sum(q.recency.map((x) => sql`recency_days < ${x}::int`)),
-    f: sum(q.frequency.map((x) => sql`orders_window > ${x}::int`)),
-    m: sum(q.monetary.map((x) => sql`spend_window > ${x}::numeric`)),
+    r: sum(c.r.map((t) => sql`last_order_at > ${t}::timestamptz`)),
+    f: sum(c.f.map((v) => pass('orders_window', v))),
+    m: sum(c.m.map((v) => pass('spend_window', v))),
   };
 }
 
@@ -69,54 +99,121 @@ const SEGMENT = sql<string>`case
   when f <= 3 then 'potential_loyalist'
   else 'champions' end`;
 
-export async function scoreCustomers(db: Kysely<Database>, workspaceId: number, now: Date, s: AnalyticsSettings): Promise<void> {
+/**
+ * The customer's own rhythm at time t: orders per 90 days over up to 12 months
+ * before the last 90 days, once at least 90 days of that history exist. It
+ * shrinks day by day until that history reaches 12 months, hence derived, not stored.
+ */
+const baselineAt = (t: Date) => sql<number>`case when first_order_at <= ${before(t, 180)}::timestamptz
+  then orders_base * 90.0 / least(365.0, extract(epoch from (${before(t, 90)}::timestamptz - first_order_at)) / 86400.0) end`;
+
+/** At risk by the frequency drop at time t. */
+const droppedAt = (t: Date, s: AnalyticsSettings) => {
+  const b = baselineAt(t);
+  return sql<boolean>`(${b} >= 1 and orders_90d <= (1 - ${s.lifecycle.frequencyDrop}::float8) * ${b})`;
+};
+
+function settingsKey(s: AnalyticsSettings): string {
+  return JSON.stringify({ rfm: s.rfm, tiers: s.tiers, lifecycle: s.lifecycle });
+}
+
+async function loadState(db: Kysely<Database>, workspaceId: number, s: AnalyticsSettings): Promise<State | null> {
+  const r = await sql<{ as_of: Date; same: boolean; cuts: Cuts }>`
+    select as_of, settings = ${settingsKey(s)}::jsonb as same, cuts from scoring_state where workspace_id = ${workspaceId}`.execute(db);
+  const row = r.rows[0];
+  return row ? { asOf: new Date(row.as_of), sameSettings: row.same, cuts: row.cuts } : null;
+}
+
+/**
+ * The customers whose scores or stage can differ from what the last run stored,
+ * as a filter on customer_metrics, or null when everyone must be rescored (no
+ * earlier run, other settings, other kinds of thresholds, or time going back).
+ * Each threshold test below is the one the scoring uses, evaluated at the last
+ * run's time and at now: a customer whose figures did not change and passes every
+ * threshold the same way at both times keeps the stored scores and stage.
+ */
+function candidates(prev: State | null, now: Date, cuts: Cuts, s: AnalyticsSettings): RawBuilder<boolean> | null {
+  if (!prev?.sameSettings || prev.asOf.getTime() >= now.getTime()) return null;
+  const p = prev.cuts;
+  if (p.strict !== cuts.strict || p.r.length !== cuts.r.length || p.f.length !== cuts.f.length || p.m.length !== cuts.m.length) return null;
+  const t = prev.asOf;
+  const moved: RawBuilder<boolean>[] = [sql`as_of > ${t}::timestamptz`];
+  const op = cuts.strict ? sql`>` : sql`>=`;
+  cuts.r.forEach((x, i) => {
+    if (Date.parse(x) !== Date.parse(p.r[i]!)) moved.push(sql`(last_order_at > ${p.r[i]}::timestamptz) <> (last_order_at > ${x}::timestamptz)`);
+  });
+  cuts.f.forEach((x, i) => {
+    if (x !== p.f[i]) moved.push(sql`(orders_window ${op} ${p.f[i]}::numeric) <> (orders_window ${op} ${x}::numeric)`);
+  });
+  cuts.m.forEach((x, i) => {
+    if (x !== p.m[i]) moved.push(sql`(spend_window ${op} ${p.m[i]}::numeric) <> (spend_window ${op} ${x}::numeric)`);
+  });
+  const l = s.lifecycle;
+  // "more than d days" ⇔ at or before (d + 1) days ago; "at most d days" is its negation
+  const crossed = (col: RawBuilder<unknown>, d: number) => sql<boolean>`(${col} <= ${before(t, d + 1)}::timestamptz) <> (${col} <= ${before(now, d + 1)}::timestamptz)`;
+  const lo = sql`last_order_at`;
+  const fo = sql`first_order_at`;
+  moved.push(crossed(lo, l.churnDays), crossed(lo, l.dormantDays), crossed(sql`greatest(last_order_at, last_event_at)`, l.inactiveDays));
+  moved.push(crossed(fo, l.newDays), crossed(fo, l.growingDays));
+  // the baseline exists from 180 days after the first purchase and moves until 455 (12 months + 90 days)
+  moved.push(
+    sql`(first_order_at > ${before(t, 455)}::timestamptz and first_order_at <= ${before(now, 180)}::timestamptz and orders_base > 0
+         and ${droppedAt(t, s)} is distinct from ${droppedAt(now, s)})`,
+  );
+  return sql<boolean>`(${sql.join(moved, sql` or `)})`;
+}
+
+/**
+ * Scores the workspace's customers at `now`. `incremental` scores only the
+ * customers whose results can have changed since the last run (the same rows a
+ * full recompute would write); either way only changed rows are written.
+ */
+export async function scoreCustomers(
+  db: Kysely<Database>,
+  workspaceId: number,
+  now: Date,
+  s: AnalyticsSettings,
+  mode: 'full' | 'incremental' = 'full',
+): Promise<{ mode: 'full' | 'incremental'; changed: number }> {
   const t = sql`${now}::timestamptz`;
-  const daysSince = (col: string) => sql<number>`floor(extract(epoch from (${t} - ${sql.ref(col)})) / 86400)::int`;
+  const daysSince = (col: RawBuilder<unknown>) => sql<number>`floor(extract(epoch from (${t} - ${col})) / 86400)::int`;
   const w = s.rfm.weights;
   const wsum = w.r + w.f + w.m;
   const l = s.lifecycle;
-  await db.transaction().execute(async (trx) => {
+  return db.transaction().execute(async (trx) => {
     await analyticsSession(trx);
-    const q = s.rfm.method === 'quintile' ? await quintileBreakpoints(trx, workspaceId, daysSince('last_order_at')) : null;
-    const { r, f, m } = scoreExpr(s, q);
-    await sql`
+    const cuts = s.rfm.method === 'quintile' ? await quintileCuts(trx, workspaceId, now) : breakpointCuts(s, now);
+    const prev = await loadState(trx, workspaceId, s);
+    const only = mode === 'incremental' ? candidates(prev, now, cuts, s) : null;
+    const { r, f, m } = scoreExpr(cuts);
+    const res = await sql`
       with base as (
-        select customer_id, first_order_at, last_order_at, last_event_at, orders_window, spend_window, orders_90d,
-               -- the customer's own rhythm: orders per 90 days over up to 12 months before the
-               -- last 90 days, once at least 90 days of that history exist
-               case when first_order_at <= (select ${t} - make_interval(days => 180))
-                    then orders_base * 90.0 / least(365.0, extract(epoch from ((select ${t} - make_interval(days => 90)) - first_order_at)) / 86400.0)
-               end as orders_baseline_90d,
-               ${daysSince('last_order_at')} as recency_days,
-               ${daysSince('first_order_at')} as tenure_days,
-               floor(extract(epoch from (${t} - greatest(last_order_at, last_event_at))) / 86400)::int as idle_days,
+        select customer_id, first_order_at, last_order_at, orders_90d,
+               ${baselineAt(now)} as orders_baseline_90d,
+               ${daysSince(sql`last_order_at`)} as recency_days,
+               ${daysSince(sql`first_order_at`)} as tenure_days,
+               ${daysSince(sql`greatest(last_order_at, last_event_at)`)} as idle_days,
+               case when last_order_at is not null then ${r} end as r,
+               case when last_order_at is not null then ${f} end as f,
+               case when last_order_at is not null then ${m} end as m,
                -- the stored values, to write only what moves
-               recency_days as old_recency, orders_baseline_90d as old_baseline, r_score as old_r, f_score as old_f, m_score as old_m,
+               r_score as old_r, f_score as old_f, m_score as old_m,
                rfm_score as old_rfm_score, tier as old_tier, rfm_segment as old_segment, lifecycle_stage as old_stage
-        from customer_metrics where workspace_id = ${workspaceId}
+        from customer_metrics where workspace_id = ${workspaceId} ${only ? sql`and ${only}` : sql``}
         -- offset 0 keeps each step a subquery: its columns are computed once per row
         -- instead of the planner pasting the expressions into every later use
         -- (the segment and tier cases use r, f, m and the score a dozen times).
-        offset 0
-      ),
-      -- Scores are row-local (thresholds, no windows), so one pass over the table does it all.
-      scored as (
-        select *,
-               case when last_order_at is not null then ${r} end as r,
-               case when last_order_at is not null then ${f} end as f,
-               case when last_order_at is not null then ${m} end as m
-        from base
         offset 0
       ),
       rated as (
         select *,
                round(((${w.r}::numeric * r + ${w.f}::numeric * f + ${w.m}::numeric * m) / ${wsum}::numeric - 1) / 4 * 100, 2) as rfm_score,
                case when r is not null then ${SEGMENT} end as rfm_segment
-        from scored
+        from base
         offset 0
       ),
       next as (
-        select customer_id, recency_days, orders_baseline_90d, r, f, m, rfm_score, rfm_segment, old_stage,
+        select customer_id, r, f, m, rfm_score, rfm_segment, old_stage,
           case when rfm_score is null then null
                when rfm_score >= ${s.tiers.a}::numeric then 'A'
                when rfm_score >= ${s.tiers.b}::numeric then 'B'
@@ -130,16 +227,15 @@ export async function scoreCustomers(db: Kysely<Database>, workspaceId: number, 
                when tenure_days <= ${l.newDays}::int then 'new'
                when tenure_days <= ${l.growingDays}::int then 'growing'
                else 'mature' end as stage,
-          old_recency, old_baseline, old_r, old_f, old_m, old_rfm_score, old_tier, old_segment
+          old_r, old_f, old_m, old_rfm_score, old_tier, old_segment
         from rated
         offset 0
       ),
-      -- Only rows whose scores or stage move are written: on most days that is the
-      -- buyers (recency grows by a day) and not the rest.
+      -- Only rows whose scores or stage move are written.
       changed as materialized (
         select * from next
-        where (old_recency, old_baseline, old_r, old_f, old_m, old_rfm_score, old_tier, old_segment, old_stage)
-          is distinct from (recency_days, orders_baseline_90d, r, f, m, rfm_score, tier, rfm_segment, stage)
+        where (old_r, old_f, old_m, old_rfm_score, old_tier, old_segment, old_stage)
+          is distinct from (r, f, m, rfm_score, tier, rfm_segment, stage)
       ),
       transitions as (
         insert into lifecycle_transitions (workspace_id, customer_id, at, from_stage, to_stage)
@@ -164,11 +260,16 @@ export async function scoreCustomers(db: Kysely<Database>, workspaceId: number, 
         on conflict (workspace_id, customer_id, valid_from) do update set tier = excluded.tier, rfm_score = excluded.rfm_score
       )
       update customer_metrics cm set
-        recency_days = n.recency_days, orders_baseline_90d = n.orders_baseline_90d, r_score = n.r, f_score = n.f, m_score = n.m, rfm_score = n.rfm_score,
+        r_score = n.r, f_score = n.f, m_score = n.m, rfm_score = n.rfm_score,
         tier = n.tier, rfm_segment = n.rfm_segment, lifecycle_stage = n.stage,
         stage_since = case when cm.lifecycle_stage is distinct from n.stage then ${t} else coalesce(cm.stage_since, ${t}) end
       from changed n
       where cm.workspace_id = ${workspaceId} and cm.customer_id = n.customer_id`.execute(trx);
+    await sql`
+      insert into scoring_state (workspace_id, as_of, settings, cuts)
+      values (${workspaceId}, ${t}, ${settingsKey(s)}::jsonb, ${JSON.stringify(cuts)}::jsonb)
+      on conflict (workspace_id) do update set as_of = excluded.as_of, settings = excluded.settings, cuts = excluded.cuts`.execute(trx);
+    return { mode: only ? 'incremental' : 'full', changed: Number(res.numAffectedRows ?? 0) };
   });
 }
 
@@ -188,6 +289,5 @@ export async function tierOn(db: Kysely<Database>, workspaceId: number, customer
 /** The pipeline's RFM and lifecycle step. */
 export async function runScoringStep(ctx: StepContext): Promise<Record<string, unknown> | undefined> {
   const s = await loadAnalyticsSettings(ctx.db, ctx.workspaceId);
-  await scoreCustomers(ctx.db, ctx.workspaceId, ctx.now, s);
-  return undefined;
+  return scoreCustomers(ctx.db, ctx.workspaceId, ctx.now, s, ctx.mode);
 }

@@ -92,7 +92,7 @@ interface Loaded {
 async function loadFeatures(db: Kysely<Database>, workspaceId: number, now: Date): Promise<Loaded> {
   const r = await sql<{ customer_id: string; v: number[] }>`
     select customer_id, array[
-      coalesce(recency_days, 0), orders_total, spend_total, spend_total / nullif(orders_total, 0),
+      coalesce(floor(extract(epoch from (${now}::timestamptz - last_order_at)) / 86400), 0), orders_total, spend_total, spend_total / nullif(orders_total, 0),
       coupon_orders_window::float8 / nullif(orders_window, 0), events_30d, complaints_total,
       refunded_orders::float8 / nullif(orders_all_statuses, 0),
       greatest(0, extract(epoch from (${now}::timestamptz - first_order_at)) / 86400)

@@ -94,7 +94,14 @@ const LIST: FieldDef[] = [
   { name: 'csat_avg', type: 'number', sql: 'm.csat_avg', en: 'average CSAT (1–5)', zh: '平均满意度（1–5）' },
   { name: 'last_nps', type: 'number', sql: 'm.last_nps', en: 'latest NPS answer (0–10)', zh: '最近一次 NPS（0–10）' },
   { name: 'referrals', type: 'number', sql: count('referrals'), en: 'referrals made', zh: '推荐人数' },
-  { name: 'recency_days', type: 'number', sql: 'm.recency_days', en: 'days since the last purchase', zh: '距上次购买天数' },
+  // As of the last scoring run, like the scores: derived, since a stored count of days would change every row every day.
+  {
+    name: 'recency_days',
+    type: 'number',
+    sql: '(select floor(extract(epoch from (s.as_of - m.last_order_at)) / 86400)::int from scoring_state s where s.workspace_id = m.workspace_id)',
+    en: 'days since the last purchase',
+    zh: '距上次购买天数',
+  },
   { name: 'r_score', type: 'number', sql: 'm.r_score', en: 'R score (1–5)', zh: 'R 评分（1–5）' },
   { name: 'f_score', type: 'number', sql: 'm.f_score', en: 'F score (1–5)', zh: 'F 评分（1–5）' },
   { name: 'm_score', type: 'number', sql: 'm.m_score', en: 'M score (1–5)', zh: 'M 评分（1–5）' },

@@ -3,6 +3,7 @@
 // the Customer 360 page shows.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import Type from 'typebox';
 import { customerExists } from '../../core/customers/customers.service.ts';
 import { ANY_USER, principal } from '../auth.ts';
@@ -28,10 +29,13 @@ export async function metricsRoutes(fastify: FastifyInstance): Promise<void> {
       const db = app.deps.store.db;
       if (!(await customerExists(db, p.workspaceId, req.params.id))) throw notFound(`customer ${req.params.id}`);
       const row = await db
-        .selectFrom('customer_metrics')
-        .selectAll()
-        .where('workspace_id', '=', p.workspaceId)
-        .where('customer_id', '=', req.params.id)
+        .selectFrom('customer_metrics as m')
+        .leftJoin('scoring_state as s', 's.workspace_id', 'm.workspace_id')
+        .selectAll('m')
+        // as of the last scoring run, like the scores (not stored: it would change every row every day)
+        .select(sql<number | null>`floor(extract(epoch from (s.as_of - m.last_order_at)) / 86400)::int`.as('recency_days'))
+        .where('m.workspace_id', '=', p.workspaceId)
+        .where('m.customer_id', '=', req.params.id)
         .executeTakeFirst();
       if (!row) return { customer_id: req.params.id, metrics: null };
       const out: Record<string, unknown> = {};
