@@ -1,39 +1,46 @@
 // The analytics steps of the daily pipeline.
 import { sql } from 'kysely';
-import { refreshCustomerStats } from '../customers/customers.stats.ts';
-import type { Step } from '../pipeline/pipeline.ts';
+import type { Step, StepContext } from '../pipeline/pipeline.ts';
 import { runCohortsStep } from './cohorts.ts';
 import { runKpisStep } from './kpis.ts';
-import { deleteStaleMetrics, touchedCustomers, upsertCustomerFigures } from './metrics.repository.ts';
+import { refreshCustomerFigures } from './metrics.repository.ts';
 import { runScoringStep } from './scoring.repository.ts';
-import { analyticsSession, loadAnalyticsSettings } from './settings.ts';
+import { loadAnalyticsSettings } from './settings.ts';
 
 export const customerMetricsStep: Step = {
   name: 'customer_metrics',
   title: { en: 'Customer figures (orders, activity, service)', zh: '客户指标（订单、活跃、服务）' },
   async run(ctx) {
     const s = await loadAnalyticsSettings(ctx.db, ctx.workspaceId);
-    let ids: string[] | null = null;
-    if (ctx.mode === 'incremental' && ctx.since && ctx.previousAsOf) {
-      ids = await touchedCustomers(ctx.db, ctx.workspaceId, ctx.since, ctx.previousAsOf, ctx.now, s);
-    }
+    const incremental = ctx.mode === 'incremental';
     // Fresh statistics after bulk loads keep the planner off nested loops; PGlite has no autovacuum to do it.
-    if (!ids) await sql`analyze customers, orders, order_lines, events, tickets, survey_responses`.execute(ctx.db);
-    // A merge touches the customer row (updated_at), so an incremental run sees it among ids.
-    const removed = await deleteStaleMetrics(ctx.db, ctx.workspaceId, ids);
-    const updated = ids && ids.length === 0 ? 0 : await upsertCustomerFigures(ctx.db, ctx.workspaceId, ctx.now, s, ids);
+    if (!incremental) await analyzeStale(ctx, ['customers', 'orders', 'order_lines', 'events', 'tickets', 'survey_responses']);
+    const r = await refreshCustomerFigures(ctx.db, ctx.workspaceId, ctx.now, s, incremental);
     // The scoring pass reads every row of customer_metrics: plan it on fresh counts, not on an empty table's.
-    if (!ids) await sql`analyze customer_metrics`.execute(ctx.db);
-    // Imports and ingestion refresh the list's summary too; this catches every other way data arrived.
-    if (!ids || ids.length > 0) {
-      await ctx.db.transaction().execute(async (trx) => {
-        await analyticsSession(trx);
-        await refreshCustomerStats(trx, ctx.workspaceId, ids ?? undefined, ctx.now);
-      });
-    }
-    return { mode: ids ? 'incremental' : 'full', customers: updated, removed };
+    if (r.mode === 'full') await analyzeStale(ctx, ['customer_metrics']);
+    return { ...r };
   },
 };
+
+/**
+ * Analyzes the tables whose statistics are missing or older than a tenth of their
+ * rows' changes (autovacuum's own threshold): analyzing six tables on every full run
+ * cost more server time than the customer figures' own aggregation of orders.
+ */
+async function analyzeStale(ctx: StepContext, tables: string[]): Promise<void> {
+  const r = await sql<{ relname: string; stale: boolean }>`
+    select c.relname, (coalesce(s.last_analyze, s.last_autoanalyze) is null
+                       or s.n_mod_since_analyze > 0.1 * greatest(c.reltuples, 1000)
+                       -- a column without statistics (e.g. its type was altered since)
+                       or exists (select 1 from pg_attribute a
+                                  where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+                                    and not exists (select 1 from pg_statistic st where st.starelid = c.oid and st.staattnum = a.attnum))) as stale
+    from pg_class c left join pg_stat_user_tables s on s.relid = c.oid
+    where c.relname = any(${tables}::text[]) and c.relkind = 'r' and c.relnamespace = 'public'::regnamespace`.execute(ctx.db);
+  const stale = new Set(r.rows.filter((x) => x.stale !== false).map((x) => x.relname));
+  const todo = tables.filter((t) => stale.has(t) || !r.rows.some((x) => x.relname === t));
+  if (todo.length) await sql`analyze ${sql.join(todo.map((t) => sql.table(t)))}`.execute(ctx.db);
+}
 
 export const scoringStep: Step = {
   name: 'rfm_lifecycle',

@@ -1,201 +1,440 @@
 // Per-customer figures, set-based. Everything is "as of" a reference time:
 // rows after it are ignored, so a past date gives the figures as they were.
-// Counts store windows relative to as_of; the incremental run recomputes the
-// customers whose data changed or whose rows crossed a window edge, which is
-// exactly the set whose figures can differ from the last run.
-import { type Kysely, sql } from 'kysely';
+//
+// A full pass computes every customer's figures into a temporary table in one
+// read-only statement (PostgreSQL runs it with parallel workers: writing
+// statements never get parallel plans), then writes only the rows that differ.
+// The same pass feeds the customer list's order summary (customer_stats).
+//
+// An incremental pass starts from the figures as of the last pass (its reference
+// time and start are kept in customer_metrics_state, written in the same
+// transaction as the figures) and
+//   - recomputes from scratch the customers with rows changed since then
+//     (updated_at / received_at after its start) or that became visible (time
+//     between the two reference times), through their own index ranges;
+//   - moves every other customer's window counts by the rows that crossed a
+//     window edge: minus the rows that left a window, plus those that entered one.
+// Figures move only by those two ways, so the result equals a full recompute.
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { writeCustomerStats } from '../customers/customers.stats.ts';
 import { type AnalyticsSettings, analyticsSession } from './settings.ts';
 
-const days = (n: number) => sql`make_interval(days => ${n}::int)`;
+type Db = Kysely<Database>;
 
-/**
- * Recomputes customer_metrics' figures for the workspace's customers (all,
- * or only `ids`). Scores are left to the scoring pass.
- */
-export async function upsertCustomerFigures(
-  db: Kysely<Database>,
-  workspaceId: number,
-  now: Date,
-  s: AnalyticsSettings,
-  ids: string[] | null,
-): Promise<number> {
-  const only = (col: string) => (ids ? sql`and ${sql.ref(col)} = any(${ids})` : sql``);
-  // Each window edge is a one-time subquery (an InitPlan): `now - interval` is only stable,
-  // so written inline it would be recomputed for every row of every filter.
-  const win = sql`(select ${now}::timestamptz - make_interval(months => ${s.rfm.windowMonths}::int))`;
-  const ago = (n: number) => sql`(select ${now}::timestamptz - ${days(n)})`;
+/** The columns of customer_metrics this pass owns (scores belong to the scoring pass). */
+const FIGURES = [
+  'first_order_at', 'last_order_at', 'orders_total', 'spend_total', 'orders_window', 'spend_window',
+  'orders_90d', 'orders_prev_90d', 'orders_base', 'coupon_orders_window', 'refunded_orders', 'orders_all_statuses',
+  'last_event_at', 'events_30d', 'logins_30d', 'logins_7d', 'core_uses_30d', 'events_prev_30d',
+  'complaints_total', 'complaints_90d', 'open_tickets', 'csat_avg', 'last_nps', 'referrals',
+] as const;
+
+/** Which table's rows each figure comes from: a changed customer is recomputed for those tables only. */
+const GROUP: Record<(typeof FIGURES)[number], 'o' | 'ev' | 'ot'> = Object.fromEntries(
+  FIGURES.map((c, i) => [c, i < 12 ? 'o' : i < 18 ? 'ev' : 'ot']),
+) as never;
+
+/** Window edges of a run, each computed once by PostgreSQL (its calendar arithmetic, in the session's time zone). */
+interface Edges {
+  now: Date;
+  win: Date;
+  d7: Date;
+  d30: Date;
+  d60: Date;
+  d90: Date;
+  d180: Date;
+  d455: Date;
+}
+
+async function edgesAt(db: Db, now: Date, months: number): Promise<Edges> {
   const t = sql`${now}::timestamptz`;
-  const r = await db.transaction().execute(async (trx) => {
-    await analyticsSession(trx);
-    return sql`
-      with target as (
-        select c.id from customers c
-        where c.workspace_id = ${workspaceId} and c.merged_into is null ${only('c.id')}
-      ),
-      o as materialized (
-        select customer_id,
-          min(ordered_at) filter (where status = 'paid') as first_order_at,
-          max(ordered_at) filter (where status = 'paid') as last_order_at,
-          count(*) filter (where status = 'paid') as orders_total,
-          coalesce(sum(amount) filter (where status = 'paid'), 0) as spend_total,
-          count(*) filter (where status = 'paid' and ordered_at > ${win}) as orders_window,
-          coalesce(sum(amount) filter (where status = 'paid' and ordered_at > ${win}), 0) as spend_window,
-          count(*) filter (where status = 'paid' and ordered_at > ${ago(90)}) as orders_90d,
-          count(*) filter (where status = 'paid' and ordered_at > ${ago(180)} and ordered_at <= ${ago(90)}) as orders_prev_90d,
-          count(*) filter (where status = 'paid' and ordered_at > ${ago(455)} and ordered_at <= ${ago(90)}) as orders_base,
-          count(*) filter (where status = 'paid' and ordered_at > ${win} and (coupon_code is not null or discount > 0)) as coupon_orders_window,
-          count(*) filter (where status in ('refunded', 'returned')) as refunded_orders,
-          count(*) as orders_all_statuses
-        from orders
-        where workspace_id = ${workspaceId} and ordered_at <= ${t} ${only('customer_id')}
-        group by customer_id
-      ),
-      -- Events in two passes: the last event over all history (an index-only walk of
-      -- events_customer_time when the visibility map allows), and the windowed counts
-      -- over the last 60 days only, instead of testing every filter on every event.
-      el as materialized (
-        select customer_id, max(occurred_at) as last_event_at
-        from events
-        where workspace_id = ${workspaceId} and customer_id is not null and occurred_at <= ${t} ${only('customer_id')}
-        group by customer_id
-      ),
-      e as materialized (
-        select customer_id,
-          count(*) filter (where occurred_at > ${ago(30)}) as events_30d,
-          count(*) filter (where type = 'login' and occurred_at > ${ago(30)}) as logins_30d,
-          count(*) filter (where type = 'login' and occurred_at > ${ago(7)}) as logins_7d,
-          count(*) filter (where type = any(${s.activity.coreEventTypes}::text[]) and occurred_at > ${ago(30)}) as core_uses_30d,
-          count(*) filter (where occurred_at <= ${ago(30)}) as events_prev_30d
-        from events
-        where workspace_id = ${workspaceId} and customer_id is not null
-          -- inline, not a subquery: the planner needs the value to choose the index for this range
-          and occurred_at > ${t} - ${days(60)} and occurred_at <= ${t} ${only('customer_id')}
-        group by customer_id
-      ),
-      tk as materialized (
-        select customer_id,
-          count(*) filter (where kind = 'complaint') as complaints_total,
-          count(*) filter (where kind = 'complaint' and created_at > ${ago(90)}) as complaints_90d,
-          count(*) filter (where status in ('open', 'pending', 'reopened')) as open_tickets
-        from tickets
-        where workspace_id = ${workspaceId} and customer_id is not null and created_at <= ${t} ${only('customer_id')}
-        group by customer_id
-      ),
-      sv as materialized (
-        select customer_id,
-          avg(csat) filter (where csat is not null) as csat_avg,
-          (array_agg(nps order by responded_at desc) filter (where nps is not null))[1] as last_nps
-        from survey_responses
-        where workspace_id = ${workspaceId} and customer_id is not null and responded_at <= ${t} ${only('customer_id')}
-        group by customer_id
-      ),
-      rf as materialized (
-        select referrer_id as customer_id, count(*) as referrals
-        from referrals
-        where workspace_id = ${workspaceId} and referred_at <= ${t} ${only('referrer_id')}
-        group by referrer_id
-      )
-      insert into customer_metrics as cm (
-        workspace_id, customer_id, as_of, first_order_at, last_order_at, orders_total, spend_total,
-        orders_window, spend_window, orders_90d, orders_prev_90d, orders_base, coupon_orders_window,
-        refunded_orders, orders_all_statuses, last_event_at, events_30d, logins_30d, logins_7d, core_uses_30d,
-        events_prev_30d, complaints_total, complaints_90d, open_tickets, csat_avg, last_nps, referrals)
-      select ${workspaceId}::int, target.id, ${t},
-        o.first_order_at, o.last_order_at, coalesce(o.orders_total, 0), coalesce(o.spend_total, 0),
-        coalesce(o.orders_window, 0), coalesce(o.spend_window, 0), coalesce(o.orders_90d, 0), coalesce(o.orders_prev_90d, 0),
-        coalesce(o.orders_base, 0),
-        coalesce(o.coupon_orders_window, 0), coalesce(o.refunded_orders, 0), coalesce(o.orders_all_statuses, 0),
-        el.last_event_at, coalesce(e.events_30d, 0), coalesce(e.logins_30d, 0), coalesce(e.logins_7d, 0),
-        coalesce(e.core_uses_30d, 0), coalesce(e.events_prev_30d, 0),
-        coalesce(tk.complaints_total, 0), coalesce(tk.complaints_90d, 0), coalesce(tk.open_tickets, 0),
-        sv.csat_avg, sv.last_nps, coalesce(rf.referrals, 0)
-      from target
-        left join o on o.customer_id = target.id
-        left join el on el.customer_id = target.id
-        left join e on e.customer_id = target.id
-        left join tk on tk.customer_id = target.id
-        left join sv on sv.customer_id = target.id
-        left join rf on rf.customer_id = target.id
-      on conflict (workspace_id, customer_id) do update set
-        as_of = excluded.as_of, first_order_at = excluded.first_order_at, last_order_at = excluded.last_order_at,
-        orders_total = excluded.orders_total, spend_total = excluded.spend_total, orders_window = excluded.orders_window,
-        spend_window = excluded.spend_window, orders_90d = excluded.orders_90d, orders_prev_90d = excluded.orders_prev_90d,
-        orders_base = excluded.orders_base, coupon_orders_window = excluded.coupon_orders_window,
-        refunded_orders = excluded.refunded_orders, orders_all_statuses = excluded.orders_all_statuses,
-        last_event_at = excluded.last_event_at, events_30d = excluded.events_30d, logins_30d = excluded.logins_30d,
-        logins_7d = excluded.logins_7d, core_uses_30d = excluded.core_uses_30d, events_prev_30d = excluded.events_prev_30d,
-        complaints_total = excluded.complaints_total, complaints_90d = excluded.complaints_90d,
-        open_tickets = excluded.open_tickets, csat_avg = excluded.csat_avg, last_nps = excluded.last_nps,
-        referrals = excluded.referrals
-      -- A row whose figures did not move is not rewritten (its as_of stays that of the run that last changed it).
-      where (cm.first_order_at, cm.last_order_at, cm.orders_total, cm.spend_total, cm.orders_window, cm.spend_window,
-             cm.orders_90d, cm.orders_prev_90d, cm.orders_base, cm.coupon_orders_window, cm.refunded_orders, cm.orders_all_statuses,
-             cm.last_event_at, cm.events_30d, cm.logins_30d, cm.logins_7d, cm.core_uses_30d, cm.events_prev_30d,
-             cm.complaints_total, cm.complaints_90d, cm.open_tickets, cm.csat_avg, cm.last_nps, cm.referrals)
-        is distinct from (excluded.first_order_at, excluded.last_order_at, excluded.orders_total, excluded.spend_total,
-             excluded.orders_window, excluded.spend_window, excluded.orders_90d, excluded.orders_prev_90d, excluded.orders_base,
-             excluded.coupon_orders_window, excluded.refunded_orders, excluded.orders_all_statuses, excluded.last_event_at,
-             excluded.events_30d, excluded.logins_30d, excluded.logins_7d, excluded.core_uses_30d, excluded.events_prev_30d,
-             excluded.complaints_total, excluded.complaints_90d, excluded.open_tickets, excluded.csat_avg, excluded.last_nps,
-             excluded.referrals)`.execute(trx);
-  });
-  return Number(r.numAffectedRows ?? 0);
+  const d = (n: number) => sql`${t} - make_interval(days => ${n}::int)`;
+  const r = await sql<Edges>`
+    select ${t} as now, ${t} - make_interval(months => ${months}::int) as win,
+      ${d(7)} as d7, ${d(30)} as d30, ${d(60)} as d60, ${d(90)} as d90, ${d(180)} as d180, ${d(455)} as d455`.execute(db);
+  return r.rows[0]!;
 }
 
-/** Metrics rows of customers (all, or only `ids`) that no longer exist or were merged away. */
-export async function deleteStaleMetrics(db: Kysely<Database>, workspaceId: number, ids: string[] | null = null): Promise<number> {
-  if (ids?.length === 0) return 0;
-  const r = await sql`
-    delete from customer_metrics cm
-    where cm.workspace_id = ${workspaceId} ${ids ? sql`and cm.customer_id = any(${ids})` : sql``}
-      and not exists (select 1 from customers c
-                      where c.workspace_id = cm.workspace_id and c.id = cm.customer_id and c.merged_into is null)`.execute(db);
-  return Number(r.numAffectedRows ?? 0);
+const ts = (d: Date) => sql`${d}::timestamptz`;
+
+/** Aggregates over orders (alias o) up to the reference time. */
+function orderAggregates(e: Edges): RawBuilder<unknown> {
+  const paid = sql`o.status = 'paid'`;
+  return sql`
+    min(o.ordered_at) filter (where ${paid}) as first_order_at,
+    max(o.ordered_at) filter (where ${paid}) as last_order_at,
+    count(*) filter (where ${paid}) as orders_total,
+    sum(o.amount) filter (where ${paid}) as spend_total,
+    count(*) filter (where ${paid} and o.ordered_at > ${ts(e.win)}) as orders_window,
+    sum(o.amount) filter (where ${paid} and o.ordered_at > ${ts(e.win)}) as spend_window,
+    count(*) filter (where ${paid} and o.ordered_at > ${ts(e.d90)}) as orders_90d,
+    count(*) filter (where ${paid} and o.ordered_at > ${ts(e.d180)} and o.ordered_at <= ${ts(e.d90)}) as orders_prev_90d,
+    count(*) filter (where ${paid} and o.ordered_at > ${ts(e.d455)} and o.ordered_at <= ${ts(e.d90)}) as orders_base,
+    count(*) filter (where ${paid} and o.ordered_at > ${ts(e.win)} and (o.coupon_code is not null or o.discount > 0)) as coupon_orders_window,
+    count(*) filter (where o.status <> 'paid') as refunded_orders,
+    count(*) as orders_all_statuses`;
 }
 
 /**
- * Customers whose figures may differ between the run at `prev` (started at
- * `since`) and `now`: new or changed rows since `since`, plus rows whose time
- * crossed one of the window edges (or the as-of line) between prev and now.
+ * Orders after the reference time: not in the figures, but in the customer list's
+ * summary (customer_stats counts every order). Usually none.
  */
-export async function touchedCustomers(
-  db: Kysely<Database>,
-  workspaceId: number,
-  since: Date,
-  prev: Date,
-  now: Date,
-  s: AnalyticsSettings,
-): Promise<string[]> {
-  const p = sql`${prev}::timestamptz`;
-  const n = sql`${now}::timestamptz`;
-  // One index range per edge, glued by union: an OR of all the ranges in one
-  // query defeats the (workspace_id, time) indexes and scans the whole table.
-  // (p - L, n - L]: rows that left a window of length L; (p, n]: rows that became visible.
-  const crossed = (table: string, customer: string, col: string, lengths: ReturnType<typeof sql>[], extra = sql``) =>
-    [sql``, ...lengths].map(
-      (L, i) => sql`
-        select ${sql.ref(customer)} as id from ${sql.table(table)}
-        where workspace_id = ${workspaceId} ${extra}
-          and ${sql.ref(col)} > ${p} ${i ? sql`- ${L}` : sql``} and ${sql.ref(col)} <= ${n} ${i ? sql`- ${L}` : sql``}`,
-    );
-  const changed = (table: string, customer: string, col: string, extra = sql``) =>
-    sql`select ${sql.ref(customer)} as id from ${sql.table(table)} where workspace_id = ${workspaceId} ${extra} and ${sql.ref(col)} > ${since}`;
-  const months = sql`make_interval(months => ${s.rfm.windowMonths}::int)`;
+const laterOrderAggregates = sql`
+    min(o.ordered_at) filter (where o.status = 'paid') as first_order_at,
+    max(o.ordered_at) filter (where o.status = 'paid') as last_order_at,
+    count(*) filter (where o.status = 'paid') as orders,
+    sum(o.amount) filter (where o.status = 'paid') as spend,
+    count(*) filter (where o.status <> 'paid') as refunded_orders`;
+
+/** Aggregates over the events (alias e) of the 60 days to the reference time. */
+function eventAggregates(e: Edges, s: AnalyticsSettings): RawBuilder<unknown> {
+  return sql`
+    max(e.occurred_at) as last_event_at,
+    count(*) filter (where e.occurred_at > ${ts(e.d30)}) as events_30d,
+    count(*) filter (where e.type = 'login' and e.occurred_at > ${ts(e.d30)}) as logins_30d,
+    count(*) filter (where e.type = 'login' and e.occurred_at > ${ts(e.d7)}) as logins_7d,
+    count(*) filter (where e.type = any(${s.activity.coreEventTypes}::text[]) and e.occurred_at > ${ts(e.d30)}) as core_uses_30d,
+    count(*) filter (where e.occurred_at <= ${ts(e.d30)}) as events_prev_30d`;
+}
+
+function ticketAggregates(e: Edges): RawBuilder<unknown> {
+  return sql`
+    count(*) filter (where t.kind = 'complaint') as complaints_total,
+    count(*) filter (where t.kind = 'complaint' and t.created_at > ${ts(e.d90)}) as complaints_90d,
+    count(*) filter (where t.status in ('open', 'pending', 'reopened')) as open_tickets`;
+}
+
+const surveyAggregates = sql`
+    avg(v.csat) filter (where v.csat is not null) as csat_avg,
+    (array_agg(v.nps order by v.responded_at desc, v.id desc) filter (where v.nps is not null))[1] as last_nps`;
+
+/**
+ * The select list of the figures table, for customer c from the joined aggregates
+ * o, lo (later orders), e, tk, sv, rf: the figures with the types of
+ * customer_metrics, and st_* for customer_stats (every order, whatever its time).
+ * The last event is the latest of the 60 days that e covers, and only for the
+ * customers without one there, one backward step of the (customer, time) index:
+ * cheaper than a pass over all events' history.
+ */
+const figureColumns = (ws: number, e: Edges, eventGate: RawBuilder<unknown>) => sql`
+    o.first_order_at, o.last_order_at, coalesce(o.orders_total, 0)::int as orders_total,
+    coalesce(o.spend_total, 0)::numeric(16, 2) as spend_total,
+    coalesce(o.orders_window, 0)::int as orders_window, coalesce(o.spend_window, 0)::numeric(16, 2) as spend_window,
+    coalesce(o.orders_90d, 0)::int as orders_90d, coalesce(o.orders_prev_90d, 0)::int as orders_prev_90d,
+    coalesce(o.orders_base, 0)::int as orders_base, coalesce(o.coupon_orders_window, 0)::int as coupon_orders_window,
+    coalesce(o.refunded_orders, 0)::int as refunded_orders, coalesce(o.orders_all_statuses, 0)::int as orders_all_statuses,
+    coalesce(e.last_event_at, case when ${eventGate} then (
+      select max(x.occurred_at) from events x
+      where x.workspace_id = ${ws} and x.customer_id = c.id and x.occurred_at <= ${ts(e.now)}) end) as last_event_at,
+    coalesce(e.events_30d, 0)::int as events_30d, coalesce(e.logins_30d, 0)::int as logins_30d,
+    coalesce(e.logins_7d, 0)::int as logins_7d, coalesce(e.core_uses_30d, 0)::int as core_uses_30d,
+    coalesce(e.events_prev_30d, 0)::int as events_prev_30d,
+    coalesce(tk.complaints_total, 0)::int as complaints_total, coalesce(tk.complaints_90d, 0)::int as complaints_90d,
+    coalesce(tk.open_tickets, 0)::int as open_tickets,
+    sv.csat_avg::double precision as csat_avg, sv.last_nps::smallint as last_nps, coalesce(rf.referrals, 0)::int as referrals,
+    least(o.first_order_at, lo.first_order_at) as st_first_order_at,
+    greatest(o.last_order_at, lo.last_order_at) as st_last_order_at,
+    (coalesce(o.orders_total, 0) + coalesce(lo.orders, 0))::int as st_orders,
+    (coalesce(o.spend_total, 0) + coalesce(lo.spend, 0))::numeric(16, 2) as st_spend,
+    (coalesce(o.refunded_orders, 0) + coalesce(lo.refunded_orders, 0))::int as st_refunded_orders`;
+
+/** Every customer of the workspace (merged ones flagged: they keep a list summary, not figures) into cm_fig. */
+async function figuresOfAll(db: Db, ws: number, e: Edges, s: AnalyticsSettings): Promise<void> {
+  const t = ts(e.now);
+  await sql`
+    create temp table cm_fig on commit drop as
+    with o as (
+      select o.customer_id, ${orderAggregates(e)}
+      from orders o where o.workspace_id = ${ws} and o.ordered_at <= ${t}
+      group by o.customer_id
+    ),
+    lo as (
+      select o.customer_id, ${laterOrderAggregates}
+      from orders o where o.workspace_id = ${ws} and o.ordered_at > ${t}
+      group by o.customer_id
+    ),
+    e as (
+      select e.customer_id, ${eventAggregates(e, s)}
+      from events e
+      where e.workspace_id = ${ws} and e.customer_id is not null and e.occurred_at > ${ts(e.d60)} and e.occurred_at <= ${t}
+      group by e.customer_id
+    ),
+    tk as (
+      select t.customer_id, ${ticketAggregates(e)}
+      from tickets t where t.workspace_id = ${ws} and t.customer_id is not null and t.created_at <= ${t}
+      group by t.customer_id
+    ),
+    sv as (
+      select v.customer_id, ${surveyAggregates}
+      from survey_responses v where v.workspace_id = ${ws} and v.customer_id is not null and v.responded_at <= ${t}
+      group by v.customer_id
+    ),
+    rf as (
+      select r.referrer_id as customer_id, count(*) as referrals
+      from referrals r where r.workspace_id = ${ws} and r.referred_at <= ${t}
+      group by r.referrer_id
+    )
+    select c.id as customer_id, c.merged_into is not null as merged, ${figureColumns(ws, e, sql`true`)}
+    from customers c
+      left join o on o.customer_id = c.id
+      left join lo on lo.customer_id = c.id
+      left join e on e.customer_id = c.id
+      left join tk on tk.customer_id = c.id
+      left join sv on sv.customer_id = c.id
+      left join rf on rf.customer_id = c.id
+    where c.workspace_id = ${ws}`.execute(db);
+}
+
+/**
+ * The customers listed in cm_ids into cm_fig, each through its own index ranges
+ * (a few customers out of many: no pass over whole tables), and only from the
+ * tables flagged for it; its other figures are kept from customer_metrics (the
+ * window moves of shiftWindows apply to them). Same figures as figuresOfAll.
+ */
+async function figuresOfSome(db: Db, ws: number, e: Edges, s: AnalyticsSettings): Promise<void> {
+  const t = ts(e.now);
+  const kept = sql.join(
+    FIGURES.map((c) => sql`case when g.${sql.raw(GROUP[c])} then g.${sql.ref(c)} else cm.${sql.ref(c)} end as ${sql.ref(c)}`),
+  );
+  // A lateral whose condition on i is false is not run at all (a one-time filter).
+  await sql`
+    create temp table cm_fig on commit drop as
+    select g.customer_id, g.merged, g.o, ${kept},
+      g.st_first_order_at, g.st_last_order_at, g.st_orders, g.st_spend, g.st_refunded_orders
+    from (
+      select c.id as customer_id, c.merged_into is not null as merged, i.o, i.ev, i.ot, ${figureColumns(ws, e, sql`i.ev`)}
+      from cm_ids i
+        join customers c on c.workspace_id = ${ws} and c.id = i.id
+        cross join lateral (
+          select ${orderAggregates(e)} from orders o
+          where i.o and o.workspace_id = ${ws} and o.customer_id = c.id and o.ordered_at <= ${t}) o
+        cross join lateral (
+          select ${laterOrderAggregates} from orders o
+          where i.o and o.workspace_id = ${ws} and o.customer_id = c.id and o.ordered_at > ${t}) lo
+        cross join lateral (
+          select ${eventAggregates(e, s)} from events e
+          where i.ev and e.workspace_id = ${ws} and e.customer_id = c.id and e.occurred_at > ${ts(e.d60)} and e.occurred_at <= ${t}) e
+        cross join lateral (
+          select ${ticketAggregates(e)} from tickets t
+          where i.ot and t.workspace_id = ${ws} and t.customer_id = c.id and t.created_at <= ${t}) tk
+        cross join lateral (
+          select ${surveyAggregates} from survey_responses v
+          where i.ot and v.workspace_id = ${ws} and v.customer_id = c.id and v.responded_at <= ${t}) sv
+        cross join lateral (
+          select count(*) as referrals from referrals r
+          where i.ot and r.workspace_id = ${ws} and r.referrer_id = c.id and r.referred_at <= ${t}) rf
+    ) g
+    left join customer_metrics cm on cm.workspace_id = ${ws} and cm.customer_id = g.customer_id`.execute(db);
+}
+
+/**
+ * Writes cm_fig into customer_metrics: only rows whose figures differ (their
+ * as_of becomes the run's), new customers, and removal of the rows of customers
+ * gone or merged — among all customers, or among cm_ids when `some`.
+ */
+async function writeFigures(db: Db, ws: number, now: Date, some: boolean): Promise<{ written: number; removed: number }> {
+  const cols = sql.join(FIGURES.map((c) => sql.ref(c)));
+  const set = sql.join(FIGURES.map((c) => sql`${sql.ref(c)} = f.${sql.ref(c)}`));
+  const mine = sql.join(FIGURES.map((c) => sql.ref(`cm.${c}`)));
+  const theirs = sql.join(FIGURES.map((c) => sql.ref(`f.${c}`)));
+  const u = await sql`
+    update customer_metrics cm set as_of = ${now}, ${set}
+    from cm_fig f
+    where cm.workspace_id = ${ws} and cm.customer_id = f.customer_id and not f.merged
+      and (${mine}) is distinct from (${theirs})`.execute(db);
+  const i = await sql`
+    insert into customer_metrics (workspace_id, customer_id, as_of, ${cols})
+    select ${ws}::int, f.customer_id, ${now}, ${theirs}
+    from cm_fig f
+    where not f.merged and not exists (select 1 from customer_metrics cm where cm.workspace_id = ${ws} and cm.customer_id = f.customer_id)`.execute(db);
+  const d = await sql`
+    delete from customer_metrics cm
+    where cm.workspace_id = ${ws} ${some ? sql`and cm.customer_id in (select id from cm_ids)` : sql``}
+      and not exists (select 1 from cm_fig f where f.customer_id = cm.customer_id and not f.merged)`.execute(db);
+  return { written: Number(u.numAffectedRows ?? 0) + Number(i.numAffectedRows ?? 0), removed: Number(d.numAffectedRows ?? 0) };
+}
+
+/**
+ * Customers whose figures can have changed otherwise than by rows crossing a
+ * window edge, into cm_ids with the tables to recompute them from (o: orders, ev:
+ * events, ot: tickets, surveys, referrals): rows written since `since` (inserts set
+ * updated_at and received_at too) and rows whose time passed the as-of line between
+ * prev and now. A changed customer row, or a customer without figures yet, is
+ * recomputed from every table. One index range per table and condition.
+ */
+async function changedCustomers(db: Db, ws: number, since: Date, prev: Date, now: Date): Promise<number> {
+  const p = ts(prev);
+  const n = ts(now);
+  const s = ts(since);
   const known = sql`and customer_id is not null`;
-  // Rows get updated_at = now() when inserted, so updated_at > since also finds new rows.
   const parts = [
-    changed('orders', 'customer_id', 'updated_at'),
-    ...crossed('orders', 'customer_id', 'ordered_at', [months, days(90), days(180), days(455)]),
-    changed('events', 'customer_id', 'received_at', known),
-    ...crossed('events', 'customer_id', 'occurred_at', [days(7), days(30), days(60)], known),
-    changed('tickets', 'customer_id', 'updated_at', known),
-    ...crossed('tickets', 'customer_id', 'created_at', [days(90)], known),
-    changed('survey_responses', 'customer_id', 'updated_at', known),
-    ...crossed('survey_responses', 'customer_id', 'responded_at', [], known),
-    ...crossed('referrals', 'referrer_id', 'referred_at', []),
-    changed('customers', 'id', 'updated_at'),
+    sql`select customer_id as id, 'o' as g from orders where workspace_id = ${ws} and updated_at > ${s}`,
+    sql`select customer_id, 'o' from orders where workspace_id = ${ws} and ordered_at > ${p} and ordered_at <= ${n}`,
+    sql`select customer_id, 'e' from events where workspace_id = ${ws} ${known} and received_at > ${s}`,
+    sql`select customer_id, 'e' from events where workspace_id = ${ws} ${known} and occurred_at > ${p} and occurred_at <= ${n}`,
+    sql`select customer_id, 't' from tickets where workspace_id = ${ws} ${known} and updated_at > ${s}`,
+    sql`select customer_id, 't' from tickets where workspace_id = ${ws} ${known} and created_at > ${p} and created_at <= ${n}`,
+    sql`select customer_id, 't' from survey_responses where workspace_id = ${ws} ${known} and updated_at > ${s}`,
+    sql`select customer_id, 't' from survey_responses where workspace_id = ${ws} ${known} and responded_at > ${p} and responded_at <= ${n}`,
+    sql`select referrer_id, 't' from referrals where workspace_id = ${ws} and referred_at > ${p} and referred_at <= ${n}`,
+    sql`select id, 'c' from customers where workspace_id = ${ws} and updated_at > ${s}`,
   ];
-  const r = await sql<{ id: string }>`${sql.join(parts, sql` union `)}`.execute(db);
-  return r.rows.map((x) => x.id);
+  await sql`
+    create temp table cm_ids on commit drop as
+    select id, bool_or(g in ('o', 'c')) as o, bool_or(g in ('e', 'c')) as ev, bool_or(g in ('t', 'c')) as ot
+    from (${sql.join(parts, sql` union all `)}) x
+    group by id`.execute(db);
+  await sql`alter table cm_ids add primary key (id)`.execute(db);
+  await sql`
+    update cm_ids set o = true, ev = true, ot = true
+    where not (o and ev and ot)
+      and not exists (select 1 from customer_metrics cm where cm.workspace_id = ${ws} and cm.customer_id = cm_ids.id)`.execute(db);
+  await sql`analyze cm_ids`.execute(db);
+  return (await sql<{ n: number }>`select count(*)::int as n from cm_ids`.execute(db)).rows[0]!.n;
+}
+
+/**
+ * Moves the window counts of customers not in cm_ids by the rows that crossed a
+ * window edge between prev and now. A window (now − A, now − B] holds a row at t
+ * when t ≤ now − B and not t ≤ now − A, so it gains the rows that crossed now − B,
+ * (prev − B, now − B], and loses those that crossed now − A. Rows crossing the
+ * as-of line (B = 0) put their customer in cm_ids instead. Columns: orders_window,
+ * spend_window, coupon_orders_window, orders_90d, orders_prev_90d, orders_base,
+ * events_30d, logins_30d, logins_7d, core_uses_30d, events_prev_30d, complaints_90d.
+ */
+async function shiftWindows(db: Db, ws: number, p: Edges, n: Edges, s: AnalyticsSettings): Promise<number> {
+  const crossed = (col: string, a: Date, b: Date) => sql`${sql.ref(col)} > ${ts(a)} and ${sql.ref(col)} <= ${ts(b)}`;
+  const zero = sql`'o', 0, 0::numeric, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0`;
+  const login = sql`(type = 'login')::int`;
+  const core = sql`(type = any(${s.activity.coreEventTypes}::text[]))::int`;
+  const parts = [
+    sql`select customer_id, 'o', -1, -amount, -((coupon_code is not null or discount > 0)::int), 0, 0, 0, 0, 0, 0, 0, 0, 0
+        from orders where workspace_id = ${ws} and status = 'paid' and ${crossed('ordered_at', p.win, n.win)}`,
+    sql`select customer_id, 'o', 0, 0, 0, -1, 1, 1, 0, 0, 0, 0, 0, 0
+        from orders where workspace_id = ${ws} and status = 'paid' and ${crossed('ordered_at', p.d90, n.d90)}`,
+    sql`select customer_id, 'o', 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0
+        from orders where workspace_id = ${ws} and status = 'paid' and ${crossed('ordered_at', p.d180, n.d180)}`,
+    sql`select customer_id, 'o', 0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0
+        from orders where workspace_id = ${ws} and status = 'paid' and ${crossed('ordered_at', p.d455, n.d455)}`,
+    sql`select customer_id, 'e', 0, 0, 0, 0, 0, 0, 0, 0, -${login}, 0, 0, 0
+        from events where workspace_id = ${ws} and customer_id is not null and type = 'login' and ${crossed('occurred_at', p.d7, n.d7)}`,
+    sql`select customer_id, 'e', 0, 0, 0, 0, 0, 0, -1, -${login}, 0, -${core}, 1, 0
+        from events where workspace_id = ${ws} and customer_id is not null and ${crossed('occurred_at', p.d30, n.d30)}`,
+    sql`select customer_id, 'e', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 0
+        from events where workspace_id = ${ws} and customer_id is not null and ${crossed('occurred_at', p.d60, n.d60)}`,
+    sql`select customer_id, 't', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1
+        from tickets where workspace_id = ${ws} and customer_id is not null and kind = 'complaint' and ${crossed('created_at', p.d90, n.d90)}`,
+  ];
+  const names = [
+    'orders_window', 'spend_window', 'coupon_orders_window', 'orders_90d', 'orders_prev_90d', 'orders_base',
+    'events_30d', 'logins_30d', 'logins_7d', 'core_uses_30d', 'events_prev_30d', 'complaints_90d',
+  ];
+  const sums = sql.join(names.map((c) => sql`sum(${sql.ref(c)}) as ${sql.ref(c)}`));
+  const set = sql.join(names.map((c) => sql`${sql.ref(c)} = cm.${sql.ref(c)} + d.${sql.ref(c)}`));
+  const moved = sql.join(names.map((c) => sql`d.${sql.ref(c)} <> 0`), sql` or `);
+  const r = await sql`
+    with x (customer_id, g, ${sql.join(names.map((c) => sql.ref(c)))}) as (
+      select null::text, ${zero} where false
+      union all ${sql.join(parts, sql` union all `)}
+    ),
+    d as (
+      select customer_id, ${sums} from x
+      -- a customer recomputed from a table has that table's rows counted already
+      where not exists (select 1 from cm_ids i
+                        where i.id = x.customer_id and case x.g when 'o' then i.o when 'e' then i.ev else i.ot end)
+      group by customer_id
+    )
+    update customer_metrics cm set as_of = ${n.now}, ${set}
+    from d
+    where cm.workspace_id = ${ws} and cm.customer_id = d.customer_id and (${moved})`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+interface State {
+  as_of: Date;
+  since: Date;
+  window_months: number;
+  core_event_types: string[];
+}
+
+export interface FiguresResult {
+  mode: 'full' | 'incremental';
+  /** customer_metrics rows written (changed or new). */
+  customers: number;
+  /** Of those, incremental: customers recomputed from scratch (rows changed since the last pass). */
+  recomputed?: number;
+  /** customer_metrics rows removed (customers gone or merged). */
+  removed: number;
+}
+
+/**
+ * Brings customer_metrics' figures (not the scores: the scoring pass) and the
+ * customer list's summary up to `now`. Incremental when asked and the last pass's
+ * baseline allows it (same window settings, a reference time not after now);
+ * otherwise every customer is recomputed.
+ */
+export async function refreshCustomerFigures(db: Db, workspaceId: number, now: Date, s: AnalyticsSettings, incremental: boolean): Promise<FiguresResult> {
+  return db.transaction().execute(async (trx) => {
+    await analyticsSession(trx);
+    // Rows written by transactions still open now can be missing from what this pass
+    // reads, and their updated_at is their transaction's start: the next pass looks
+    // for changes from the earliest such start.
+    const since = (
+      await sql<{ since: Date }>`
+        select least(now(), (select min(xact_start) from pg_stat_activity
+                             where datname = current_database() and backend_type = 'client backend')) as since`.execute(trx)
+    ).rows[0]!.since;
+    const state = (
+      await sql<State>`select as_of, since, window_months, core_event_types from customer_metrics_state where workspace_id = ${workspaceId}`.execute(trx)
+    ).rows[0];
+    const usable =
+      incremental &&
+      state !== undefined &&
+      state.as_of.getTime() <= now.getTime() &&
+      state.window_months === s.rfm.windowMonths &&
+      [...state.core_event_types].sort().join('\n') === [...s.activity.coreEventTypes].sort().join('\n');
+    const e = await edgesAt(trx, now, s.rfm.windowMonths);
+    let result: FiguresResult;
+    if (usable) {
+      // Every join from here pairs a few thousand customers with tables of millions of rows:
+      // index probes, never a hash of the big side (the planner, counting random reads as
+      // four times a sequential one, picks whole scans of customers and customer_metrics).
+      await sql`set local enable_hashjoin = off`.execute(trx);
+      await sql`set local enable_mergejoin = off`.execute(trx);
+      const recomputed = await changedCustomers(trx, workspaceId, state.since, state.as_of, now);
+      await figuresOfSome(trx, workspaceId, e, s);
+      await sql`alter table cm_fig add primary key (customer_id)`.execute(trx);
+      await sql`analyze cm_fig`.execute(trx);
+      const w = await writeFigures(trx, workspaceId, now, true);
+      await writeCustomerStats(trx, workspaceId, sql`${statsOf} where o`, sql`select id from cm_ids where o`, now);
+      const shifted = await shiftWindows(trx, workspaceId, await edgesAt(trx, state.as_of, s.rfm.windowMonths), e, s);
+      result = { mode: 'incremental', customers: w.written + shifted, recomputed, removed: w.removed };
+    } else {
+      await figuresOfAll(trx, workspaceId, e, s);
+      const w = await writeFigures(trx, workspaceId, now, false);
+      await writeCustomerStats(trx, workspaceId, statsOf, null, now);
+      result = { mode: 'full', customers: w.written, removed: w.removed };
+    }
+    await sql`
+      insert into customer_metrics_state (workspace_id, as_of, since, window_months, core_event_types)
+      values (${workspaceId}, ${now}, ${since}, ${s.rfm.windowMonths}, ${s.activity.coreEventTypes}::text[])
+      on conflict (workspace_id) do update set as_of = excluded.as_of, since = excluded.since,
+        window_months = excluded.window_months, core_event_types = excluded.core_event_types`.execute(trx);
+    return result;
+  });
+}
+
+/** cm_fig's list summary columns, as writeCustomerStats reads them. */
+const statsOf = sql`
+  select customer_id, st_first_order_at as first_order_at, st_last_order_at as last_order_at,
+         st_orders as orders, st_spend as spend, st_refunded_orders as refunded_orders
+  from cm_fig`;
+
+/**
+ * Makes the next pass a full one (the figures were changed in a way the
+ * incremental pass cannot see, e.g. rows deleted).
+ */
+export async function forgetFiguresBaseline(db: Db, workspaceId: number): Promise<void> {
+  await sql`delete from customer_metrics_state where workspace_id = ${workspaceId}`.execute(db);
 }

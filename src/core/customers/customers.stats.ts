@@ -10,8 +10,9 @@
 // Every customer gets a row, with zeros when they have no orders, so sorting
 // by spend, orders or last order covers everyone refreshed. The figures are
 // also copied onto the customer row (customers.stats_*, migration 0010) so
-// the list filters and sorts through one table's indexes; this function is
-// the only writer of those columns.
+// the list filters and sorts through one table's indexes; this module is the
+// only writer of those columns. The analytics pipeline computes the same
+// figures in its own pass over orders and hands them to writeCustomerStats.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 
@@ -86,4 +87,47 @@ export async function refreshCustomerStats(
     where s.workspace_id = ${workspaceId} ${onlyStats}
       and not exists (select 1 from customers c where c.workspace_id = s.workspace_id and c.id = s.customer_id)`.execute(db);
   return Number(r.numAffectedRows ?? 0);
+}
+
+/**
+ * Writes figures computed elsewhere into customer_stats and the customers.stats_*
+ * copies. `figures` selects customer_id, first_order_at, last_order_at, orders,
+ * spend, refunded_orders (the same definitions as orderFigures, over every order of
+ * the customer) for every existing customer in scope: the customer ids that
+ * `scope` selects, or the whole workspace when null. Only rows that differ are
+ * written; stats of customers in scope that no longer exist are removed.
+ * Returns the number of customer_stats rows written.
+ */
+export async function writeCustomerStats(
+  db: Kysely<Database>,
+  workspaceId: number,
+  figures: RawBuilder<unknown>,
+  scope: RawBuilder<unknown> | null,
+  now: Date,
+): Promise<number> {
+  const u = await sql`
+    update customer_stats s set
+      first_order_at = f.first_order_at, last_order_at = f.last_order_at, orders = f.orders, spend = f.spend,
+      refunded_orders = f.refunded_orders, refreshed_at = ${now}
+    from (${figures}) f
+    where s.workspace_id = ${workspaceId} and s.customer_id = f.customer_id
+      and (s.first_order_at, s.last_order_at, s.orders, s.spend, s.refunded_orders)
+        is distinct from (f.first_order_at, f.last_order_at, f.orders, f.spend, f.refunded_orders)`.execute(db);
+  const i = await sql`
+    insert into customer_stats (workspace_id, customer_id, first_order_at, last_order_at, orders, spend, refunded_orders, refreshed_at)
+    select ${workspaceId}::int, f.customer_id, f.first_order_at, f.last_order_at, f.orders, f.spend, f.refunded_orders, ${now}
+    from (${figures}) f
+    where not exists (select 1 from customer_stats s where s.workspace_id = ${workspaceId} and s.customer_id = f.customer_id)`.execute(db);
+  await sql`
+    update customers c set
+      stats_first_order_at = f.first_order_at, stats_last_order_at = f.last_order_at, stats_orders = f.orders, stats_spend = f.spend
+    from (${figures}) f
+    where c.workspace_id = ${workspaceId} and c.id = f.customer_id
+      and (c.stats_first_order_at, c.stats_last_order_at, c.stats_orders, c.stats_spend)
+        is distinct from (f.first_order_at, f.last_order_at, f.orders, f.spend)`.execute(db);
+  await sql`
+    delete from customer_stats s
+    where s.workspace_id = ${workspaceId} ${scope !== null ? sql`and s.customer_id in (${scope})` : sql``}
+      and not exists (select 1 from (${figures}) f where f.customer_id = s.customer_id)`.execute(db);
+  return Number(u.numAffectedRows ?? 0) + Number(i.numAffectedRows ?? 0);
 }

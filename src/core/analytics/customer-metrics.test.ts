@@ -1,0 +1,173 @@
+// The customer figures step: an incremental pass (window counts moved by the rows
+// that crossed an edge, changed customers recomputed) must store exactly what a
+// full recompute stores, whatever happened in between.
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import { forEachStore } from '../../db/testing.ts';
+import { runPipeline, type Step } from '../pipeline/pipeline.ts';
+import { customerMetricsStep } from './analytics.steps.ts';
+import { addCustomer, addEvents, addOrders, DAY, daysBefore, prng } from './testing.ts';
+
+type Db = Kysely<Database>;
+
+const FIGURES = [
+  'first_order_at', 'last_order_at', 'orders_total', 'spend_total', 'orders_window', 'spend_window',
+  'orders_90d', 'orders_prev_90d', 'orders_base', 'coupon_orders_window', 'refunded_orders', 'orders_all_statuses',
+  'last_event_at', 'events_30d', 'logins_30d', 'logins_7d', 'core_uses_30d', 'events_prev_30d',
+  'complaints_total', 'complaints_90d', 'open_tickets', 'csat_avg', 'last_nps', 'referrals',
+] as const;
+
+async function figures(db: Db): Promise<Map<string, Record<string, unknown>>> {
+  const rows = await sql<Record<string, unknown>>`select * from customer_metrics where workspace_id = 1 order by customer_id`.execute(db);
+  return new Map(rows.rows.map((r) => [r.customer_id as string, r]));
+}
+
+async function stats(db: Db) {
+  const s = await sql`select customer_id, first_order_at, last_order_at, orders, spend, refunded_orders from customer_stats where workspace_id = 1 order by customer_id`.execute(db);
+  const c = await sql`select id, stats_first_order_at, stats_last_order_at, stats_orders, stats_spend from customers where workspace_id = 1 order by id`.execute(db);
+  return { stats: s.rows, copies: c.rows };
+}
+
+const same = (a: Record<string, unknown>, b: Record<string, unknown>) => FIGURES.every((k) => JSON.stringify(a[k]) === JSON.stringify(b[k]));
+
+let seq = 0;
+async function addTicket(db: Db, customerId: string, at: Date, kind: 'complaint' | 'inquiry', status = 'open'): Promise<string> {
+  const id = `t${++seq}`;
+  await sql`insert into tickets (workspace_id, id, customer_id, kind, status, created_at) values (1, ${id}, ${customerId}, ${kind}, ${status}, ${at})`.execute(db);
+  return id;
+}
+async function addSurvey(db: Db, customerId: string, at: Date, nps: number | null, csat: number | null): Promise<void> {
+  await sql`insert into survey_responses (workspace_id, id, customer_id, responded_at, nps, csat) values (1, ${`s${++seq}`}, ${customerId}, ${at}, ${nps}, ${csat})`.execute(db);
+}
+async function addReferral(db: Db, referrer: string, at: Date): Promise<void> {
+  await sql`insert into referrals (workspace_id, id, referrer_id, referred_at) values (1, ${`r${++seq}`}, ${referrer}, ${at})`.execute(db);
+}
+
+/** A step that fails: the run fails after customer_metrics has committed its figures. */
+const failing: Step = {
+  name: 'boom',
+  title: { en: 'fails', zh: '失败' },
+  async run() {
+    throw new Error('boom');
+  },
+};
+
+forEachStore('customer figures: incremental passes equal a full recompute', (get) => {
+  it('after late events, refunds, merges, new customers, future orders, a failed run and irregular gaps', async () => {
+    const { db } = get();
+    const rnd = prng(7);
+    const day0 = new Date('2026-03-01T03:00:00Z');
+    const types = ['login', 'page_view', 'feature_used', 'visit'];
+    for (let c = 0; c < 120; c++) {
+      const id = `c${c}`;
+      await addCustomer(db, id);
+      await addOrders(
+        db,
+        id,
+        Array.from({ length: Math.floor(rnd() * 14) }, () => ({
+          at: daysBefore(day0, rnd() * 600 - 3), // a few in the days after day0: not visible yet
+          amount: Math.round(rnd() * 50000) / 100,
+          status: rnd() < 0.1 ? ('refunded' as const) : rnd() < 0.05 ? ('returned' as const) : ('paid' as const),
+          coupon: rnd() < 0.25 ? 'SPRING' : undefined,
+        })),
+      );
+      await addEvents(db, id, Array.from({ length: Math.floor(rnd() * 25) }, () => ({ at: daysBefore(day0, rnd() * 130 - 2), type: types[Math.floor(rnd() * 4)]! })));
+      if (rnd() < 0.4) await addTicket(db, id, daysBefore(day0, rnd() * 200 - 1), rnd() < 0.6 ? 'complaint' : 'inquiry', rnd() < 0.5 ? 'open' : 'closed');
+      if (rnd() < 0.4) await addSurvey(db, id, daysBefore(day0, rnd() * 300 - 1), Math.floor(rnd() * 11), rnd() < 0.5 ? 1 + Math.floor(rnd() * 5) : null);
+      if (rnd() < 0.2) await addReferral(db, id, daysBefore(day0, rnd() * 100 - 1));
+    }
+    // discounts without a coupon count as price-sensitive orders too
+    await sql`update orders set discount = 5 where workspace_id = 1 and id in (select id from orders where workspace_id = 1 order by id limit 40)`.execute(db);
+
+    const steps = [customerMetricsStep];
+    const run = async (now: Date, mode: 'full' | 'incremental', withSteps: Step[] = steps) => {
+      const r = await runPipeline(get(), { workspaceId: 1, now, steps: withSteps, mode });
+      return r;
+    };
+    const first = await run(day0, 'full');
+    assert.equal(first.status, 'done', first.error);
+
+    let now = day0;
+    const checkAgainstFull = async (label: string, expectIncremental = true) => {
+      const before = await figures(db);
+      const inc = await run(now, 'incremental');
+      assert.equal(inc.status, 'done', inc.error);
+      const result = inc.steps[0]!.result as { mode: string };
+      if (expectIncremental) assert.equal(result.mode, 'incremental', label);
+      const afterInc = await figures(db);
+      const statsInc = await stats(db);
+      // Only rows whose figures changed were written, and those carry this run's time.
+      for (const [id, row] of afterInc) {
+        const old = before.get(id);
+        if (!old) continue;
+        const changed = !same(old, row);
+        assert.equal((row.as_of as Date).getTime() === now.getTime(), changed || (old.as_of as Date).getTime() === now.getTime(), `${label}: as_of of ${id}`);
+      }
+      const full = await run(now, 'full');
+      assert.equal(full.status, 'done', full.error);
+      // A full recompute right after finds nothing to change...
+      assert.equal((full.steps[0]!.result as { customers: number }).customers, 0, `${label}: rows a full pass still changed`);
+      const afterFull = await figures(db);
+      assert.deepEqual([...afterFull.keys()], [...afterInc.keys()], `${label}: customers`);
+      for (const [id, row] of afterFull) {
+        for (const k of FIGURES) assert.deepEqual(afterInc.get(id)![k], row[k], `${label}: ${id}.${k}`);
+      }
+      // ...and the customer list's summary is the same too.
+      assert.deepEqual(await stats(db), statsInc, `${label}: customer_stats`);
+    };
+
+    // 1. a plain day: new orders and events for a few customers
+    now = new Date(day0.getTime() + DAY);
+    await addOrders(db, 'c1', [{ at: new Date(now.getTime() - 3600_000), amount: 120 }]);
+    await addEvents(db, 'c2', [{ at: new Date(now.getTime() - 7200_000), type: 'login' }]);
+    await checkAgainstFull('one day');
+
+    // 2. late-arriving events (occurred weeks ago, received now), a refund of a paid
+    //    order, an amount corrected, a ticket closed, a survey answered
+    now = new Date(now.getTime() + 2.5 * DAY);
+    await addEvents(db, 'c3', [{ at: daysBefore(now, 20), type: 'feature_used' }, { at: daysBefore(now, 45), type: 'login' }]);
+    await addEvents(db, 'c4', [{ at: daysBefore(now, 400), type: 'page_view' }]);
+    await sql`update orders set status = 'refunded', updated_at = now() where workspace_id = 1 and id = (
+      select id from orders where workspace_id = 1 and status = 'paid' and ordered_at > ${daysBefore(now, 80)} and ordered_at <= ${now} order by id limit 1)`.execute(db);
+    await sql`update orders set amount = amount + 10, updated_at = now() where workspace_id = 1 and id = (
+      select id from orders where workspace_id = 1 and status = 'paid' and ordered_at > ${daysBefore(now, 300)} order by id desc limit 1)`.execute(db);
+    await sql`update tickets set status = 'closed', updated_at = now() where workspace_id = 1 and id = (
+      select id from tickets where workspace_id = 1 and status = 'open' order by id limit 1)`.execute(db);
+    await addSurvey(db, 'c5', daysBefore(now, 1), 9, 4);
+    await checkAgainstFull('two and a half days with late and changed rows');
+
+    // 3. a merge, a new customer, an order dated after the run (visible only later)
+    now = new Date(now.getTime() + DAY);
+    await sql`update customers set merged_into = 'c7', updated_at = now() where workspace_id = 1 and id = 'c6'`.execute(db);
+    await addCustomer(db, 'newcomer');
+    await addOrders(db, 'newcomer', [{ at: daysBefore(now, 0.5), amount: 80 }, { at: new Date(now.getTime() + 2 * DAY), amount: 60 }]);
+    await addOrders(db, 'c8', [{ at: new Date(now.getTime() + 1.5 * DAY), amount: 70, coupon: 'LATER' }]);
+    await checkAgainstFull('merge, new customer, future orders');
+
+    // 4. a run that fails after the figures were written: the next run starts from them
+    now = new Date(now.getTime() + 3 * DAY);
+    await addEvents(db, 'c9', [{ at: daysBefore(now, 1), type: 'login' }]);
+    const failed = await run(now, 'incremental', [customerMetricsStep, failing]);
+    assert.equal(failed.status, 'failed');
+    now = new Date(now.getTime() + DAY);
+    await addOrders(db, 'c10', [{ at: daysBefore(now, 0.2), amount: 33 }]);
+    await checkAgainstFull('after a failed run');
+
+    // 5. a long gap: a hundred days move most rows across the 90- and 180-day edges
+    now = new Date(now.getTime() + 100 * DAY + 5 * 3600_000);
+    await checkAgainstFull('a hundred days later');
+
+    // 6. the same reference time again: nothing moves
+    await checkAgainstFull('the same time again');
+
+    // 7. a different RFM window: everyone is recomputed
+    await db.updateTable('workspaces').set({ settings: JSON.stringify({ analytics: { rfm: { windowMonths: 6 } } }) }).where('id', '=', 1).execute();
+    now = new Date(now.getTime() + DAY);
+    const changedSettings = await run(now, 'incremental');
+    assert.equal((changedSettings.steps[0]!.result as { mode: string }).mode, 'full');
+    now = new Date(now.getTime() + DAY);
+    await checkAgainstFull('a day after the window changed');
+  });
+});
