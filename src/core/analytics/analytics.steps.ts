@@ -31,10 +31,13 @@ async function analyzeStale(ctx: StepContext, tables: string[]): Promise<void> {
   const r = await sql<{ relname: string; stale: boolean }>`
     select c.relname, (coalesce(s.last_analyze, s.last_autoanalyze) is null
                        or s.n_mod_since_analyze > 0.1 * greatest(c.reltuples, 1000)
-                       -- a column without statistics (e.g. its type was altered since)
+                       -- a column without statistics (e.g. its type was altered since); pg_stats, not
+                       -- pg_statistic, which only a superuser may read
                        or exists (select 1 from pg_attribute a
                                   where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-                                    and not exists (select 1 from pg_statistic st where st.starelid = c.oid and st.staattnum = a.attnum))) as stale
+                                    and not exists (select 1 from pg_stats ps
+                                                    where ps.schemaname = 'public' and ps.tablename = c.relname
+                                                      and ps.attname = a.attname))) as stale
     from pg_class c left join pg_stat_user_tables s on s.relid = c.oid
     where c.relname = any(${tables}::text[]) and c.relkind = 'r' and c.relnamespace = 'public'::regnamespace`.execute(ctx.db);
   const stale = new Set(r.rows.filter((x) => x.stale !== false).map((x) => x.relname));

@@ -22,6 +22,9 @@ import { type AnalyticsSettings, analyticsSession } from './settings.ts';
 
 type Db = Kysely<Database>;
 
+/** Advisory lock class of the customer figures pass (with the workspace id as the second key). */
+const FIGURES_LOCK = 7_226_315;
+
 /** The columns of customer_metrics this pass owns (scores belong to the scoring pass). */
 const FIGURES = [
   'first_order_at', 'last_order_at', 'orders_total', 'spend_total', 'orders_window', 'spend_window',
@@ -377,6 +380,9 @@ export interface FiguresResult {
 export async function refreshCustomerFigures(db: Db, workspaceId: number, now: Date, s: AnalyticsSettings, incremental: boolean): Promise<FiguresResult> {
   return db.transaction().execute(async (trx) => {
     await analyticsSession(trx);
+    // Two passes over one workspace at once would both move the same windows from the
+    // same baseline: the second waits for the first, then starts from its result.
+    await sql`select pg_advisory_xact_lock(${FIGURES_LOCK}::int, ${workspaceId}::int)`.execute(trx);
     // Rows written by transactions still open now can be missing from what this pass
     // reads, and their updated_at is their transaction's start: the next pass looks
     // for changes from the earliest such start.
