@@ -7,6 +7,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { forEachStore } from '../../db/testing.ts';
 import { runPipeline, type Step } from '../pipeline/pipeline.ts';
+import { markMerged, moveRows } from '../quality/merge.repository.ts';
 import { customerMetricsStep } from './analytics.steps.ts';
 import { addCustomer, addEvents, addOrders, DAY, daysBefore, prng } from './testing.ts';
 
@@ -140,7 +141,13 @@ forEachStore('customer figures: incremental passes equal a full recompute', (get
 
     // 3. a merge, a new customer, an order dated after the run (visible only later)
     now = new Date(now.getTime() + DAY);
-    await sql`update customers set merged_into = 'c7', updated_at = now() where workspace_id = 1 and id = 'c6'`.execute(db);
+    // c6 merged into c7 as the product does it: its rows move (events without a new time)
+    await addEvents(db, 'c6', [{ at: daysBefore(now, 0.3), type: 'login' }, { at: daysBefore(now, 25), type: 'feature_used' }]);
+    await addOrders(db, 'c6', [{ at: daysBefore(now, 200), amount: 45 }]);
+    await addReferral(db, 'c6', daysBefore(now, 10));
+    await run(now, 'incremental');
+    await moveRows(db, 1, 'c7', ['c6'], new Date());
+    await markMerged(db, 1, ['c6'], 'c7', new Date());
     await addCustomer(db, 'newcomer');
     await addOrders(db, 'newcomer', [{ at: daysBefore(now, 0.5), amount: 80 }, { at: new Date(now.getTime() + 2 * DAY), amount: 60 }]);
     await addOrders(db, 'c8', [{ at: new Date(now.getTime() + 1.5 * DAY), amount: 70, coupon: 'LATER' }]);

@@ -263,8 +263,8 @@ async function writeFigures(db: Db, ws: number, now: Date, some: boolean): Promi
  * window edge, into cm_ids with the tables to recompute them from (o: orders, ev:
  * events, ot: tickets, surveys, referrals): rows written since `since` (inserts set
  * updated_at and received_at too) and rows whose time passed the as-of line between
- * prev and now. A changed customer row, or a customer without figures yet, is
- * recomputed from every table. One index range per table and condition.
+ * prev and now. A changed customer row (and the customer it was merged into), or
+ * a customer without figures yet, is recomputed from every table. One index range per table and condition.
  */
 async function changedCustomers(db: Db, ws: number, since: Date, prev: Date, now: Date): Promise<number> {
   const p = ts(prev);
@@ -282,6 +282,8 @@ async function changedCustomers(db: Db, ws: number, since: Date, prev: Date, now
     sql`select customer_id, 't' from survey_responses where workspace_id = ${ws} ${known} and responded_at > ${p} and responded_at <= ${n}`,
     sql`select referrer_id, 't' from referrals where workspace_id = ${ws} and referred_at > ${p} and referred_at <= ${n}`,
     sql`select id, 'c' from customers where workspace_id = ${ws} and updated_at > ${s}`,
+    // a merge moves the source's events and referrals to the target without touching them
+    sql`select merged_into, 'c' from customers where workspace_id = ${ws} and updated_at > ${s} and merged_into is not null`,
   ];
   await sql`
     create temp table cm_ids on commit drop as
