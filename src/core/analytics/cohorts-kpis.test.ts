@@ -186,6 +186,9 @@ forEachStore('incremental cohorts and KPIs equal a full recompute', (get) => {
       ref2: { orders: [{ at: daysBefore(day1, 90), amount: 50 }], events: [daysBefore(day1, 10)] },
       // in the oldest cohort month (June 2024 in Shanghai), which the new month drops
       old: { orders: [{ at: new Date('2024-06-10T00:00:00Z'), amount: 50 }, { at: daysBefore(day1, 40), amount: 50 }], events: [] },
+      // first purchase before the window: the refund of it moves them into it
+      older: { orders: [{ at: new Date('2023-12-01T00:00:00Z'), amount: 50 }, { at: daysBefore(day1, 100), amount: 50 }], events: [daysBefore(day1, 50)] },
+      older2: { orders: [{ at: new Date('2023-12-01T00:00:00Z'), amount: 50 }], events: [daysBefore(day1, 50)] },
       // dated after the first run's reference time, before the second's
       future: { orders: [{ at: new Date(day1.getTime() + 2 * h), amount: 50 }], events: [new Date(day1.getTime() + 3 * h)] },
       // orders that cross the KPI edges (30 days, churn 90 days, 120, 12 months) during the day
@@ -210,11 +213,11 @@ forEachStore('incremental cohorts and KPIs equal a full recompute', (get) => {
     // the day's data
     await addOrders(db, 'late1', [{ at: daysBefore(day1, 300), amount: 50 }]); // earlier first purchase, arriving late
     await addOrders(db, 'late2', [{ at: daysBefore(day1, 230), amount: 50 }]); // a first purchase, months ago, arriving late
-    for (const id of ['ref1', 'ref2']) {
+    for (const id of ['ref1', 'ref2', 'older']) {
       const first = await db.selectFrom('orders').select('id').where('customer_id', '=', id).orderBy('ordered_at').limit(1).executeTakeFirstOrThrow();
       await sql`update orders set status = 'refunded', updated_at = now() where workspace_id = 1 and id = ${first.id}`.execute(db);
     }
-    for (const id of ['k3', 'k7', 'k99', 'old']) {
+    for (const id of ['k3', 'k7', 'k99', 'old', 'older2']) {
       await addOrders(db, id, [{ at: new Date(day1.getTime() + 6 * h), amount: 70 }]);
       await addEvents(db, id, [{ at: new Date(day1.getTime() + 7 * h), type: 'login' }]);
     }

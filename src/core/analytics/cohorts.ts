@@ -101,17 +101,18 @@ export async function refreshCohorts(
     let customers: number;
     if (!usable) {
       await clear(trx, 'cohort_members');
-      // ck_o: each buyer whose first paid order is in the window, with the window's
-      // months of their paid orders; ck_ev: the window's months of events. Each is a
-      // CREATE TABLE AS, which PostgreSQL may run in parallel (an INSERT … SELECT it
-      // does not). Both masks are stored shifted to the buyer's first month, which
-      // does not move when the window does.
+      // ck_o: each buyer, with the window index of their first paid order (−1: before
+      // the window) and the window's months of their paid orders; ck_ev: the window's
+      // months of events. Each is a CREATE TABLE AS, which PostgreSQL may run in
+      // parallel (an INSERT … SELECT it does not). Both masks are stored shifted to the
+      // buyer's first month, which does not move when the window does. Buyers from
+      // before the window keep a row (first_month below it, no masks) so that their
+      // next order is known not to start a cohort.
       await sql`
         create temp table ck_o on commit drop as
-        select customer_id, ${idx(sql`min(ordered_at)`)} as c, bit_or(${bit(sql.ref('ordered_at'))}) as pm
+        select customer_id, ${idx(sql`min(ordered_at)`)} as c, coalesce(bit_or(${bit(sql.ref('ordered_at'))}) filter (where ordered_at >= ${from}), 0) as pm
         from orders where workspace_id = ${ws} and status = 'paid' and ordered_at <= ${t}
-        group by customer_id
-        having min(ordered_at) >= ${from}`.execute(trx);
+        group by customer_id`.execute(trx);
       await sql`
         create temp table ck_ev on commit drop as
         select customer_id, bit_or(${bit(sql.ref('occurred_at'))}) as em
@@ -119,7 +120,8 @@ export async function refreshCohorts(
         group by customer_id`.execute(trx);
       const r = await sql`
         insert into cohort_members (workspace_id, customer_id, first_month, purchase_months, event_months)
-        select ${ws}::int, o.customer_id, ${base}::int + o.c, o.pm >> o.c, coalesce(e.em, 0) >> o.c
+        select ${ws}::int, o.customer_id, ${base}::int + o.c,
+               case when o.c >= 0 then o.pm >> o.c else 0 end, case when o.c >= 0 then coalesce(e.em, 0) >> o.c else 0 end
         from ck_o o left join ck_ev e on e.customer_id = o.customer_id`.execute(trx);
       await sql`drop table ck_o, ck_ev`.execute(trx);
       customers = Number(r.numAffectedRows ?? 0);
@@ -136,18 +138,26 @@ export async function refreshCohorts(
     } else {
       const { since, previousAsOf } = incremental;
       const prev = sql`${previousAsOf}::timestamptz`;
-      // ck_r: customers whose paid orders up to now can differ from the last run's —
-      // an order written since (new, refunded, moved by a merge, late with an old
-      // time) or one whose time passed the last run's reference time — and, with
-      // `reread_events`, customers whose row changed (a merge moves their events).
+      const inWindow = (alias?: string) => sql`${sql.ref(alias ? `${alias}.first_month` : 'first_month')} >= ${base}::int`;
+      // ck_m: customers with an order changed since (created before `since`, written
+      // after: a refund, a merge) — and, with `reread`, a changed customer row (a merge
+      // moves their events too): their paid orders are reread.
       await sql`
-        create temp table ck_r on commit drop as
-        select id, bool_or(reread_events) as reread_events from (
-          select customer_id as id, false as reread_events from orders where workspace_id = ${ws} and updated_at > ${since}
-          union all
-          select customer_id, false from orders where workspace_id = ${ws} and ordered_at > ${prev} and ordered_at <= ${t}
+        create temp table ck_m on commit drop as
+        select id, bool_or(reread) as reread from (
+          select customer_id as id, false as reread from orders where workspace_id = ${ws} and updated_at > ${since} and created_at <= ${since}
           union all
           select id, true from customers where workspace_id = ${ws} and updated_at > ${since}
+        ) x group by id`.execute(trx);
+      // ck_a: paid orders added — created since, or older ones whose time passed the
+      // last reference time: only more months, or an earlier first month.
+      await sql`
+        create temp table ck_a on commit drop as
+        select id, min(at) as first_added, coalesce(bit_or(${bit(sql.ref('at'))}) filter (where at >= ${from}), 0) as wm from (
+          select customer_id as id, ordered_at as at from orders
+          where workspace_id = ${ws} and status = 'paid' and updated_at > ${since} and created_at > ${since} and ordered_at <= ${t} and not ordered_at > ${prev}
+          union all
+          select customer_id, ordered_at from orders where workspace_id = ${ws} and status = 'paid' and ordered_at > ${prev} and ordered_at <= ${t}
         ) x group by id`.execute(trx);
       // ck_e: the window months of events received since or whose time passed the last reference time.
       await sql`
@@ -164,26 +174,37 @@ export async function refreshCohorts(
       await sql`
         with gone as (
           delete from cohort_members m
-          where m.workspace_id = ${ws} and m.customer_id in (select id from ck_r union select id from ck_e)
+          where m.workspace_id = ${ws} and m.customer_id in (select id from ck_m union select id from ck_a union select id from ck_e)
           returning m.customer_id, m.first_month, m.purchase_months, m.event_months)
         insert into ck_old select * from gone`.execute(trx);
-      await sql`analyze ck_r, ck_e, ck_old`.execute(trx);
-      // New rows of ck_r from their orders. Their event months carry over, shifted, when
-      // the first month stayed or moved later (a refund); an earlier first month (a late
-      // old order), a new buyer or a changed customer row rereads the events.
+      await sql`analyze ck_m, ck_a, ck_e, ck_old`.execute(trx);
+      // ck_r: customers recomputed from their orders — ck_m, new buyers, and buyers in
+      // the window whose added order is older than their first month.
+      await sql`
+        create temp table ck_r on commit drop as
+        select id, bool_or(reread) as reread from (
+          select id, reread from ck_m
+          union all
+          select a.id, false from ck_a a left join ck_old o on o.id = a.id
+          where o.id is null or (${inWindow('o')} and a.first_added < ${startOf(sql.ref('o.first_month'))})
+        ) x group by id`.execute(trx);
+      // Their event months carry over, shifted, when the first month stayed in the window
+      // or moved later in it (a refund); otherwise (an earlier first month, a new buyer, a
+      // changed customer row) they are reread from the events.
       await sql`
         create temp table ck_new on commit drop as
-        select o.id, ${base}::int + o.c as first_month, o.pm >> o.c as pm,
-               case when old.id is not null and not r.reread_events and old.first_month <= ${base}::int + o.c
+        select o.id, ${base}::int + o.c as first_month, case when o.c >= 0 then o.pm >> o.c else 0 end as pm,
+               case when o.c < 0 then 0
+                    when old.id is not null and not r.reread and ${inWindow('old')} and old.first_month <= ${base}::int + o.c
                     then old.em >> (${base}::int + o.c - old.first_month) end as em
         from (
           -- per customer (a lateral index range each): a join with the few customers
           -- would be planned as a scan of every order
           select r.id, ${idx(sql.ref('x.first_paid'))} as c, x.pm
           from ck_r r cross join lateral (
-            select min(ordered_at) as first_paid, bit_or(${bit(sql.ref('ordered_at'))}) filter (where ordered_at >= ${from}) as pm
+            select min(ordered_at) as first_paid, coalesce(bit_or(${bit(sql.ref('ordered_at'))}) filter (where ordered_at >= ${from}), 0) as pm
             from orders where workspace_id = ${ws} and customer_id = r.id and status = 'paid' and ordered_at <= ${t}) x
-          where x.first_paid >= ${from}
+          where x.first_paid is not null
         ) o
         join ck_r r on r.id = o.id
         left join ck_old old on old.id = o.id`.execute(trx);
@@ -193,18 +214,18 @@ export async function refreshCohorts(
           where e.workspace_id = ${ws} and e.customer_id = n.id and e.occurred_at >= ${startOf(sql.ref('n.first_month'))} and e.occurred_at <= ${t}), 0)
           >> (n.first_month - ${base}::int)
         where n.em is null`.execute(trx);
-      // Buyers with only new events keep their row; then every new row gets its new event months.
+      // Everyone else keeps their row, with the months of their added orders and new events.
       await sql`
         insert into ck_new (id, first_month, pm, em)
-        select id, first_month, pm, em from ck_old
-        where first_month >= ${base}::int and not exists (select 1 from ck_r r where r.id = ck_old.id)`.execute(trx);
-      await sql`update ck_new n set em = n.em | (e.wm >> (n.first_month - ${base}::int)) from ck_e e where e.id = n.id`.execute(trx);
+        select id, first_month, pm, em from ck_old where not exists (select 1 from ck_r r where r.id = ck_old.id)`.execute(trx);
+      await sql`update ck_new n set pm = n.pm | (a.wm >> (n.first_month - ${base}::int)) from ck_a a where a.id = n.id and ${inWindow('n')}`.execute(trx);
+      await sql`update ck_new n set em = n.em | (e.wm >> (n.first_month - ${base}::int)) from ck_e e where e.id = n.id and ${inWindow('n')}`.execute(trx);
       // The cells' change: the new rows counted in, the old ones out.
       await sql`
         with d as (${cells(sql`
-          select first_month - ${base}::int as c, pm, pm | em as am, 1 as sgn from ck_new where first_month >= ${base}::int
+          select first_month - ${base}::int as c, pm, pm | em as am, 1 as sgn from ck_new where ${inWindow()}
           union all
-          select first_month - ${base}::int, pm, pm | em, -1 from ck_old where first_month >= ${base}::int`)})
+          select first_month - ${base}::int, pm, pm | em, -1 from ck_old where ${inWindow()}`)})
         insert into cohort_retention as r (workspace_id, basis, cohort_month, month_offset, cohort_size, retained, computed_at)
         select ${ws}::int, b.basis, ${cohortDate(sql.ref('d.c'))}, d.k, 0, case b.basis when 'purchase' then d.purchase else d.activity end, ${t}
         from d cross join (values ('purchase'), ('activity')) as b(basis)
@@ -213,10 +234,6 @@ export async function refreshCohorts(
       const r = await sql`insert into cohort_members (workspace_id, customer_id, first_month, purchase_months, event_months)
                           select ${ws}::int, id, first_month, pm, em from ck_new`.execute(trx);
       customers = Number(r.numAffectedRows ?? 0);
-      // Buyers whose cohort left the window.
-      if (monthNumber(previousAsOf, timeZone) - (months - 1) < base) {
-        await sql`delete from cohort_members where workspace_id = ${ws} and first_month < ${base}::int`.execute(trx);
-      }
       // A cohort's size is its purchase cell of month 0; cells without anyone are not stored.
       await sql`
         delete from cohort_retention
@@ -226,7 +243,7 @@ export async function refreshCohorts(
           select s.retained from cohort_retention s
           where s.workspace_id = r.workspace_id and s.basis = 'purchase' and s.cohort_month = r.cohort_month and s.month_offset = 0), 0)
         where r.workspace_id = ${ws}`.execute(trx);
-      await sql`drop table ck_r, ck_e, ck_old, ck_new`.execute(trx);
+      await sql`drop table ck_m, ck_a, ck_e, ck_old, ck_r, ck_new`.execute(trx);
     }
     await sql`
       insert into cohort_state (workspace_id, as_of, time_zone, months) values (${ws}, ${t}, ${timeZone}, ${months})
