@@ -6,7 +6,7 @@
 //   npm run bench -- demo                        # 100k on both stores
 //   LIUKE_BENCH_DEMO_1M=1 npm run bench -- demo  # and 1M on PostgreSQL
 //   LIUKE_BENCH_DEMO=pglite npm run bench -- demo # one part only (gen, pg, pglite, pg1m)
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -23,8 +23,65 @@ const peakRss = () => `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`
 const load = () => os.loadavg()[0]!.toFixed(1);
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const HZ = 100;
+
+/**
+ * PostgreSQL CPU spent for one database: polls /proc for the backends connected
+ * to it and the parallel workers they start, keeping each process's last
+ * utime + stime. Other helpers share the server, so its total CPU says nothing;
+ * a worker's last 100 ms may be missed. Linux only (0 elsewhere).
+ */
+function pgCpuSampler(database: string) {
+  const seen = new Map<number, number>();
+  const backends = new Set<number>();
+  let stopped = false;
+  const poll = async () => {
+    let pids: string[] = [];
+    try {
+      pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
+    } catch {
+      return;
+    }
+    for (const d of pids) {
+      const pid = Number(d);
+      try {
+        if (!seen.has(pid)) {
+          const cmd = (await readFile(`/proc/${d}/cmdline`, 'utf8')).replace(/\0/g, ' ');
+          const worker = /parallel worker for PID (\d+)/.exec(cmd);
+          if (cmd.includes(` ${database} `)) backends.add(pid);
+          else if (!(worker && backends.has(Number(worker[1])))) continue;
+        }
+        const stat = (await readFile(`/proc/${d}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+        seen.set(pid, (Number(stat[11]) + Number(stat[12])) / HZ);
+      } catch {
+        // gone between the listing and the read
+      }
+    }
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      await poll();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    /** CPU seen so far (as of the last poll) */
+    now: () => [...seen.values()].reduce((a, b) => a + b, 0),
+    async stop(): Promise<number> {
+      stopped = true;
+      await loop;
+      await poll();
+      return [...seen.values()].reduce((a, b) => a + b, 0);
+    },
+  };
+}
+
+let benchDatabase = '';
+
 async function withPostgres<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const name = `liuke_bench_demo_${process.pid}`;
+  benchDatabase = name;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   await admin.query(`drop database if exists ${name}`);
@@ -87,12 +144,24 @@ function generateOnly(customers: number): void {
 async function loadDemo(label: string, store: Store, customers: number): Promise<void> {
   let last = 0;
   const loads: number[] = [os.loadavg()[0]!];
+  const pgCpu = store.kind === 'postgres' ? pgCpuSampler(benchDatabase) : null;
+  const cpu0 = process.cpuUsage();
+  const steps: string[] = [];
+  // CPU when the last batch is in: the rest is keys and indexes
+  const atCopyEnd: { node: number; db: number }[] = [];
   const r = await createDemoBusiness(store, {
+    onStep: (step, seconds) => steps.push(`${step} ${seconds.toFixed(1)}`),
+    // tuning experiments: LIUKE_BENCH_DEMO_INDEX_MEM=96MB
+    ...(process.env.LIUKE_BENCH_DEMO_INDEX_MEM ? { indexMemory: process.env.LIUKE_BENCH_DEMO_INDEX_MEM } : {}),
     customers,
     seed: 1,
     industry: 'retail',
     now: NOW,
     onProgress: (done) => {
+      if (done === customers) {
+        const c = process.cpuUsage(cpu0);
+        atCopyEnd.push({ node: (c.user + c.system) / 1e6, db: pgCpu?.now() ?? 0 });
+      }
       if (done - last >= customers / 10) {
         last = done;
         loads.push(os.loadavg()[0]!);
@@ -100,7 +169,17 @@ async function loadDemo(label: string, store: Store, customers: number): Promise
       }
     },
   });
+  const cpu = process.cpuUsage(cpu0);
+  const nodeCpu = (cpu.user + cpu.system) / 1e6;
+  const dbCpu = pgCpu ? await pgCpu.stop() : null;
   const rows = Object.values(r.rows).reduce((a, b) => a + b, 0);
+  if (process.env.LIUKE_BENCH_DEMO_STEPS === '1') console.log(`  steps (s): ${steps.join(', ')}`);
+  console.log(
+    `  CPU: Node ${nodeCpu.toFixed(1)} s (main thread and generator workers)` +
+      (dbCpu === null ? '' : `, PostgreSQL ${dbCpu.toFixed(1)} s (backends and their parallel workers)`) +
+      (atCopyEnd[0] ? ` — until the last COPY: Node ${atCopyEnd[0].node.toFixed(1)} s, PostgreSQL ${atCopyEnd[0].db.toFixed(1)} s` : '') +
+      `; phases (s): ${Object.entries(r.phases).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`,
+  );
   console.log(
     `generate + load on ${label}, ${fmt(customers)} customers: ${r.seconds.toFixed(1)} s, ${fmt(rows)} rows ` +
       `(${fmt(rows / r.seconds)} rows/s): ${Object.entries(r.rows).map(([t, n]) => `${t} ${fmt(n)}`).join(', ')}; peak RSS ${peakRss()}; ` +

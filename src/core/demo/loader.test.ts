@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { Store } from '../../db/store.ts';
 import { forEachStore } from '../../db/testing.ts';
 import { createDemoBusiness } from './demo.service.ts';
-import { BUSINESS_TABLES, restoreDeferredIndexes } from './loader.ts';
+import { BUSINESS_TABLES, batchRanges, keyColumns, restoreDeferredIndexes } from './loader.ts';
 
 const NOW = new Date('2025-06-30T12:00:00Z');
 
@@ -30,6 +30,27 @@ const count = async (store: Store, table: 'customers' | 'orders', ws: number) =>
 /** Changes when a table is truncated (the fast path), not when rows are deleted. */
 const filenode = async (store: Store) =>
   Number((await sql<{ f: number }>`select pg_relation_filenode('orders')::int8 as f`.execute(store.db)).rows[0]!.f);
+
+it('batches every customer once, in order, starting small so the first COPY starts early', () => {
+  for (const [customers, size] of [[1_000_000, 5_000], [12_345, 5_000], [300, 5_000], [1_000, 77], [1, 1]] as const) {
+    const ranges = batchRanges(customers, size);
+    assert.equal(ranges[0]![0], 0);
+    assert.equal(ranges.at(-1)![1], customers);
+    for (let k = 1; k < ranges.length; k++) assert.equal(ranges[k]![0], ranges[k - 1]![1]);
+    assert.ok(ranges.every(([from, to]) => to > from && to - from <= size));
+  }
+  assert.deepEqual(
+    batchRanges(1_000_000, 5_000).slice(0, 5).map(([from, to]) => to - from),
+    [500, 1_000, 2_000, 4_000, 5_000],
+  );
+});
+
+it('counts the key columns of an index definition (longer sorts are built first)', () => {
+  assert.equal(keyColumns('CREATE INDEX a ON public.events USING btree (workspace_id, type, occurred_at)'), 3);
+  assert.equal(keyColumns('CREATE INDEX b ON public.customers USING btree (workspace_id, lower(email)) WHERE (email IS NOT NULL)'), 2);
+  assert.equal(keyColumns('CREATE INDEX c ON public.order_lines USING btree (workspace_id, order_id) INCLUDE (quantity, price)'), 2);
+  assert.equal(keyColumns('CREATE INDEX d ON public.customers USING btree (workspace_id, reverse(phone) text_pattern_ops)'), 2);
+});
 
 forEachStore('demo load', (get, kind) => {
   it('puts back every index, key and foreign key exactly as they were after a first load and a reset', async () => {

@@ -5,8 +5,8 @@ import { Worker } from 'node:worker_threads';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Session, Store } from '../../db/store.ts';
-import { recordAudit } from '../audit/audit.service.ts';
 import { conflict } from '../../server/errors.ts';
+import { recordAudit } from '../audit/audit.service.ts';
 import { BATCH_TABLES, type Batch, catalogueCsv, DEMO_COLUMNS, type DemoParams, generateBatch } from './generator.ts';
 import type { BatchRequest } from './generator.worker.ts';
 
@@ -32,6 +32,8 @@ export interface LoadOptions {
   /** generate in a worker thread while loading (default: from 20,000 customers on) */
   worker?: boolean;
   onProgress?: (customersDone: number, total: number) => void;
+  /** each key, index and foreign key put back by the fast path, with the seconds it took (for the bench) */
+  onStep?: (step: string, seconds: number) => void;
   actor?: string;
   /**
    * PostgreSQL fast path: connections building the plain (non-unique) indexes
@@ -39,31 +41,69 @@ export interface LoadOptions {
    * transaction, one after another, as PGlite always does).
    */
   indexConnections?: number;
+  /** PostgreSQL maintenance_work_mem for the index and key builds (default MAINTENANCE_WORK_MEM) */
+  indexMemory?: string;
 }
 
 export interface LoadResult {
   customers: number;
   rows: Record<string, number>;
   seconds: number;
+  /**
+   * Wall seconds per phase: `first batch` (until the first customers were
+   * generated), `copy` (all COPYs), `keys` (keys, unique indexes and foreign
+   * keys put back in the transaction), `indexes` (plain indexes after the commit).
+   */
+  phases: Record<string, number>;
+}
+
+type Step = LoadOptions['onStep'];
+
+async function timed<T>(onStep: Step, step: string, fn: () => Promise<T>): Promise<T> {
+  if (!onStep) return fn();
+  const t = performance.now();
+  const r = await fn();
+  onStep(step, (performance.now() - t) / 1000);
+  return r;
 }
 
 /** Worker threads generating ahead (two cores: one generating while the other loads, or both generating). */
 const WORKERS = 2;
 /** Batches requested ahead of the one being loaded. */
 const AHEAD = 4;
+/** Customers in the first batch; each next batch doubles up to the batch size, so the first COPY starts early. */
+const FIRST_BATCH = 500;
 
 type AnyBatch = Batch<string> | Batch<Uint8Array>;
 
+/** [from, to) per batch: FIRST_BATCH customers, then twice as many each time up to `size`. */
+export function batchRanges(customers: number, size: number): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (let from = 0, n = Math.min(size, FIRST_BATCH); from < customers; from += n, n = Math.min(size, n * 2)) {
+    ranges.push([from, Math.min(customers, from + n)]);
+  }
+  return ranges;
+}
+
+interface Batches extends AsyncIterable<AnyBatch> {
+  /** stops the workers (also done when the iteration ends) */
+  close(): Promise<void>;
+}
+
 /**
  * Batches in order, generated here or in worker threads that take turns (batch k
- * goes to worker k mod WORKERS) and stay up to AHEAD batches ahead.
+ * goes to worker k mod WORKERS) and stay up to AHEAD batches ahead. The workers
+ * start at once, so the first batches are ready by the time the store is.
  */
-async function* batches(params: DemoParams, size: number, useWorker: boolean): AsyncGenerator<AnyBatch> {
-  const ranges: [number, number][] = [];
-  for (let from = 0; from < params.customers; from += size) ranges.push([from, Math.min(params.customers, from + size)]);
+function startBatches(params: DemoParams, size: number, useWorker: boolean): Batches {
+  const ranges = batchRanges(params.customers, size);
   if (!useWorker) {
-    for (const [from, to] of ranges) yield generateBatch(params, from, to);
-    return;
+    return {
+      async *[Symbol.asyncIterator]() {
+        for (const [from, to] of ranges) yield generateBatch(params, from, to);
+      },
+      close: async () => {},
+    };
   }
   const workers = Array.from({ length: Math.min(WORKERS, ranges.length) }, () => {
     const worker = new Worker(new URL('./generator.worker.ts', import.meta.url));
@@ -84,17 +124,27 @@ async function* batches(params: DemoParams, size: number, useWorker: boolean): A
     results[k] = p;
     w.worker.postMessage({ params, from, to } satisfies BatchRequest);
   };
-  try {
-    for (let k = 0; k < Math.min(AHEAD, ranges.length); k++) request(k);
-    for (let k = 0; k < ranges.length; k++) {
-      const b = await results[k]!;
-      results[k] = undefined;
-      if (k + AHEAD < ranges.length) request(k + AHEAD);
-      yield b;
-    }
-  } finally {
-    await Promise.all(workers.map((w) => w.worker.terminate()));
-  }
+  for (let k = 0; k < Math.min(AHEAD, ranges.length); k++) request(k);
+  let closed: Promise<unknown> | null = null;
+  const close = async () => {
+    closed ??= Promise.all(workers.map((w) => w.worker.terminate()));
+    await closed;
+  };
+  return {
+    close,
+    async *[Symbol.asyncIterator]() {
+      try {
+        for (let k = 0; k < ranges.length; k++) {
+          const b = await results[k]!;
+          results[k] = undefined;
+          if (k + AHEAD < ranges.length) request(k + AHEAD);
+          yield b;
+        }
+      } finally {
+        await close();
+      }
+    },
+  };
 }
 
 /** What the fast path drops before the COPYs and puts back after them, as read from the catalogue. */
@@ -166,16 +216,14 @@ const MAINTENANCE_WORK_MEM = '512MB';
  * Puts back what prepareFastLoad dropped, exactly as it was defined, except the
  * `deferred` indexes, which loadDemo builds after the commit.
  */
-async function finishFastLoad(s: Session, dropped: Dropped, deferred: ReadonlySet<string>): Promise<void> {
-  if (s.kind === 'postgres') await sql`set local maintenance_work_mem = ${sql.lit(MAINTENANCE_WORK_MEM)}`.execute(s.db);
-  for (const k of dropped.constraints) {
-    if (!k.def.startsWith('FOREIGN KEY')) await sql.raw(`alter table ${q(k.table)} add constraint ${q(k.name)} ${k.def}`).execute(s.db);
-  }
-  for (const i of dropped.indexes) if (!deferred.has(i.name)) await sql.raw(i.def).execute(s.db);
+async function finishFastLoad(s: Session, dropped: Dropped, deferred: ReadonlySet<string>, memory: string, onStep?: Step): Promise<void> {
+  if (s.kind === 'postgres') await sql`set local maintenance_work_mem = ${sql.lit(memory)}`.execute(s.db);
+  const add = (k: { table: string; name: string; def: string }) =>
+    timed(onStep, k.name, () => sql.raw(`alter table ${q(k.table)} add constraint ${q(k.name)} ${k.def}`).execute(s.db));
+  for (const k of dropped.constraints) if (!k.def.startsWith('FOREIGN KEY')) await add(k);
+  for (const i of dropped.indexes) if (!deferred.has(i.name)) await timed(onStep, i.name, () => sql.raw(i.def).execute(s.db));
   // foreign keys last: one anti-join each instead of a trigger per row
-  for (const k of dropped.constraints) {
-    if (k.def.startsWith('FOREIGN KEY')) await sql.raw(`alter table ${q(k.table)} add constraint ${q(k.name)} ${k.def}`).execute(s.db);
-  }
+  for (const k of dropped.constraints) if (k.def.startsWith('FOREIGN KEY')) await add(k);
 }
 
 /**
@@ -183,6 +231,20 @@ async function finishFastLoad(s: Session, dropped: Dropped, deferred: ReadonlySe
  * guard nothing. Unique indexes, keys and foreign keys never wait.
  */
 const deferrable = (i: { def: string }) => /^CREATE INDEX /.test(i.def);
+
+/** Key columns of `CREATE INDEX … USING btree (a, lower(b), c) …` (3), INCLUDE columns not counted. */
+export function keyColumns(def: string): number {
+  const start = def.indexOf('(', def.indexOf(' USING '));
+  let depth = 0;
+  let n = 1;
+  for (let i = start; i >= 0 && i < def.length; i++) {
+    const c = def[i];
+    if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return n;
+    else if (c === ',' && depth === 1) n++;
+  }
+  return n;
+}
 
 /** `CREATE INDEX name …` as `CREATE INDEX IF NOT EXISTS name …`: building one twice is harmless. */
 const ifNotExists = (def: string) => def.replace(/^CREATE INDEX /, 'CREATE INDEX IF NOT EXISTS ');
@@ -194,7 +256,13 @@ const ifNotExists = (def: string) => def.replace(/^CREATE INDEX /, 'CREATE INDEX
  * (merging the sorted runs and writing the tree) overlaps another's scan. A
  * build that fails is tried once more on its own; what still fails is thrown.
  */
-async function buildIndexes(store: Store, defs: { name: string; def: string }[], connections: number): Promise<void> {
+async function buildIndexes(
+  store: Store,
+  defs: { name: string; def: string }[],
+  connections: number,
+  memory = MAINTENANCE_WORK_MEM,
+  onStep?: Step,
+): Promise<void> {
   if (defs.length === 0) return;
   const table = (def: string) => /\bON (\S+) /.exec(def)?.[1] ?? '';
   const sizes = new Map<string, number>();
@@ -202,12 +270,15 @@ async function buildIndexes(store: Store, defs: { name: string; def: string }[],
     const r = await sql<{ n: number }>`select pg_relation_size(${t}::regclass)::int8 as n`.execute(store.db);
     sizes.set(t, Number(r.rows[0]!.n));
   }
-  const queue = [...defs].sort((a, b) => sizes.get(table(b.def))! - sizes.get(table(a.def))!);
+  // longest first, so that no long build starts last while the other connections idle: a
+  // table's full indexes with more key columns sort longer (every key ties on workspace_id)
+  const cost = (def: string) => sizes.get(table(def))! * (/ WHERE /.test(def) ? 0.5 : 1) * (1 + keyColumns(def) / 10);
+  const queue = [...defs].sort((a, b) => cost(b.def) - cost(a.def));
   const failed: typeof defs = [];
-  const build = (s: Session, d: { def: string }) => sql.raw(ifNotExists(d.def)).execute(s.db);
+  const build = (s: Session, d: { name: string; def: string }) => timed(onStep, d.name, () => sql.raw(ifNotExists(d.def)).execute(s.db));
   const withMemory = (fn: (s: Session) => Promise<void>) =>
     store.session(async (s) => {
-      await sql`set maintenance_work_mem = ${sql.lit(MAINTENANCE_WORK_MEM)}`.execute(s.db);
+      await sql`set maintenance_work_mem = ${sql.lit(memory)}`.execute(s.db);
       try {
         await fn(s);
       } finally {
@@ -258,17 +329,28 @@ export async function restoreDeferredIndexes(store: Store, workspaceId: number):
 
 export async function loadDemo(store: Store, params: DemoParams, opts: LoadOptions = {}): Promise<LoadResult> {
   const t0 = performance.now();
+  const phases: Record<string, number> = {};
+  let mark = t0;
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = (now - mark) / 1000;
+    mark = now;
+  };
   const ws = params.workspaceId;
   const size = Math.max(1, opts.batchSize ?? 5_000);
   const useWorker = opts.worker ?? params.customers >= 20_000;
   const rows: Record<string, number> = { products: 0 };
   for (const t of BATCH_TABLES) rows[t] = 0;
   const indexConnections = store.kind === 'postgres' ? Math.max(0, opts.indexConnections ?? 2) : 0;
-  // a load that stopped during its index builds: finish them before reading the catalogue again
-  await restoreDeferredIndexes(store, ws);
-
+  const memory = opts.indexMemory ?? MAINTENANCE_WORK_MEM;
+  if (!/^\d+(kB|MB|GB)$/.test(memory)) throw new Error(`indexMemory must look like 64MB, not "${memory}"`);
+  // generation starts now, while the store is prepared
+  const source = startBatches(params, size, useWorker);
   let deferred: { name: string; def: string }[] = [];
-  await store.session(async (s) => {
+  try {
+    // a load that stopped during its index builds: finish them before reading the catalogue again
+    await restoreDeferredIndexes(store, ws);
+    await store.session(async (s) => {
     await sql`begin`.execute(s.db);
     // one long transaction: its commit need not wait for the disk (a crash loses the load, never corrupts)
     await sql`set local synchronous_commit = off`.execute(s.db);
@@ -282,7 +364,10 @@ export async function loadDemo(store: Store, params: DemoParams, opts: LoadOptio
     }
     const copy = { freeze: dropped !== null };
     rows.products = await s.copyCsv('products', DEMO_COLUMNS.products, [catalogueCsv(params)], copy);
-    for await (const b of batches(params, size, useWorker)) {
+    let first = true;
+    for await (const b of source) {
+      if (first) phase('first batch');
+      first = false;
       for (const t of BATCH_TABLES) {
         const chunks = b.chunks[t]!;
         if (chunks.length === 0) continue;
@@ -291,9 +376,10 @@ export async function loadDemo(store: Store, params: DemoParams, opts: LoadOptio
       }
       opts.onProgress?.(b.to, params.customers);
     }
+    phase('copy');
     if (dropped) {
       deferred = indexConnections > 0 ? dropped.indexes.filter(deferrable) : [];
-      await finishFastLoad(s, dropped, new Set(deferred.map((i) => i.name)));
+      await finishFastLoad(s, dropped, new Set(deferred.map((i) => i.name)), memory, opts.onStep);
     }
     await s.db.updateTable('workspaces').set({ industry: params.industry }).where('id', '=', ws).execute();
     await recordAudit(s.db, {
@@ -313,9 +399,14 @@ export async function loadDemo(store: Store, params: DemoParams, opts: LoadOptio
       },
     });
     await sql`commit`.execute(s.db);
+    phase('keys');
   });
+  } finally {
+    await source.close();
+  }
   // After the commit the data is visible and every key and foreign key holds; the plain
   // indexes are built side by side on separate connections (docs/demo.md, "Fast path").
-  await buildIndexes(store, deferred, indexConnections);
-  return { customers: params.customers, rows, seconds: (performance.now() - t0) / 1000 };
+  await buildIndexes(store, deferred, indexConnections, memory, opts.onStep);
+  phase('indexes');
+  return { customers: params.customers, rows, seconds: (performance.now() - t0) / 1000, phases };
 }
