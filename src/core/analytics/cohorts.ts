@@ -125,7 +125,6 @@ export async function refreshCohorts(
         from ck_o o left join ck_ev e on e.customer_id = o.customer_id`.execute(trx);
       await sql`drop table ck_o, ck_ev`.execute(trx);
       customers = Number(r.numAffectedRows ?? 0);
-      await sql`analyze cohort_members`.execute(trx);
       await sql`delete from cohort_retention where workspace_id = ${ws}`.execute(trx);
       await sql`
         with c as (${cells(sql`select first_month - ${base}::int as c, purchase_months as pm, purchase_months | event_months as am, 1 as sgn

@@ -386,7 +386,6 @@ export async function refreshKpis(
         select ${ws}::int, customer_id, ${sql.ref(`last_now${i}`)}, ${sql.ref(`last_then${i}`)}, ${sql.ref(`n12_${i}`)}, ${sql.ref(`active${i}`)}
         from kb where ${sql.ref(`last_now${i}`)} is not null`.execute(trx);
       customers = Number(r.numAffectedRows ?? 0);
-      await sql`analyze kpi_buyers`.execute(trx);
     } else {
       customers = await updateBuyers(trx, ws, now, incremental!);
     }
