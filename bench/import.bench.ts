@@ -44,28 +44,38 @@ async function writeOrders(path: string, limit: { rows?: number; bytes?: number 
   return i;
 }
 
-/** CPU seconds (user + system) the PostgreSQL backends serving this database have used so far (same machine only). */
-async function backendCpu(url: string | undefined): Promise<number> {
-  if (!url) return 0;
+/** CPU seconds (user + system) each PostgreSQL backend serving this database has used so far (same machine only). */
+async function backendCpu(url: string | undefined): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  if (!url) return out;
   const pg = (await import('pg')).default;
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     const r = await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
     const tick = 100; // USER_HZ
-    let s = 0;
     for (const { pid } of r.rows) {
       try {
         const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        s += (Number(f[11]) + Number(f[12])) / tick;
+        out.set(pid, (Number(f[11]) + Number(f[12])) / tick);
       } catch {
         // a backend that went away
       }
     }
-    return s;
+    return out;
   } finally {
     await c.end();
   }
+}
+
+/**
+ * CPU the backends used between two samples. A backend that appeared in between counts
+ * whole; one the pool closed in between (idle for 10 s) is left out: it was idle.
+ */
+function cpuBetween(a: Map<number, number>, b: Map<number, number>): number {
+  let s = 0;
+  for (const [pid, v] of b) s += v - (a.get(pid) ?? 0);
+  return s;
 }
 
 const cpuNow = () => {
@@ -109,13 +119,13 @@ async function one(kind: 'pglite' | 'postgres', file: string, rows: number): Pro
         seconds: Number(s.toFixed(1)),
         rowsPerSecond: Math.round(r.rowsRead / s),
         // CPU seconds: this Node process (PGlite runs inside it) and the PostgreSQL backends.
-        cpu: { node: Number((node1 - node0).toFixed(1)), postgres: Number((pg1 - pg0).toFixed(1)) },
+        cpu: { node: Number((node1 - node0).toFixed(1)), postgres: Number(cpuBetween(pg0, pg1).toFixed(1)) },
         reimport: r2
           ? {
               seconds: Number(s2.toFixed(1)),
               unchanged: r2.unchanged,
               rowsPerSecond: Math.round(r2.rowsRead / s2),
-              cpu: { node: Number((node2 - node1).toFixed(1)), postgres: Number((pg2 - pg1).toFixed(1)) },
+              cpu: { node: Number((node2 - node1).toFixed(1)), postgres: Number(cpuBetween(pg1, pg2).toFixed(1)) },
             }
           : null,
         peakRssMB: Math.round(peak / 2 ** 20),

@@ -38,7 +38,9 @@ const MIXED =
   ',,,,,,,\n' + // blank: skipped
   'A8,C4,2024-03-06 08:00,0.5,,PAID,,\n' +
   'A9,C4,1899-12-31,1,,已支付,,\n' +
-  'A10,C5,2024-03-07 07:07,999999999999.99,,已支付,,\n'; // the largest amount
+  'A10,C5,2024-03-07 07:07,999999999999.99,,已支付,,\n' + // the largest amount
+  'A11,C5,2024-02-29,0.123456,,已支付,上海店,\n' +
+  'A12,C5\u00a0,2024-03-08 08:00:30,3,,已退货,\u3000店\u3000,\n'; // spaces String.trim() removes
 
 forEachStore('imports: raw CSV path', (get) => {
   const run = (entity: ImportEntity, path: string, extra: Partial<ImportOptions> = {}) =>
@@ -97,25 +99,27 @@ forEachStore('imports: raw CSV path', (get) => {
     assert.deepEqual(counts(raw), counts(rows));
     assert.deepEqual(rawIssues, rowIssues);
     assert.deepEqual(await stored(21), await stored(22));
-    // What the two agree on is right: 7 loaded, 5 rejected, the blank row skipped.
-    assert.deepEqual([raw.rowsRead, raw.inserted, raw.rejected, raw.stubCustomers], [12, 7, 5, 6]);
+    // What the two agree on is right: 9 loaded, 5 rejected, the blank row skipped.
+    assert.deepEqual([raw.rowsRead, raw.inserted, raw.rejected, raw.stubCustomers], [14, 9, 5, 6]);
     assert.deepEqual(
       raw.errors.map((e) => `${e.row}|${e.column}|${e.reason.replace(/:.*/, '')}`),
       ['6|下单时间|not a valid date', '7|实付金额|negative amount', '8|客户ID|customer_id is required', '8|下单时间|not a valid time of day', '8|实付金额|not an amount', '8|订单状态|unknown order status', '9|订单号|duplicate', '13|下单时间|not a valid date'],
     );
     const a3 = (await stored(21)).orders.find((o) => (o as { id: string }).id === 'A3') as { amount: number; store: string; status: string };
     assert.deepEqual([a3.amount, a3.store, a3.status], [1234.5, 'say "hi"\nsecond line', 'paid']);
+    const a12 = (await stored(21)).orders.find((o) => (o as { id: string }).id === 'A12') as { customer_id: string; store: string };
+    assert.deepEqual([a12.customer_id, a12.store], ['C5', '店']);
 
     // Re-import: nothing changes either way; a changed row updates either way.
     const again = await run('orders', p, { workspaceId: 21 });
     const againRows = await viaRows(() => run('orders', p, { workspaceId: 22 }));
     assert.deepEqual(counts(again), counts(againRows));
-    assert.deepEqual([again.inserted, again.updated, again.unchanged], [0, 0, 7]);
+    assert.deepEqual([again.inserted, again.updated, again.unchanged], [0, 0, 9]);
     const p2 = file(MIXED.replace('A2,C2,2024-03-01,20,', 'A2,C4,2024-03-01,25,'));
     const changed = await run('orders', p2, { workspaceId: 21 });
     const changedRows = await viaRows(() => run('orders', p2, { workspaceId: 22 }));
     assert.deepEqual(counts(changed), counts(changedRows));
-    assert.deepEqual([changed.inserted, changed.updated, changed.unchanged], [0, 1, 6]);
+    assert.deepEqual([changed.inserted, changed.updated, changed.unchanged], [0, 1, 8]);
     assert.deepEqual(await stored(21), await stored(22));
   });
 
@@ -158,7 +162,7 @@ forEachStore('imports: raw CSV path', (get) => {
     const strict = await run('orders', p, { workspaceId: 27, strict: true });
     assert.deepEqual([strict.loader, strict.status, strict.rejected, strict.inserted], ['raw-csv', 'failed', 5, 0]);
     const dry = await run('orders', p, { workspaceId: 27, dryRun: true });
-    assert.deepEqual([dry.status, dry.inserted, dry.rejected, dry.stubCustomers], ['dry_run', 7, 5, 6]);
+    assert.deepEqual([dry.status, dry.inserted, dry.rejected, dry.stubCustomers], ['dry_run', 9, 5, 6]);
     assert.deepEqual(await stored(27), { orders: [], customers: [], stats: [] });
   });
 

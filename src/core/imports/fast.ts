@@ -21,22 +21,21 @@ import iconv from 'iconv-lite';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Session } from '../../db/store.ts';
-import type { EntitySpec } from './entities.ts';
+import type { EntitySpec, FastRule } from './entities.ts';
 import type { Mapping } from './mapping.ts';
 import type { Encoding, Input, Source } from './reader.ts';
-import type { MappedColumn, RowChecker, RowIssue } from './validate.ts';
+import { KeyIndex, type MappedColumn, type RowChecker, type RowIssue } from './validate.ts';
 
 export const RAW = 'liuke_import_raw';
+/** Row numbers RowSorter noted. */
 const BAD = 'liuke_import_bad';
+/** Those rows, blank ones left out. */
+const BAD_ROWS = 'liuke_import_bad_rows';
 const ISSUES = 'liuke_import_issues';
 
 /** The file cannot take the raw path; the Node path reads it instead. */
 export class NotForRawPath extends Error {}
 
-/** The dates and times parseDateTime turns into the same text without changing them (1900–2200, real hours). */
-const DATE_RE = '^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])( ([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?$';
-/** Amounts parseAmount keeps as written: below 1e12, no sign, separators or currency. */
-const AMOUNT_RE = '^[0-9]{1,11}([.][0-9]{1,6})?$';
 const MAX_RECORD = 4 * 1024 * 1024;
 
 /** Whether the raw path can take this file: a CSV by path, comma-separated, every mapped field with a SQL rule. */
@@ -53,7 +52,7 @@ export function rawPathFits(spec: EntitySpec, mapping: Mapping, mapped: readonly
  * record boundary (PGlite runs one COPY per few pieces). Throws NotForRawPath
  * for anything COPY would read differently from csv-parse.
  */
-export async function* recordPieces(path: string, encoding: Encoding, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
+export async function* recordPieces(path: string, encoding: Encoding, onBytes?: (n: number) => void, onPiece?: (piece: Buffer) => void): AsyncGenerator<Buffer> {
   const decoder = encoding === 'utf8' ? null : iconv.getDecoder(encoding);
   let read = 0;
   let inQuote = false;
@@ -148,6 +147,7 @@ export async function* recordPieces(path: string, encoding: Encoding, onBytes?: 
         if (piece.length === 0) continue;
       }
       checkEndMark(piece);
+      onPiece?.(piece);
       yield piece;
     }
     if (decoder) {
@@ -169,7 +169,10 @@ export async function* recordPieces(path: string, encoding: Encoding, onBytes?: 
         piece = piece.subarray(end);
       }
       checkEndMark(piece);
-      if (piece.length > 0) yield piece;
+      if (piece.length > 0) {
+        onPiece?.(piece);
+        yield piece;
+      }
     }
   } finally {
     stream.destroy();
@@ -187,129 +190,325 @@ function firstBoundary(buf: Buffer): number {
   return 0;
 }
 
-/** Code points String.prototype.trim() removes: a cell starting or ending with one goes through Node. */
-const JS_SPACES = [9, 10, 11, 12, 13, 32, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288, 65279];
+/**
+ * Looks at each record's bytes as they go by (on Node's thread, while the
+ * store's one backend is busy with COPY) and notes the row numbers that SQL
+ * must not convert: a quoted record, a blank one, a field count other than
+ * the header's, or a mapped cell not in a plain spelling (FieldSpec.fast).
+ * Those rows go through rowChecker; every other row is converted in SQL with
+ * plain casts, which give what the normalisers give for these spellings.
+ */
+export class RowSorter {
+  /** Row number of the next record (the header is row 1). */
+  #rn = 2;
+  #suspects: Int32Array[] = [];
+  #cur = new Int32Array(4096);
+  #n = 0;
+  #rules: (CellRule | null)[];
+  readonly width: number;
+  /** The key's column when the key is one field: its plain cells are remembered (as hashes) to tell whether the file can hold a duplicate. */
+  #keyCol: number;
+  #keys = new KeyIndex(1 << 20);
+  /** Two plain rows may share a key (or the key is not one column): SQL must look for duplicates. */
+  maybeDuplicates = false;
+  constructor(width: number, mapped: readonly MappedColumn[], key: readonly string[]) {
+    this.width = width;
+    this.#rules = Array.from({ length: width }, () => null);
+    for (const m of mapped) {
+      const rule = m.field.fast!;
+      const words = new Map<number, Buffer[]>();
+      if (typeof rule === 'object') {
+        for (const w of rule.words.keys()) {
+          const b = Buffer.from(w, 'utf8');
+          words.set(b.length, [...(words.get(b.length) ?? []), b]);
+        }
+      }
+      this.#rules[m.col] = { rule, required: m.field.required === true, words };
+    }
+    this.#keyCol = key.length === 1 ? (mapped.find((m) => m.field.name === key[0])?.col ?? -1) : -1;
+    if (this.#keyCol < 0) this.maybeDuplicates = true;
+  }
+  /** Records seen. */
+  get records(): number {
+    return this.#rn - 2;
+  }
+  /** The row numbers noted, in order. */
+  *suspects(): Iterable<number> {
+    for (const a of this.#suspects) yield* a;
+    yield* this.#cur.subarray(0, this.#n);
+  }
+  #note(rn: number): void {
+    if (this.#n === this.#cur.length) {
+      this.#suspects.push(this.#cur);
+      this.#cur = new Int32Array(65536);
+      this.#n = 0;
+    }
+    this.#cur[this.#n++] = rn;
+  }
+  /** A piece of whole records (the last one may lack its newline). */
+  inspect(buf: Buffer): void {
+    let pos = 0;
+    const n = buf.length;
+    // The next quote at or after pos (n: none), looked up again only once passed: one scan a piece, not one a line.
+    let q = -1;
+    while (pos < n) {
+      let nl = buf.indexOf(0x0a, pos);
+      if (nl === -1) nl = n;
+      if (q < pos) {
+        q = buf.indexOf(0x22, pos);
+        if (q === -1) q = n;
+      }
+      if (q < nl) {
+        // A quoted record may span lines: its end is the first newline outside quotes.
+        let inQ = false;
+        let i = pos;
+        for (; i < n; i++) {
+          const b = buf[i];
+          if (b === 0x22) inQ = !inQ;
+          else if (b === 0x0a && !inQ) break;
+        }
+        this.#note(this.#rn++);
+        pos = i + 1;
+        continue;
+      }
+      const end = nl > pos && buf[nl - 1] === 0x0d ? nl - 1 : nl;
+      if (!this.#plain(buf, pos, end)) this.#note(this.#rn);
+      this.#rn++;
+      pos = nl + 1;
+    }
+  }
+  /** Whether the unquoted record [a, b) has the header's width, is not blank, and every mapped cell is plain. */
+  #plain(buf: Buffer, a: number, b: number): boolean {
+    // A byte loop: for records of a few dozen bytes, cheaper than a native indexOf per field.
+    let start = a;
+    let col = 0;
+    let blank = true;
+    let keyFrom = -1;
+    let keyTo = -1;
+    for (let i = a; i <= b; i++) {
+      if (i < b && buf[i] !== 0x2c) continue;
+      if (col >= this.width) return false;
+      if (i > start) blank = false;
+      const r = this.#rules[col];
+      if (r && !plainCell(buf, start, i, r)) return false;
+      if (col === this.#keyCol) {
+        keyFrom = start;
+        keyTo = i;
+      }
+      col++;
+      start = i + 1;
+    }
+    if (col !== this.width || blank) return false;
+    if (keyFrom >= 0 && !this.maybeDuplicates) {
+      // A plain key cell is the key as stored (no space to trim): its bytes identify it.
+      const [h1, h2] = KeyIndex.hashBytes(buf, keyFrom, keyTo);
+      if (this.#keys.getHash(h1, h2) !== 0) this.maybeDuplicates = true;
+      else this.#keys.setHash(h1, h2, 1);
+    }
+    return true;
+  }
+}
+
+interface CellRule {
+  rule: FastRule;
+  required: boolean;
+  /** Enum words as UTF-8, by byte length. */
+  words: Map<number, Buffer[]>;
+}
+
+const digit = (b: number | undefined) => b !== undefined && b >= 0x30 && b <= 0x39;
+const num2 = (buf: Buffer, i: number) => (buf[i]! - 0x30) * 10 + buf[i + 1]! - 0x30;
+
+/** The cell [a, b) in a spelling SQL converts exactly as the field's normaliser does. */
+function plainCell(buf: Buffer, a: number, b: number, r: CellRule): boolean {
+  if (a === b) return !r.required;
+  const rule = r.rule;
+  if (rule === 'text') return !spaceAt(buf, a, b, true) && !spaceAt(buf, a, b, false);
+  if (rule === 'amount') {
+    let i = a;
+    while (i < b && digit(buf[i])) i++;
+    const whole = i - a;
+    if (whole < 1 || whole > 11) return false;
+    if (i === b) return true;
+    if (buf[i] !== 0x2e) return false;
+    const frac = b - i - 1;
+    if (frac < 1 || frac > 6) return false;
+    for (let j = i + 1; j < b; j++) if (!digit(buf[j])) return false;
+    return true;
+  }
+  if (rule === 'timestamptz') {
+    const len = b - a;
+    if (len !== 10 && len !== 16 && len !== 19) return false;
+    if (!digit(buf[a]) || !digit(buf[a + 1]) || !digit(buf[a + 2]) || !digit(buf[a + 3])) return false;
+    if (!digit(buf[a + 5]) || !digit(buf[a + 6]) || !digit(buf[a + 8]) || !digit(buf[a + 9])) return false;
+    if (buf[a + 4] !== 0x2d || buf[a + 7] !== 0x2d) return false;
+    const y = num2(buf, a) * 100 + num2(buf, a + 2);
+    const m = num2(buf, a + 5);
+    const d = num2(buf, a + 8);
+    if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m)) return false;
+    if (len === 10) return true;
+    if (buf[a + 10] !== 0x20 || buf[a + 13] !== 0x3a) return false;
+    if (!digit(buf[a + 11]) || !digit(buf[a + 12]) || !digit(buf[a + 14]) || !digit(buf[a + 15])) return false;
+    if (num2(buf, a + 11) > 23 || num2(buf, a + 14) > 59) return false;
+    if (len === 16) return true;
+    if (buf[a + 16] !== 0x3a || !digit(buf[a + 17]) || !digit(buf[a + 18])) return false;
+    return num2(buf, a + 17) <= 59;
+  }
+  const same = r.words.get(b - a);
+  if (!same) return false;
+  next: for (const w of same) {
+    for (let k = 0; k < w.length; k++) if (buf[a + k] !== w[k]) continue next;
+    return true;
+  }
+  return false;
+}
+
+function daysIn(y: number, m: number): number {
+  return m === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
 
 /**
- * SQL for one mapped cell: `ok` (over RAW r and the enum join) says whether
- * SQL converts its spelling exactly as the field's normaliser would; `value`
- * (over the row x that carries r's columns and the enum's result) converts it.
+ * Whether the cell starts (or ends) with a character String.prototype.trim()
+ * removes — or a control character, to be safe. Only lead bytes of the
+ * multi-byte spaces (U+00A0, U+1680, U+2000–U+205F, U+3000, U+FEFF) are decoded.
  */
-function cellSql(m: MappedColumn, k: number): { ok: RawBuilder<unknown>; value: RawBuilder<unknown>; join?: RawBuilder<unknown>; pass?: RawBuilder<unknown> } {
+function spaceAt(buf: Buffer, a: number, b: number, first: boolean): boolean {
+  let i = first ? a : b - 1;
+  if (!first) while (i > a && (buf[i]! & 0xc0) === 0x80) i--;
+  const lead = buf[i]!;
+  if (lead <= 0x20 || lead === 0x7f) return true;
+  if (lead < 0x80) return false;
+  if (lead !== 0xc2 && lead !== 0xe1 && lead !== 0xe2 && lead !== 0xe3 && lead !== 0xef) return false;
+  const ch = buf.toString('utf8', i, Math.min(b, i + 4));
+  const c = ch.codePointAt(0)!;
+  return String.fromCodePoint(c).trim() === '';
+}
+
+/** SQL converting one mapped cell of RAW r (a row RowSorter passed): the value, and the join an enum needs. */
+function cellSql(m: MappedColumn, k: number): { value: RawBuilder<unknown>; join?: RawBuilder<unknown> } {
   const c = sql.raw(`r.c${m.col}`);
-  const x = sql.raw(`x.c${m.col}`);
   const f = m.field;
   const rule = f.fast!;
-  const empty = sql`coalesce(${c}, '') = ''`;
-  // Never NULL: a row is converted in SQL only where this is true.
-  const orEmpty = (check: RawBuilder<unknown>) => (f.required ? sql`(not ${empty} and ${check})` : sql`(${empty} or ${check})`);
   const whenEmpty = f.whenEmpty === undefined ? sql`null` : sql`${f.whenEmpty}::text`;
-  if (rule === 'text') {
-    const spaces = sql.raw(`(${JS_SPACES.join(', ')})`);
-    return { ok: orEmpty(sql`(ascii(${c}) not in ${spaces} and ascii(right(${c}, 1)) not in ${spaces})`), value: sql`coalesce(nullif(${x}, ''), ${whenEmpty})` };
-  }
-  if (rule === 'amount') return { ok: orEmpty(sql`${c} ~ ${AMOUNT_RE}`), value: sql`coalesce(nullif(${x}, ''), ${whenEmpty})::numeric` };
-  if (rule === 'timestamptz') {
-    // Days 29–31 only where the month has them (the regular expression allows 01–31).
-    const day = sql`(substr(${c}, 9, 2) <= '28' or substr(${c}, 9, 2)::integer <= extract(day from make_date(substr(${c}, 1, 4)::integer, substr(${c}, 6, 2)::integer, 1) + interval '1 month - 1 day'))`;
-    return { ok: orEmpty(sql`(${c} ~ ${DATE_RE} and ${day})`), value: sql`coalesce(nullif(${x}, ''), ${whenEmpty})::timestamptz` };
-  }
+  if (rule === 'text') return { value: sql`coalesce(${c}, ${whenEmpty})` };
+  if (rule === 'amount') return { value: sql`coalesce(${c}, ${whenEmpty})::numeric` };
+  if (rule === 'timestamptz') return { value: sql`coalesce(${c}, ${whenEmpty})::timestamptz` };
   const alias = sql.raw(`e${k}`);
   const rows = [...rule.words].map(([w, v]) => sql`(${w}::text, ${v}::text)`);
   return {
-    ok: orEmpty(sql`${alias}.w is not null`),
-    value: sql`case when coalesce(${x}, '') = '' then ${whenEmpty} else x.${alias} end`,
+    value: sql`case when ${c} is null then ${whenEmpty} else ${alias}.v end`,
     join: sql`left join (values ${sql.join(rows)}) ${alias}(w, v) on ${alias}.w = ${c}`,
-    pass: sql`${alias}.v as ${alias}`,
   };
 }
 
 export interface RawResult {
   /** Rows read (blank rows are skipped, as the Node path does). */
   rowsRead: number;
+  /** Whether two staged rows may share a key (else findDuplicates has nothing to find). */
+  maybeDuplicates: boolean;
   /** Rows now in the staging table. */
   staged: number;
 }
 
 /** Step 1: the file's records into RAW. Any error here means: not for the raw path (the caller rolls back). */
-export async function copyRaw(s: Session, width: number, path: string, encoding: Encoding, onBytes?: (n: number) => void): Promise<number> {
-  const cols = Array.from({ length: width }, (_, i) => `c${i}`);
+export async function copyRaw(
+  s: Session,
+  o: { width: number; mapped: readonly MappedColumn[]; key: readonly string[]; path: string; encoding: Encoding; onBytes?: ((n: number) => void) | undefined },
+): Promise<RowSorter> {
+  const cols = Array.from({ length: o.width }, (_, i) => `c${i}`);
   // The row number a spreadsheet shows: the header is row 1, and COPY numbers records in file order.
   await sql
     .raw(`create temporary table ${RAW} (rn integer generated by default as identity (start with 2 cache 1000), ${cols.map((c) => `${c} text`).join(', ')}) on commit drop`)
     .execute(s.db);
-  return s.copyCsv(RAW, cols, recordPieces(path, encoding, onBytes));
+  const sorter = new RowSorter(o.width, o.mapped, o.key);
+  const copied = await s.copyCsv(
+    RAW,
+    cols,
+    recordPieces(o.path, o.encoding, o.onBytes, (p) => sorter.inspect(p)),
+  );
+  // Both count records the same way, or the row numbers would not match: then the Node path.
+  if (copied !== sorter.records) throw new NotForRawPath(`COPY read ${copied} records, the scan ${sorter.records}`);
+  return sorter;
 }
 
 /**
- * Step 2: RAW into the staging table (created with rn and ok columns). One
- * pass converts every row SQL can; the others go through rowChecker in Node:
- * their issues to ISSUES, the valid ones to the stage. Duplicate keys are
- * left for findDuplicates.
+ * Step 2: RAW into the staging table (created with an rn column). The
+ * rows RowSorter passed are converted in SQL in one pass; the others go
+ * through rowChecker in Node: their issues to ISSUES, the valid ones to the
+ * stage. Duplicate keys are left for findDuplicates.
  */
 export async function sortRaw(
   s: Session,
   o: {
     mapped: readonly MappedColumn[];
     width: number;
+    sorter: RowSorter;
     checker: RowChecker;
     stage: string;
     stageColumns: readonly string[];
   },
 ): Promise<RawResult> {
   const db = s.db;
+  await sql`create temporary table ${sql.raw(BAD)} (rn integer) on commit drop`.execute(db);
+  await s.copyCsv(BAD, ['rn'], pieces(o.sorter.suspects()));
+  await sql.raw(`analyze ${BAD}`).execute(db);
   const cells = o.mapped.map((m, k) => cellSql(m, k));
   const joins = cells.flatMap((c) => (c.join ? [c.join] : []));
-  const passes = cells.flatMap((c) => (c.pass ? [c.pass] : []));
-  const ok = sql.join(
-    cells.map((c) => c.ok),
-    sql` and `,
-  );
+  const stageCols = o.stageColumns.map((c) => `"${c}"`).join(', ');
+  const fast = await sql`
+    insert into ${sql.raw(o.stage)} (rn, ${sql.raw(stageCols)})
+    select r.rn, ${sql.join(cells.map((c) => c.value))}
+    from ${sql.raw(RAW)} r ${sql.join(joins, sql` `)}
+    where r.rn not in (select b.rn from ${sql.raw(BAD)} b)`.execute(db);
+  let rowsRead = Number(fast.numAffectedRows ?? 0);
+  await sql`create temporary table ${sql.raw(ISSUES)} (rn integer, ord integer, col text, val text, reason text) on commit drop`.execute(db);
+
+  // The other rows (few in a good file), through rowChecker: its issues, or its line for the stage.
   const blank = sql.join(
     Array.from({ length: o.width }, (_, i) => sql`coalesce(${sql.raw(`r.c${i}`)}, '') = ''`),
     sql` and `,
   );
-  const stageCols = o.stageColumns.map((c) => `"${c}"`).join(', ');
-  // One pass: ok computed once per row (OFFSET 0 keeps the subquery from being
-  // folded into the outer one, which would repeat it per column); blank rows are skipped.
-  const all = await sql`
-    insert into ${sql.raw(o.stage)} (rn, ok, ${sql.raw(stageCols)})
-    select x.rn, x.ok, ${sql.join(cells.map((c) => sql`case when x.ok then ${c.value} end`))}
-    from (select r.*, ${passes.length > 0 ? sql`${sql.join(passes)},` : sql``} ${ok} as ok, ${blank} as blank
-          from ${sql.raw(RAW)} r ${sql.join(joins, sql` `)} offset 0) x
-    where not x.blank`.execute(db);
-  const rowsRead = Number(all.numAffectedRows ?? 0);
-  await sql`create temporary table ${sql.raw(ISSUES)} (rn integer, ord integer, col text, val text, reason text) on commit drop`.execute(db);
-
-  // The rows SQL did not convert (few in a good file), through rowChecker: its issues, or its line for the stage.
-  await sql`create temporary table ${sql.raw(BAD)} on commit drop as
-    select r.* from ${sql.raw(RAW)} r where r.rn in (select rn from ${sql.raw(o.stage)} where not ok)`.execute(db);
-  const bad = await sql<{ n: number }>`select count(*)::integer as n from ${sql.raw(BAD)}`.execute(db);
-  if (Number(bad.rows[0]?.n ?? 0) > 0) {
-    await sql`delete from ${sql.raw(o.stage)} where not ok`.execute(db);
-    await sql`create index on ${sql.raw(BAD)} (rn)`.execute(db);
-    const cols = ['rn', ...o.stageColumns];
-    let last = 0;
-    for (;;) {
-      const page = await sql<Record<string, string | null> & { rn: number }>`
-        select * from ${sql.raw(BAD)} where rn > ${last} order by rn limit 10000`.execute(db);
-      if (page.rows.length === 0) break;
-      const lines: string[] = [];
-      const issues: string[] = [];
-      for (const row of page.rows) {
-        last = row.rn;
-        const cellsOf = Array.from({ length: o.width }, (_, i) => row[`c${i}`] ?? '');
-        const r = o.checker.check({ rowNo: row.rn, cells: cellsOf });
-        if ('issues' in r) {
-          for (const [k, i] of r.issues.entries()) issues.push(`${i.row},${k},${csvText(i.column)},${csvText(i.value)},${csvText(i.reason)}\n`);
-        } else lines.push(`${row.rn},${r.ok.line}`);
-      }
-      if (lines.length > 0) await s.copyCsv(o.stage, cols, [lines.join('')]);
-      if (issues.length > 0) await s.copyCsv(ISSUES, ['rn', 'ord', 'col', 'val', 'reason'], [issues.join('')]);
+  await sql`create temporary table ${sql.raw(BAD_ROWS)} on commit drop as
+    select r.* from ${sql.raw(RAW)} r where r.rn in (select b.rn from ${sql.raw(BAD)} b) and not (${blank})`.execute(db);
+  await sql`create index on ${sql.raw(BAD_ROWS)} (rn)`.execute(db);
+  const cols = ['rn', ...o.stageColumns];
+  let last = 0;
+  let slowValid = 0;
+  for (;;) {
+    const page = await sql<Record<string, string | null> & { rn: number }>`
+      select * from ${sql.raw(BAD_ROWS)} where rn > ${last} order by rn limit 10000`.execute(db);
+    if (page.rows.length === 0) break;
+    const lines: string[] = [];
+    const issues: string[] = [];
+    for (const row of page.rows) {
+      rowsRead++;
+      last = row.rn;
+      const cellsOf = Array.from({ length: o.width }, (_, i) => row[`c${i}`] ?? '');
+      const r = o.checker.check({ rowNo: row.rn, cells: cellsOf });
+      if ('issues' in r) {
+        for (const [k, i] of r.issues.entries()) issues.push(`${i.row},${k},${csvText(i.column)},${csvText(i.value)},${csvText(i.reason)}\n`);
+      } else lines.push(`${row.rn},${r.ok.line}`);
     }
+    slowValid += lines.length;
+    if (lines.length > 0) await s.copyCsv(o.stage, cols, [lines.join('')]);
+    if (issues.length > 0) await s.copyCsv(ISSUES, ['rn', 'ord', 'col', 'val', 'reason'], [issues.join('')]);
   }
   const staged = await sql<{ n: number }>`select count(*)::integer as n from ${sql.raw(o.stage)}`.execute(db);
-  return { rowsRead, staged: Number(staged.rows[0]?.n ?? 0) };
+  // A row that became valid in Node may share its (normalised) key with any other.
+  return { rowsRead, staged: Number(staged.rows[0]?.n ?? 0), maybeDuplicates: o.sorter.maybeDuplicates || slowValid > 0 };
+}
+
+/** Row numbers as COPY input, a few thousand a piece. */
+function* pieces(rns: Iterable<number>): Iterable<string> {
+  let buf: number[] = [];
+  for (const rn of rns) {
+    buf.push(rn);
+    if (buf.length === 8192) {
+      yield `${buf.join('\n')}\n`;
+      buf = [];
+    }
+  }
+  if (buf.length > 0) yield `${buf.join('\n')}\n`;
 }
 
 /**

@@ -51,9 +51,9 @@ export async function setLocalTimeZone(db: Kysely<Database>, tz: string): Promis
   await sql`select set_config('TimeZone', ${tz}, true)`.execute(db);
 }
 
-/** `rn`: the raw CSV path keeps each row's number (to find duplicates and name the first) and whether SQL converted it. */
+/** `rn`: the raw CSV path keeps each row's number in the stage (to find duplicates and name the first). */
 export async function createStage(db: Kysely<Database>, columns: readonly LoadColumn[], o: { rn?: boolean } = {}): Promise<void> {
-  const extra = o.rn ? ['"rn" integer', '"ok" boolean not null default true'] : [];
+  const extra = o.rn ? ['"rn" integer'] : [];
   const cols = [...extra, ...columns.map((c) => `${ident(c.name)} ${SQL_TYPE[c.sqlType]}`)].join(', ');
   await sql.raw(`create temporary table ${STAGE} (${cols}) on commit drop`).execute(db);
 }
@@ -375,6 +375,16 @@ export async function upsertStage(
       select ${workspaceId}::integer, ${sql.join(selectCols)} from ${sql.raw(STAGE)}`.execute(db);
     return { inserted: Number(r.numAffectedRows ?? 0), updated: 0 };
   }
+  // Rows equal to the stored ones are left out before the upsert: they would not be written,
+  // but the upsert would still probe and lock each one (a re-import of an unchanged file is
+  // all such rows). Not for customers (attributes merge; is_stub) — their upsert compares.
+  const cols = names.filter((n) => !spec.key.includes(n)).map(ident);
+  const unchanged =
+    spec.entity === 'customers' || names.includes('attributes')
+      ? sql``
+      : sql`where not exists (select 1 from ${sql.raw(t)} t where t."workspace_id" = ${workspaceId}
+          ${sql.raw(keys.map((k) => ` and t.${k} = s.${k}`).join(''))}
+          ${cols.length > 0 ? sql.raw(`and (${cols.map((c) => `t.${c}`).join(', ')}) is not distinct from (${cols.map((c) => `s.${c}`).join(', ')})`) : sql``})`;
   const conflict =
     set.length === 0
       ? sql`do nothing`
@@ -382,7 +392,7 @@ export async function upsertStage(
   const r = await sql<{ inserted: number; updated: number }>`
     with up as (
       insert into ${sql.raw(t)} ("workspace_id", ${sql.raw(insertCols.join(', '))})
-      select ${workspaceId}::integer, ${sql.join(selectCols)} from ${sql.raw(STAGE)}
+      select ${workspaceId}::integer, ${sql.join(selectCols)} from ${sql.raw(STAGE)} s ${unchanged}
       on conflict ("workspace_id", ${sql.raw(keys.join(', '))}) ${conflict}
       returning (xmax = 0) as ins)
     select count(*) filter (where ins) as inserted, count(*) filter (where not ins) as updated from up`.execute(db);

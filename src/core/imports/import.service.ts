@@ -10,7 +10,7 @@ import { type ImportEntity, SPECS } from './entities.ts';
 import * as repo from './import.repository.ts';
 import { type ExplicitMapping, resolveMapping } from './mapping.ts';
 import { type Encoding, fileSize, ImportFileError, type Input, openSource, type Source } from './reader.ts';
-import { copyRaw, countRejected, emitIssues, findDuplicates, rawPathFits, sortRaw } from './fast.ts';
+import { copyRaw, countRejected, emitIssues, findDuplicates, type RowSorter, rawPathFits, sortRaw } from './fast.ts';
 import { mappedColumns, type RowIssue, rowChecker } from './validate.ts';
 
 export interface ImportOptions {
@@ -150,7 +150,8 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
       try {
         await repo.setLocalTimeZone(s.db, await repo.workspaceTimeZone(s.db, o.workspaceId));
         if (s.kind === 'postgres') await repo.setLocalWorkMem(s.db);
-        let copied = false;
+        /** Raw path: the file is in RAW; the rows to check in Node are noted. */
+        let sorter: RowSorter | null = null;
         /** Raw path: duplicate keys within the file have been taken out of the stage. */
         let deduped = false;
         if (raw) {
@@ -158,8 +159,7 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           await src.cleanup();
           await repo.savepoint(s.db, 'liuke_import_raw');
           try {
-            await copyRaw(s, headers.length, raw.path, raw.encoding, onBytes);
-            copied = true;
+            sorter = await copyRaw(s, { width: headers.length, mapped, key: spec.key, path: raw.path, encoding: raw.encoding, onBytes });
           } catch (e) {
             // COPY refused the file as a whole (or fast.ts saw it would read it differently): the Node path reports each bad row.
             await repo.rollbackToSavepoint(s.db, 'liuke_import_raw');
@@ -169,6 +169,7 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           }
           await repo.releaseSavepoint(s.db, 'liuke_import_raw');
         }
+        const copied = sorter !== null;
         report.loader = copied ? 'raw-csv' : 'rows';
         const fallbackChecker = raw && !copied ? rowChecker(spec, mapping, headers, 'csv') : checker;
         await repo.createStage(s.db, columns, { rn: copied });
@@ -235,9 +236,11 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           pending = p;
         };
         if (copied) {
-          const r = await sortRaw(s, { mapped, width: headers.length, checker, stage: repo.STAGE, stageColumns: colNames });
+          const r = await sortRaw(s, { mapped, width: headers.length, sorter: sorter!, checker, stage: repo.STAGE, stageColumns: colNames });
           report.rowsRead = r.rowsRead;
           let staged = r.staged;
+          // Every plain key was different and no row was fixed up in Node: no duplicates to look for.
+          if (!r.maybeDuplicates) deduped = true;
           // Duplicate keys within the file: a plain INSERT into a workspace without rows (its key
           // in place, or rebuilt right after) fails on one (23505), so they are looked for only
           // then. The upsert does not always notice them (a no-op first row lets a second one
@@ -245,14 +248,14 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           // (In strict mode with rows already rejected nothing is loaded: they are looked for at once.)
           report.rejected = await countRejected(s.db);
           const optimistic = empty && colNames.length > spec.key.length && !(o.strict && report.rejected > 0);
-          if (!optimistic) {
+          if (!optimistic && !deduped) {
             staged -= await findDuplicates(s.db, spec, mapped, repo.STAGE);
             deduped = true;
             report.rejected = await countRejected(s.db);
           }
           const loadable = () => staged > 0 && !(o.strict && report.rejected > 0);
           // One load of the whole file (the stage holds it), so the bulk decision sees its real size.
-          if (loadable() && optimistic) {
+          if (loadable() && optimistic && !deduped) {
             await repo.savepoint(s.db, 'liuke_import_load');
             let again = false;
             try {

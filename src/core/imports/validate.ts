@@ -71,6 +71,34 @@ export class KeyIndex {
       i = i + 1 === this.#cap ? 0 : i + 1;
     }
   }
+  /** The same hash over bytes (as latin1 text: each byte one character). */
+  static hashBytes(buf: Uint8Array, from: number, to: number): [number, number] {
+    let a = 0x811c9dc5;
+    let b = 0x9747b28c;
+    for (let i = from; i < to; i++) {
+      const c = buf[i]!;
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995);
+      b ^= b >>> 15;
+    }
+    a ^= a >>> 16;
+    a = Math.imul(a, 0x85ebca6b);
+    a ^= a >>> 13;
+    return [a >>> 0, b >>> 0];
+  }
+  /** The value stored under a hash pair, or 0. */
+  getHash(a: number, b: number): number {
+    return this.#val[this.#slot(a, b)]!;
+  }
+  /** Stores a non-zero value under a hash pair. */
+  setHash(a: number, b: number, value: number): void {
+    const i = this.#slot(a, b);
+    if (this.#val[i] === 0) this.#size++;
+    this.#h1[i] = a;
+    this.#h2[i] = b;
+    this.#val[i] = value;
+    if (this.#size > this.#cap * 0.85) this.#grow();
+  }
   /** The value stored for key, or 0. */
   get(key: string): number {
     const [a, b] = KeyIndex.hash(key);
