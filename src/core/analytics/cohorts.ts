@@ -85,6 +85,8 @@ export async function refreshCohorts(
   };
   return db.transaction().execute(async (trx) => {
     await analyticsSession(trx);
+    // One pass per workspace at a time: two would each rebuild or update the per-buyer rows.
+    await sql`select pg_advisory_xact_lock(hashtext(${'liuke.cohorts'}), ${ws})`.execute(trx);
     const state = incremental
       ? (
           await sql<{ as_of: Date; time_zone: string; months: number }>`

@@ -368,6 +368,8 @@ export async function refreshKpis(
   const batched = new Map<string, Ratio[]>(defs.map((k) => [k.key, []]));
   const { mode, customers } = await db.transaction().execute(async (trx) => {
     await analyticsSession(trx);
+    // One pass per workspace at a time: two would each rebuild or update the per-buyer rows.
+    await sql`select pg_advisory_xact_lock(hashtext(${'liuke.kpis'}), ${ws})`.execute(trx);
     const state = incremental
       ? (await sql<{ as_of: Date }>`select as_of from kpi_state where workspace_id = ${ws} for update`.execute(trx)).rows[0]
       : undefined;
