@@ -176,5 +176,11 @@ forEachStore('customer figures: incremental passes equal a full recompute', (get
     assert.equal((changedSettings.steps[0]!.result as { mode: string }).mode, 'full');
     now = new Date(now.getTime() + DAY);
     await checkAgainstFull('a day after the window changed');
+
+    // 8. a day that changed most customers (a large import) is a full pass
+    now = new Date(now.getTime() + DAY);
+    for (let c = 0; c < 70; c++) await addEvents(db, `c${c}`, [{ at: daysBefore(now, 0.5), type: 'visit' }]);
+    const busy = await run(now, 'incremental');
+    assert.equal((busy.steps[0]!.result as { mode: string }).mode, 'full');
   });
 });

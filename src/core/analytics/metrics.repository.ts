@@ -404,13 +404,20 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
       [...state.core_event_types].sort().join('\n') === [...s.activity.coreEventTypes].sort().join('\n');
     const e = await edgesAt(trx, now, s.rfm.windowMonths);
     let result: FiguresResult;
+    let recomputed = 0;
     if (usable) {
+      recomputed = await changedCustomers(trx, workspaceId, state.since, state.as_of, now);
+      // Index probes per customer beat whole passes only for a small share of customers
+      // (a large import can change most of them): past a third, recompute everyone.
+      const all = await sql<{ n: number }>`select greatest(reltuples, 0)::float8 as n from pg_class where oid = 'customers'::regclass`.execute(trx);
+      if (recomputed > all.rows[0]!.n / 3) recomputed = -1;
+    }
+    if (usable && recomputed >= 0) {
       // Every join from here pairs a few thousand customers with tables of millions of rows:
       // index probes, never a hash of the big side (the planner, counting random reads as
       // four times a sequential one, picks whole scans of customers and customer_metrics).
       await sql`set local enable_hashjoin = off`.execute(trx);
       await sql`set local enable_mergejoin = off`.execute(trx);
-      const recomputed = await changedCustomers(trx, workspaceId, state.since, state.as_of, now);
       await figuresOfSome(trx, workspaceId, e, s);
       await sql`alter table cm_fig add primary key (customer_id)`.execute(trx);
       await sql`analyze cm_fig`.execute(trx);
