@@ -258,6 +258,19 @@ function scoringSequence(method: 'quintile' | 'breakpoints') {
         await addOrders(db, id, orders);
         await addEvents(db, id, Array.from({ length: Math.floor(rnd() * 6) }, () => ({ at: daysBefore(t0, rnd() * 150 - 40), type: 'login' })));
       }
+      // Customers crossing a threshold between the runs at t0 + 1 and t0 + 1.2 days and nothing
+      // else: the metrics' window edges (30, 90, 180 days) are a day off these thresholds, so
+      // on most days the crossing customer's figures change too; not here.
+      const mid = new Date(t0.getTime() + 1.1 * DAY);
+      await addCustomer(db, 'edge-new'); // 90 days since the first purchase: new → growing
+      await addOrders(db, 'edge-new', [{ at: daysBefore(mid, 91), amount: 100 }, { at: daysBefore(t0, 3), amount: 100 }]);
+      await addEvents(db, 'edge-new', [{ at: daysBefore(t0, 1), type: 'login' }]);
+      await addCustomer(db, 'edge-grown'); // 180 days: growing → mature
+      await addOrders(db, 'edge-grown', [{ at: daysBefore(mid, 181), amount: 100 }, { at: daysBefore(t0, 3), amount: 100 }]);
+      await addEvents(db, 'edge-grown', [{ at: daysBefore(t0, 1), type: 'login' }]);
+      await addCustomer(db, 'edge-idle'); // 30 days without a purchase or activity: new → at_risk
+      await addOrders(db, 'edge-idle', [{ at: daysBefore(t0, 40), amount: 100 }]);
+      await addEvents(db, 'edge-idle', [{ at: daysBefore(mid, 31), type: 'login' }]);
       const times = [0, 1, 1.2, 3, 3.5, 10, 11, 40, 41, 52].map((d) => new Date(t0.getTime() + d * DAY));
       // the churn window is shortened from the 6th run on
       const settingsAt = (i: number) => ({ rfm: { method }, ...(i >= 5 ? { lifecycle: { churnDays: 60 } } : {}) });
@@ -302,6 +315,15 @@ function scoringSequence(method: 'quintile' | 'breakpoints') {
           assert.deepEqual(diff, [], `run ${i} (${times[i]!.toISOString()}): ${k} differ, first incremental row ${n[k][f[k].indexOf(diff[0]!)]}`);
         }
       });
+      const stageAt = (run: number, id: string) => JSON.parse(full.out[run]!.metrics.find((m) => JSON.parse(m).customer_id === id)!).lifecycle_stage;
+      assert.deepEqual(
+        ['edge-new', 'edge-grown', 'edge-idle'].map((id) => [stageAt(1, id), stageAt(2, id)]),
+        [
+          ['new', 'growing'],
+          ['growing', 'mature'],
+          ['new', 'at_risk'],
+        ],
+      );
       // time alone moved customers between stages after the first run
       assert.ok(full.out.at(-1)!.transitions.length > full.out[0]!.transitions.length);
     });

@@ -49,21 +49,29 @@ interface State {
  * its c-th value is that of the c-th last_order_at in ascending order.
  */
 async function quintileCuts(db: Kysely<Database>, workspaceId: number, now: Date): Promise<Cuts> {
-  const n = Number(
-    (await sql<{ n: string }>`select count(*) as n from customer_metrics where workspace_id = ${workspaceId} and last_order_at is not null`.execute(db))
-      .rows[0]!.n,
-  );
-  if (n < 2) return { r: [], f: [], m: [], strict: true };
-  const p = [1, 2, 3, 4].map((k) => (Math.ceil((k * (n - 1)) / 5) - 0.5) / n);
-  const r = await sql<{ r: number[]; f: number[]; m: string[] }>`
-    select array(select floor(extract(epoch from (${now}::timestamptz - x)) / 86400)::int from unnest(q.lo) with ordinality as u(x, i) order by i) as r, q.f, q.m
-    from (
-      select percentile_disc(${p}::float8[]) within group (order by last_order_at) as lo,
-             percentile_disc(${p}::float8[]) within group (order by orders_window) as f,
-             percentile_disc(${p}::float8[]) within group (order by spend_window) as m
-      from customer_metrics where workspace_id = ${workspaceId} and last_order_at is not null
-    ) q`.execute(db);
+  // One scan: the buyers' three columns are kept (a narrow tuplestore), counted,
+  // and the percentile positions computed from that count feed the aggregates.
+  const r = await sql<{ n: string; r: number[] | null; f: number[] | null; m: string[] | null }>`
+    with b as materialized (
+      select last_order_at, orders_window, spend_window from customer_metrics
+      where workspace_id = ${workspaceId} and last_order_at is not null
+    ),
+    c as materialized (select count(*)::float8 as n from b),
+    p as materialized (
+      select n, case when n >= 2 then array(select (ceil(k * (n - 1) / 5) - 0.5) / n from generate_series(1, 4) as k order by k) end as p from c
+    ),
+    q as (
+      select percentile_disc((select p from p)) within group (order by last_order_at) as lo,
+             percentile_disc((select p from p)) within group (order by orders_window) as f,
+             percentile_disc((select p from p)) within group (order by spend_window) as m
+      from b
+    )
+    select (select n from p)::bigint as n,
+           array(select floor(extract(epoch from (${now}::timestamptz - x)) / 86400)::int from unnest(q.lo) with ordinality as u(x, i) order by i) as r,
+           q.f, q.m
+    from q`.execute(db);
   const row = r.rows[0]!;
+  if (Number(row.n) < 2 || !row.r || !row.f || !row.m) return { r: [], f: [], m: [], strict: true };
   // recency_days < d  ⇔  last_order_at > now − d days
   return { r: row.r.map((d) => before(now, Number(d)).toISOString()), f: row.f.map(Number), m: row.m.map(String), strict: true };
 }
@@ -186,6 +194,13 @@ export async function scoreCustomers(
     const prev = await loadState(trx, workspaceId, s);
     const only = mode === 'incremental' ? candidates(prev, now, cuts, s) : null;
     const { r, f, m } = scoreExpr(cuts);
+    // Rows stamped with this run's time exist only when a run at the same time is redone;
+    // otherwise plain inserts (an ON CONFLICT insert probes the key before inserting).
+    const redo =
+      (
+        await sql`select 1 as x where exists (select 1 from lifecycle_transitions where workspace_id = ${workspaceId} and at = ${t})
+                   or exists (select 1 from tier_history where workspace_id = ${workspaceId} and valid_from = ${t})`.execute(trx)
+      ).rows.length > 0;
     const res = await sql`
       with base as (
         select customer_id, first_order_at, last_order_at, orders_90d,
@@ -242,7 +257,7 @@ export async function scoreCustomers(
         select ${workspaceId}::int, n.customer_id, ${t}, n.old_stage, n.stage
         from changed n
         where n.old_stage is distinct from n.stage
-        on conflict (workspace_id, customer_id, at) do update set to_stage = excluded.to_stage
+        ${redo ? sql`on conflict (workspace_id, customer_id, at) do update set to_stage = excluded.to_stage` : sql``}
       ),
       closed as (
         update tier_history h set valid_to = ${t}
@@ -257,7 +272,7 @@ export async function scoreCustomers(
         where n.tier is not null and not exists (
           select 1 from tier_history h
           where h.workspace_id = ${workspaceId} and h.customer_id = n.customer_id and h.valid_to is null and h.tier = n.tier)
-        on conflict (workspace_id, customer_id, valid_from) do update set tier = excluded.tier, rfm_score = excluded.rfm_score
+        ${redo ? sql`on conflict (workspace_id, customer_id, valid_from) do update set tier = excluded.tier, rfm_score = excluded.rfm_score` : sql``}
       )
       update customer_metrics cm set
         r_score = n.r, f_score = n.f, m_score = n.m, rfm_score = n.rfm_score,

@@ -17,3 +17,10 @@ CREATE TABLE scoring_state (
   -- its score thresholds: R as timestamps on last_order_at, F and M as values
   cuts          jsonb NOT NULL
 );
+
+-- The scoring pass is the only writer of these two, and it writes rows of the
+-- customer_metrics rows it reads; workspaces are never deleted. Their per-row
+-- foreign-key checks were about a quarter of the PostgreSQL CPU of a first
+-- scoring pass (one tier and one transition per customer), as for events in 0012.
+ALTER TABLE tier_history DROP CONSTRAINT IF EXISTS tier_history_workspace_id_fkey;
+ALTER TABLE lifecycle_transitions DROP CONSTRAINT IF EXISTS lifecycle_transitions_workspace_id_fkey;
