@@ -201,8 +201,8 @@ export async function scoreCustomers(
         await sql`select 1 as x where exists (select 1 from lifecycle_transitions where workspace_id = ${workspaceId} and at = ${t})
                    or exists (select 1 from tier_history where workspace_id = ${workspaceId} and valid_from = ${t})`.execute(trx)
       ).rows.length > 0;
-    const res = await sql`
-      with base as (
+    const scored = sql`
+      base as (
         select customer_id, first_order_at, last_order_at, orders_90d,
                ${baselineAt(now)} as orders_baseline_90d,
                ${daysSince(sql`last_order_at`)} as recency_days,
@@ -245,13 +245,25 @@ export async function scoreCustomers(
           old_r, old_f, old_m, old_rfm_score, old_tier, old_segment
         from rated
         offset 0
-      ),
-      -- Only rows whose scores or stage move are written.
-      changed as materialized (
-        select * from next
-        where (old_r, old_f, old_m, old_rfm_score, old_tier, old_segment, old_stage)
-          is distinct from (r, f, m, rfm_score, tier, rfm_segment, stage)
-      ),
+      )`;
+    // Only rows whose scores or stage move are written.
+    const changedRows = sql`
+      select * from next
+      where (old_r, old_f, old_m, old_rfm_score, old_tier, old_segment, old_stage)
+        is distinct from (r, f, m, rfm_score, tier, rfm_segment, stage)`;
+    let changed: RawBuilder<unknown>;
+    if (only) {
+      // A few rows: kept and analyzed first, so the writes below are planned as key
+      // lookups. Planned on the candidate filter's estimate, each of them hashed a whole
+      // table (customer_metrics, the open tier_history rows) to update a few hundred rows.
+      await sql`create temp table scoring_changed on commit drop as with ${scored} ${changedRows}`.execute(trx);
+      await sql`analyze scoring_changed`.execute(trx);
+      changed = sql`changed as materialized (select * from scoring_changed)`;
+    } else {
+      changed = sql`${scored}, changed as materialized (${changedRows})`;
+    }
+    const res = await sql`
+      with ${changed},
       transitions as (
         insert into lifecycle_transitions (workspace_id, customer_id, at, from_stage, to_stage)
         select ${workspaceId}::int, n.customer_id, ${t}, n.old_stage, n.stage
@@ -280,11 +292,15 @@ export async function scoreCustomers(
         stage_since = case when cm.lifecycle_stage is distinct from n.stage then ${t} else coalesce(cm.stage_since, ${t}) end
       from changed n
       where cm.workspace_id = ${workspaceId} and cm.customer_id = n.customer_id`.execute(trx);
+    const written = Number(res.numAffectedRows ?? 0);
+    // After a pass that gave many customers their first tier, later runs' key lookups
+    // need tier_history's statistics to know it is no longer empty.
+    if (!only && written >= 10_000) await sql`analyze tier_history, lifecycle_transitions`.execute(trx);
     await sql`
       insert into scoring_state (workspace_id, as_of, settings, cuts)
       values (${workspaceId}, ${t}, ${settingsKey(s)}::jsonb, ${JSON.stringify(cuts)}::jsonb)
       on conflict (workspace_id) do update set as_of = excluded.as_of, settings = excluded.settings, cuts = excluded.cuts`.execute(trx);
-    return { mode: only ? 'incremental' : 'full', changed: Number(res.numAffectedRows ?? 0) };
+    return { mode: only ? 'incremental' : 'full', changed: written };
   });
 }
 
