@@ -244,3 +244,39 @@ forEachStore('incremental cohorts and KPIs equal a full recompute', (get) => {
     assert.deepEqual(await kpis(), kpisIncremental);
   });
 });
+
+forEachStore('cohorts and KPIs of two workspaces', (get) => {
+  it("keeps one workspace's incremental state through a full pass of another", async () => {
+    const { db } = get();
+    await sql`insert into workspaces (id, slug, name) values (2, 'second', 'Second')`.execute(db);
+    const day1 = new Date('2026-05-20T12:00:00Z');
+    const day2 = new Date(day1.getTime() + DAY);
+    for (const ws of [1, 2]) {
+      for (let c = 0; c < 20; c++) {
+        await sql`insert into customers (workspace_id, id) values (${ws}, ${`w${c}`})`.execute(db);
+        for (let o = 0; o <= c % 4; o++) {
+          await sql`insert into orders (workspace_id, id, customer_id, ordered_at, amount)
+                    values (${ws}, ${`w${c}-${o}`}, ${`w${c}`}, ${daysBefore(day1, 20 + c * 17 + o * 45)}, 10)`.execute(db);
+        }
+      }
+    }
+    const steps = [cohortsStep, kpisStep];
+    const run = async (ws: number, now: Date, mode: 'full' | 'incremental') => {
+      const r = await runPipeline(get(), { workspaceId: ws, now, steps, mode });
+      assert.equal(r.status, 'done', r.error);
+      return r.steps.map((s) => s.result?.mode);
+    };
+    await run(2, day1, 'full');
+    await run(1, day1, 'full'); // must leave workspace 2's state alone
+    await sql`insert into orders (workspace_id, id, customer_id, ordered_at, amount) values (2, 'late', 'w3', ${daysBefore(day1, 400)}, 10)`.execute(db);
+    assert.deepEqual(await run(2, day2, 'incremental'), ['incremental', 'incremental']);
+    const cohorts = () =>
+      db.selectFrom('cohort_retention').select(['basis', 'cohort_month', 'month_offset', 'cohort_size', 'retained']).where('workspace_id', '=', 2)
+        .orderBy('basis').orderBy('cohort_month').orderBy('month_offset').execute();
+    const kpis = () => db.selectFrom('kpi_values').select(['kpi', 'day', 'value']).where('workspace_id', '=', 2).where('day', '=', '2026-05-21').orderBy('kpi').execute();
+    const incremental = { cohorts: await cohorts(), kpis: await kpis() };
+    assert.ok(incremental.cohorts.length > 0);
+    await run(2, day2, 'full');
+    assert.deepEqual({ cohorts: await cohorts(), kpis: await kpis() }, incremental);
+  });
+});
