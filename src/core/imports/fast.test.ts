@@ -134,6 +134,21 @@ forEachStore('imports: raw CSV path', (get) => {
     assert.deepEqual(await stored(23), await stored(24));
   });
 
+  it('a customers file of plain columns takes the raw path too; one with a phone column does not', async () => {
+    await workspace(28);
+    await workspace(29);
+    const p = file('会员号,姓名,城市,注册时间\nK1,赵六,深圳,2024-01-02 13:05\nK2, 钱七 ,,2024/1/3\nK1,重复,,\n');
+    const raw = await run('customers', p, { workspaceId: 28 });
+    const rows = await viaRows(() => run('customers', p, { workspaceId: 29 }));
+    assert.deepEqual([raw.loader, raw.inserted, raw.rejected], ['raw-csv', 2, 1]);
+    assert.deepEqual(counts(raw), counts(rows));
+    const people = async (ws: number) =>
+      (await sql`select id, name, city, registered_at, is_stub from customers where workspace_id = ${ws} order by id`.execute(get().db)).rows;
+    assert.deepEqual(await people(28), await people(29));
+    const phones = await run('customers', file('会员号,手机号\nK1,13800138000\n'), { workspaceId: 28 });
+    assert.equal(phones.loader, 'rows');
+  });
+
   it('falls back to the Node path for a file COPY would refuse or read differently, with the same result', async () => {
     await workspace(25);
     await workspace(26);
