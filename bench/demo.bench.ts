@@ -30,11 +30,15 @@ const HZ = 100;
  * PostgreSQL CPU spent for one database: polls /proc for the backends connected
  * to it and the parallel workers they start, keeping each process's last
  * utime + stime. Other helpers share the server, so its total CPU says nothing;
- * a worker's last 100 ms may be missed. Linux only (0 elsewhere).
+ * a worker's last 250 ms may be missed. Linux only (0 elsewhere).
  */
 function pgCpuSampler(database: string) {
   const seen = new Map<number, number>();
   const backends = new Set<number>();
+  // pids that are not PostgreSQL at all: never read again (the sampler must not cost
+  // the load it measures; a backend's title is set just after its fork, so PostgreSQL
+  // processes that do not match yet are looked at again)
+  const others = new Set<number>();
   let stopped = false;
   const poll = async () => {
     let pids: string[] = [];
@@ -45,9 +49,14 @@ function pgCpuSampler(database: string) {
     }
     for (const d of pids) {
       const pid = Number(d);
+      if (others.has(pid)) continue;
       try {
         if (!seen.has(pid)) {
           const cmd = (await readFile(`/proc/${d}/cmdline`, 'utf8')).replace(/\0/g, ' ');
+          if (!cmd.includes('postgres')) {
+            others.add(pid);
+            continue;
+          }
           const worker = /parallel worker for PID (\d+)/.exec(cmd);
           if (cmd.includes(` ${database} `)) backends.add(pid);
           else if (!(worker && backends.has(Number(worker[1])))) continue;
@@ -62,7 +71,7 @@ function pgCpuSampler(database: string) {
   const loop = (async () => {
     while (!stopped) {
       await poll();
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 250));
     }
   })();
   return {
