@@ -159,7 +159,9 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           await src.cleanup();
           await repo.savepoint(s.db, 'liuke_import_raw');
           try {
-            sorter = await copyRaw(s, { width: headers.length, mapped, key: spec.key, path: raw.path, encoding: raw.encoding, onBytes });
+            // Into a workspace without rows the rebuilt key finds duplicates: no need to remember keys.
+            const trackKeys = await repo.hasRows(s.db, spec, o.workspaceId);
+            sorter = await copyRaw(s, { width: headers.length, mapped, key: spec.key, trackKeys, path: raw.path, encoding: raw.encoding, onBytes });
           } catch (e) {
             // COPY refused the file as a whole (or fast.ts saw it would read it differently): the Node path reports each bad row.
             await repo.rollbackToSavepoint(s.db, 'liuke_import_raw');
