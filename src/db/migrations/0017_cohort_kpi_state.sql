@@ -9,7 +9,7 @@
 
 CREATE UNLOGGED TABLE cohort_members (
   workspace_id     integer NOT NULL,
-  customer_id      text NOT NULL,
+  customer_id      text COLLATE "C" NOT NULL,   -- as customers.id (0014)
   -- year × 12 + month − 1 of the first paid order, in the workspace's time zone
   first_month      integer NOT NULL,
   -- bit k set: a paid order (purchase_months) or an event (event_months) in month
@@ -30,7 +30,7 @@ CREATE UNLOGGED TABLE cohort_state (
 -- buyer KPIs (churn, win-back, repurchase, newly churned, active) count over.
 CREATE UNLOGGED TABLE kpi_buyers (
   workspace_id       integer NOT NULL,
-  customer_id        text NOT NULL,
+  customer_id        text COLLATE "C" NOT NULL,  -- as customers.id (0014)
   last_paid_at       timestamptz NOT NULL,   -- last paid order up to the reference time
   last_paid_30d_ago  timestamptz,            -- last paid order up to 30 days before it
   paid_12m           integer NOT NULL,       -- paid orders in the 12 months to it
