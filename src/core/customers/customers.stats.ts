@@ -35,6 +35,18 @@ export function orderFigures(workspaceId: number, filter: RawBuilder<unknown>): 
       group by o.customer_id`;
 }
 
+/** The tail of an insert into customer_stats: a customer's row is replaced only where its figures moved. */
+export const STATS_UPSERT = sql`
+    on conflict (workspace_id, customer_id) do update set
+      first_order_at = excluded.first_order_at,
+      last_order_at = excluded.last_order_at,
+      orders = excluded.orders,
+      spend = excluded.spend,
+      refunded_orders = excluded.refunded_orders,
+      refreshed_at = excluded.refreshed_at
+    where (customer_stats.first_order_at, customer_stats.last_order_at, customer_stats.orders, customer_stats.spend, customer_stats.refunded_orders)
+      is distinct from (excluded.first_order_at, excluded.last_order_at, excluded.orders, excluded.spend, excluded.refunded_orders)`;
+
 /** Returns the number of rows written. `now` stamps refreshed_at. */
 export async function refreshCustomerStats(
   db: Kysely<Database>,
@@ -58,15 +70,7 @@ export async function refreshCustomerStats(
     from customers c
     left join (${orderFigures(workspaceId, onlyOrders)}) o on o.customer_id = c.id
     where c.workspace_id = ${workspaceId} ${onlyCustomers}
-    on conflict (workspace_id, customer_id) do update set
-      first_order_at = excluded.first_order_at,
-      last_order_at = excluded.last_order_at,
-      orders = excluded.orders,
-      spend = excluded.spend,
-      refunded_orders = excluded.refunded_orders,
-      refreshed_at = excluded.refreshed_at
-    where (customer_stats.first_order_at, customer_stats.last_order_at, customer_stats.orders, customer_stats.spend, customer_stats.refunded_orders)
-      is distinct from (excluded.first_order_at, excluded.last_order_at, excluded.orders, excluded.spend, excluded.refunded_orders)`.execute(db);
+    ${STATS_UPSERT}`.execute(db);
   // The copies on the customer row that the list filters and sorts on
   // (migration 0010), for the same customers, only where they differ.
   await sql`

@@ -5,7 +5,7 @@
 // the import_runs record. Identifiers come only from the entity specs (a whitelist).
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { orderFigures } from '../customers/customers.stats.ts';
+import { orderFigures, STATS_UPSERT } from '../customers/customers.stats.ts';
 import type { EntitySpec } from './entities.ts';
 import type { LoadColumn } from './validate.ts';
 
@@ -142,15 +142,7 @@ export async function refreshTouchedStats(db: Kysely<Database>, workspaceId: num
   if (!done) {
     await sql`
       insert into customer_stats ${cols} ${rows}
-      on conflict (workspace_id, customer_id) do update set
-        first_order_at = excluded.first_order_at,
-        last_order_at = excluded.last_order_at,
-        orders = excluded.orders,
-        spend = excluded.spend,
-        refunded_orders = excluded.refunded_orders,
-        refreshed_at = excluded.refreshed_at
-      where (customer_stats.first_order_at, customer_stats.last_order_at, customer_stats.orders, customer_stats.spend, customer_stats.refunded_orders)
-        is distinct from (excluded.first_order_at, excluded.last_order_at, excluded.orders, excluded.spend, excluded.refunded_orders)`.execute(db);
+      ${STATS_UPSERT}`.execute(db);
   }
   await sql`
     update customers c set
