@@ -117,11 +117,14 @@ export async function writeCustomerStats(
     where s.workspace_id = ${workspaceId} and s.customer_id = f.customer_id
       and (s.first_order_at, s.last_order_at, s.orders, s.spend, s.refunded_orders)
         is distinct from (f.first_order_at, f.last_order_at, f.orders, f.spend, f.refunded_orders)`.execute(db);
+  // The existing ids are read once, before the insert adds any: an anti-join planned as a
+  // nested loop against the table being filled would rescan every page it added (quadratic).
   const i = await sql`
+    with known as materialized (select customer_id from customer_stats where workspace_id = ${workspaceId})
     insert into customer_stats (workspace_id, customer_id, first_order_at, last_order_at, orders, spend, refunded_orders, refreshed_at)
     select ${workspaceId}::int, f.customer_id, f.first_order_at, f.last_order_at, f.orders, f.spend, f.refunded_orders, ${now}
     from (${figures}) f
-    where not exists (select 1 from customer_stats s where s.workspace_id = ${workspaceId} and s.customer_id = f.customer_id)`.execute(db);
+    where not exists (select 1 from known k where k.customer_id = f.customer_id)`.execute(db);
   await sql`
     update customers c set
       stats_first_order_at = f.first_order_at, stats_last_order_at = f.last_order_at, stats_orders = f.orders, stats_spend = f.spend

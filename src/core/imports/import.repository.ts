@@ -177,12 +177,15 @@ export async function createStubCustomers(
     : sql`null::timestamptz, null::timestamptz, null::integer, null::numeric`;
   const join = o.withFigures ? sql`left join ${sql.raw(FIGURES)} f on f.customer_id = r.customer_id` : sql``;
   // The anti-join again: a customer someone else wrote since FRESH was made.
+  // The ids are read once before the insert adds any: with the keys dropped (bulk path) an
+  // anti-join planned as a nested loop against customers would rescan every page it added.
   const r = await sql`
+    with known as materialized (select c.id from customers c join ${sql.raw(FRESH)} f on f.customer_id = c.id where c.workspace_id = ${workspaceId})
     insert into customers (workspace_id, id, is_stub, created_at, updated_at, stats_first_order_at, stats_last_order_at, stats_orders, stats_spend)
     select ${workspaceId}::integer, r.customer_id, true, ${now}::timestamptz, ${now}::timestamptz, ${figures}
     from ${sql.raw(FRESH)} r
     ${join}
-    where not exists (select 1 from customers c where c.workspace_id = ${workspaceId} and c.id = r.customer_id)
+    where not exists (select 1 from known k where k.id = r.customer_id)
     ${o.keysDropped ? sql`` : sql`order by r.customer_id on conflict (workspace_id, id) do nothing`}`.execute(db);
   return Number(r.numAffectedRows ?? 0);
 }
