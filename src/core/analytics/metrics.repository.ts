@@ -178,8 +178,10 @@ async function figuresOfAll(db: Db, ws: number, e: Edges, s: AnalyticsSettings):
       from referrals r where r.workspace_id = ${ws} and r.referred_at <= ${t}
       group by r.referrer_id
     )
-    select c.id as customer_id, c.merged_into is not null as merged, ${figureColumns(ws, e, sql`true`)}
+    select c.id as customer_id, c.merged_into is not null as merged, known.customer_id is not null as known,
+      ${figureColumns(ws, e, sql`true`)}
     from customers c
+      left join customer_metrics known on known.workspace_id = ${ws} and known.customer_id = c.id
       left join o on o.customer_id = c.id
       left join lo on lo.customer_id = c.id
       left join e on e.customer_id = c.id
@@ -203,7 +205,7 @@ async function figuresOfSome(db: Db, ws: number, e: Edges, s: AnalyticsSettings)
   // A lateral whose condition on i is false is not run at all (a one-time filter).
   await sql`
     create temp table cm_fig on commit drop as
-    select g.customer_id, g.merged, g.o, ${kept},
+    select g.customer_id, g.merged, cm.customer_id is not null as known, g.o, ${kept},
       g.st_first_order_at, g.st_last_order_at, g.st_orders, g.st_spend, g.st_refunded_orders
     from (
       select c.id as customer_id, c.merged_into is not null as merged, i.o, i.ev, i.ot, ${figureColumns(ws, e, sql`i.ev`)}
@@ -246,16 +248,15 @@ async function writeFigures(db: Db, ws: number, now: Date, some: boolean): Promi
     from cm_fig f
     where cm.workspace_id = ${ws} and cm.customer_id = f.customer_id and not f.merged
       and (${mine}) is distinct from (${theirs})`.execute(db);
-  // The ids already there are read once, before the insert adds any: on a first pass the
-  // statistics say customer_metrics is empty, and a nested-loop anti-join straight against
-  // it would rescan the pages this same insert keeps adding — quadratic (at 1M customers
-  // it ran for over ten minutes instead of seconds).
+  // cm_fig says which customers already have a row (read with the figures, before any
+  // write): an anti-join against customer_metrics here depended on the planner — on a
+  // first pass the statistics say the table is empty, and a nested loop rescanned every
+  // page this same insert kept adding (at 1M customers it ran for over ten minutes).
   const i = await sql`
-    with known as materialized (select customer_id from customer_metrics where workspace_id = ${ws})
     insert into customer_metrics (workspace_id, customer_id, as_of, ${cols})
     select ${ws}::int, f.customer_id, ${now}, ${theirs}
     from cm_fig f
-    where not f.merged and not exists (select 1 from known k where k.customer_id = f.customer_id)`.execute(db);
+    where not f.merged and not f.known`.execute(db);
   const d = await sql`
     delete from customer_metrics cm
     where cm.workspace_id = ${ws} ${some ? sql`and cm.customer_id in (select id from cm_ids)` : sql``}

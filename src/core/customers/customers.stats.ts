@@ -117,14 +117,19 @@ export async function writeCustomerStats(
     where s.workspace_id = ${workspaceId} and s.customer_id = f.customer_id
       and (s.first_order_at, s.last_order_at, s.orders, s.spend, s.refunded_orders)
         is distinct from (f.first_order_at, f.last_order_at, f.orders, f.spend, f.refunded_orders)`.execute(db);
-  // The existing ids are read once, before the insert adds any: an anti-join planned as a
-  // nested loop against the table being filled would rescan every page it added (quadratic).
+  // Which customers lack a row is decided by a read-only statement first: an anti-join
+  // inside the insert, planned when the table looked empty, could become a nested loop
+  // that rescans every page the insert adds (quadratic at a million customers).
+  await sql`drop table if exists liuke_stats_missing`.execute(db);
+  await sql`
+    create temp table liuke_stats_missing as
+    select f.customer_id from (${figures}) f
+    where not exists (select 1 from customer_stats s where s.workspace_id = ${workspaceId} and s.customer_id = f.customer_id)`.execute(db);
   const i = await sql`
-    with known as materialized (select customer_id from customer_stats where workspace_id = ${workspaceId})
     insert into customer_stats (workspace_id, customer_id, first_order_at, last_order_at, orders, spend, refunded_orders, refreshed_at)
     select ${workspaceId}::int, f.customer_id, f.first_order_at, f.last_order_at, f.orders, f.spend, f.refunded_orders, ${now}
-    from (${figures}) f
-    where not exists (select 1 from known k where k.customer_id = f.customer_id)`.execute(db);
+    from (${figures}) f join liuke_stats_missing m on m.customer_id = f.customer_id`.execute(db);
+  await sql`drop table liuke_stats_missing`.execute(db);
   await sql`
     update customers c set
       stats_first_order_at = f.first_order_at, stats_last_order_at = f.last_order_at, stats_orders = f.orders, stats_spend = f.spend

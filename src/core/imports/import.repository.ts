@@ -164,7 +164,7 @@ export async function refreshTouchedStats(db: Kysely<Database>, workspaceId: num
  * costs more than it saves). The order figures the customer list
  * sorts on (customers.stats_*) are written with the row from FIGURES (orders
  * imports: withFigures), so the stats refresh that follows does not touch it. With the table's keys dropped
- * (bulk) the table is locked, so the anti-join alone keeps ids unique.
+ * (bulk) the table is locked, so FRESH alone keeps ids unique.
  */
 export async function createStubCustomers(
   db: Kysely<Database>,
@@ -176,16 +176,15 @@ export async function createStubCustomers(
     ? sql`f.first_order_at, f.last_order_at, coalesce(f.orders, 0), coalesce(f.spend, 0)`
     : sql`null::timestamptz, null::timestamptz, null::integer, null::numeric`;
   const join = o.withFigures ? sql`left join ${sql.raw(FIGURES)} f on f.customer_id = r.customer_id` : sql``;
-  // The anti-join again: a customer someone else wrote since FRESH was made.
-  // The ids are read once before the insert adds any: with the keys dropped (bulk path) an
-  // anti-join planned as a nested loop against customers would rescan every page it added.
+  // No anti-join against customers here: FRESH was read before any write, and a customer
+  // someone else wrote since is either impossible (bulk: we hold the table's lock) or left
+  // alone by ON CONFLICT. An anti-join inside this insert also risked a nested loop that
+  // rescans every page the insert adds when the statistics say the table is empty.
   const r = await sql`
-    with known as materialized (select c.id from customers c join ${sql.raw(FRESH)} f on f.customer_id = c.id where c.workspace_id = ${workspaceId})
     insert into customers (workspace_id, id, is_stub, created_at, updated_at, stats_first_order_at, stats_last_order_at, stats_orders, stats_spend)
     select ${workspaceId}::integer, r.customer_id, true, ${now}::timestamptz, ${now}::timestamptz, ${figures}
     from ${sql.raw(FRESH)} r
     ${join}
-    where not exists (select 1 from known k where k.id = r.customer_id)
     ${o.keysDropped ? sql`` : sql`order by r.customer_id on conflict (workspace_id, id) do nothing`}`.execute(db);
   return Number(r.numAffectedRows ?? 0);
 }
