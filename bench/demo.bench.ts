@@ -14,6 +14,7 @@ import { createDemoBusiness } from '../src/core/demo/demo.service.ts';
 import { generateBatch } from '../src/core/demo/generator.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openStore, type Store } from '../src/db/store.ts';
+import { cpuSeconds } from './proc.ts';
 
 const ADMIN_URL = process.env.LIUKE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NOW = new Date('2025-06-30T12:00:00Z');
@@ -22,9 +23,6 @@ const peakRss = () => `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`
 /** 1-minute load average: the machine is shared, so every figure says how busy it was. */
 const load = () => os.loadavg()[0]!.toFixed(1);
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
-
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
-const HZ = 100;
 
 /**
  * PostgreSQL CPU spent for one database: polls /proc for the backends connected
@@ -61,8 +59,8 @@ function pgCpuSampler(database: string) {
           if (cmd.includes(` ${database} `)) backends.add(pid);
           else if (!(worker && backends.has(Number(worker[1])))) continue;
         }
-        const stat = (await readFile(`/proc/${d}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-        seen.set(pid, (Number(stat[11]) + Number(stat[12])) / HZ);
+        const cpu = cpuSeconds(pid);
+        if (cpu !== null) seen.set(pid, cpu);
       } catch {
         // gone between the listing and the read
       }

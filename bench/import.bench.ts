@@ -7,10 +7,11 @@
 //   npm run bench -- import
 //   IMPORT_BENCH_CASES=pglite:100000,postgres:1000000 IMPORT_BENCH_BIG_MB=1024 IMPORT_BENCH_REIMPORT=0 npm run bench -- import
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds } from './proc.ts';
 
 const self = fileURLToPath(import.meta.url);
 const BIG_MB = Number(process.env.IMPORT_BENCH_BIG_MB ?? 1024);
@@ -53,14 +54,9 @@ async function backendCpu(url: string | undefined): Promise<Map<number, number>>
   await c.connect();
   try {
     const r = await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
-    const tick = 100; // USER_HZ
     for (const { pid } of r.rows) {
-      try {
-        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        out.set(pid, (Number(f[11]) + Number(f[12])) / tick);
-      } catch {
-        // a backend that went away
-      }
+      const cpu = cpuSeconds(pid);
+      if (cpu !== null) out.set(pid, cpu); // else a backend that went away
     }
     return out;
   } finally {

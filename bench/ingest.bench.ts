@@ -7,9 +7,9 @@
 //
 // The same file is the server (`… server <store>`) and the load generator (`… load <url> <key>`).
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds } from './proc.ts';
 
 const SECONDS = Number(process.env.INGEST_BENCH_SECONDS ?? 15);
 const WARMUP_SECONDS = 3;
@@ -50,17 +50,13 @@ async function backendCpuMs(store: { db: import('kysely').Kysely<import('../src/
   if (store.kind !== 'postgres') return null;
   const { sql } = await import('kysely');
   const r = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database() and backend_type = 'client backend'`.execute(store.db);
-  let ticks = 0;
-  try {
-    for (const { pid } of r.rows) {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
-    }
-  } catch {
-    return null;
+  let seconds = 0;
+  for (const { pid } of r.rows) {
+    const cpu = cpuSeconds(pid);
+    if (cpu === null) return null;
+    seconds += cpu;
   }
-  return ticks * 10; // USER_HZ is 100 on Linux
+  return seconds * 1000;
 }
 
 const EVENTS = ['Product Viewed', 'Product Added', 'Products Searched', 'Signed In', 'Feature Used', 'Lesson Completed'];

@@ -38,6 +38,7 @@ import { runPipeline, type StepState } from '../src/core/pipeline/pipeline.ts';
 import { PIPELINE_STEPS, PIPELINE_TASK } from '../src/core/pipeline/steps.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openStore, type Store } from '../src/db/store.ts';
+import { cpuSeconds } from './proc.ts';
 
 const self = fileURLToPath(import.meta.url);
 const ADMIN_URL = process.env.LIUKE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -108,16 +109,11 @@ async function withServerPeak<T>(dbName: string, fn: () => Promise<T>): Promise<
 /** CPU seconds (user + system) of each PostgreSQL backend serving `dbName`, by pid. */
 async function serverCpu(dbName: string): Promise<Map<number, number>> {
   const out = new Map<number, number>();
-  const tick = 100; // USER_HZ on Linux
   await admin(async (c) => {
     const r = await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [dbName]);
     for (const { pid } of r.rows) {
-      try {
-        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        out.set(pid, (Number(f[11]) + Number(f[12])) / tick);
-      } catch {
-        // a backend that ended in between
-      }
+      const cpu = cpuSeconds(pid);
+      if (cpu !== null) out.set(pid, cpu); // else a backend that ended in between
     }
   });
   return out;
