@@ -9,16 +9,10 @@ import { forEachStore } from '../../db/testing.ts';
 import { runPipeline, type Step } from '../pipeline/pipeline.ts';
 import { markMerged, moveRows } from '../quality/merge.repository.ts';
 import { customerMetricsStep } from './analytics.steps.ts';
+import { FIGURES } from './metrics.repository.ts';
 import { addCustomer, addEvents, addOrders, DAY, daysBefore, prng } from './testing.ts';
 
 type Db = Kysely<Database>;
-
-const FIGURES = [
-  'first_order_at', 'last_order_at', 'orders_total', 'spend_total', 'orders_window', 'spend_window',
-  'orders_90d', 'orders_prev_90d', 'orders_base', 'coupon_orders_window', 'refunded_orders', 'orders_all_statuses',
-  'last_event_at', 'events_30d', 'logins_30d', 'logins_7d', 'core_uses_30d', 'events_prev_30d',
-  'complaints_total', 'complaints_90d', 'open_tickets', 'csat_avg', 'last_nps', 'referrals',
-] as const;
 
 async function figures(db: Db): Promise<Map<string, Record<string, unknown>>> {
   const rows = await sql<Record<string, unknown>>`select * from customer_metrics where workspace_id = 1 order by customer_id`.execute(db);

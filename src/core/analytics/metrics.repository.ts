@@ -26,7 +26,7 @@ type Db = Kysely<Database>;
 const FIGURES_LOCK = 7_226_315;
 
 /** The columns of customer_metrics this pass owns (scores belong to the scoring pass). */
-const FIGURES = [
+export const FIGURES = [
   'first_order_at', 'last_order_at', 'orders_total', 'spend_total', 'orders_window', 'spend_window',
   'orders_90d', 'orders_prev_90d', 'orders_base', 'coupon_orders_window', 'refunded_orders', 'orders_all_statuses',
   'last_event_at', 'events_30d', 'logins_30d', 'logins_7d', 'core_uses_30d', 'events_prev_30d',
