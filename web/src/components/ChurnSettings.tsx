@@ -98,23 +98,46 @@ function FormActions({ msg, busy, onDefaults }: { msg: Msg; busy: boolean; onDef
   );
 }
 
-export function ChurnSettingsForm() {
-  const { t } = useTranslation();
-  const { data, error, loading, reload } = useApi<ChurnSettings & { defaults: ChurnSettings }>('/api/settings/churn');
-  const [form, setForm] = useState<ChurnSettings | null>(null);
-  const { busy, msg, setMsg, save } = useSave<ChurnSettings>('/api/settings/churn', (s) => setForm(withoutDefaults(s)));
+/**
+ * A settings section's form: loads it with the server's defaults, keeps the edits,
+ * saves through PUT (the reply replaces the form), restores the defaults. `pending`
+ * is what to show instead of the form while it loads or failed to.
+ */
+function useSettingsForm<T extends object>(path: string, savedKey?: string) {
+  const { data, error, loading, reload } = useApi<T & { defaults: T }>(path);
+  const [form, setForm] = useState<T | null>(null);
+  const { busy, msg, setMsg, save } = useSave<T>(path, (s) => setForm(withoutDefaults(s)), savedKey);
   useEffect(() => {
     if (data) setForm(withoutDefaults(data));
   }, [data]);
-  if (error) return <ErrorState error={error} onRetry={reload} />;
-  if (loading || !form || !data) return <Loading />;
+  const pending = error ? <ErrorState error={error} onRetry={reload} /> : loading || !form || !data ? <Loading /> : null;
+  return {
+    data,
+    form,
+    pending,
+    set: (patch: Partial<T>) => setForm((f) => (f ? { ...f, ...patch } : f)),
+    submit: (e: FormEvent) => {
+      e.preventDefault();
+      if (form) void save(form);
+    },
+    actions: (
+      <FormActions
+        msg={msg}
+        busy={busy}
+        onDefaults={() => {
+          if (data) setForm(withoutDefaults(data.defaults));
+          setMsg(null);
+        }}
+      />
+    ),
+  };
+}
 
-  const set = (patch: Partial<ChurnSettings>) => setForm({ ...form, ...patch });
+export function ChurnSettingsForm() {
+  const { t } = useTranslation();
+  const { data, form, pending, set, submit, actions } = useSettingsForm<ChurnSettings>('/api/settings/churn');
+  if (pending || !form || !data) return pending;
   const byCapacity = form.capacity !== null;
-  function submit(e: FormEvent) {
-    e.preventDefault();
-    if (form) void save(form);
-  }
   return (
     <form className="card stack" onSubmit={submit} aria-labelledby="churn-settings-title" data-testid="churn-settings">
       <h2 className="card-title" id="churn-settings-title">
@@ -157,14 +180,7 @@ export function ChurnSettingsForm() {
         <NumberField label={t('settings.churn.explainTop')} hint={t('settings.churn.explainTopHint')} value={form.explain_top} min={0} onChange={(v) => set({ explain_top: num(v) })} />
         <NumberField label={t('settings.churn.drivers')} value={form.drivers} min={1} max={10} onChange={(v) => set({ drivers: num(v) })} />
       </fieldset>
-      <FormActions
-        msg={msg}
-        busy={busy}
-        onDefaults={() => {
-          setForm(withoutDefaults(data.defaults));
-          setMsg(null);
-        }}
-      />
+      {actions}
     </form>
   );
 }
@@ -276,19 +292,8 @@ interface ClvSettings {
 /** Settings › CLV: the purchase model, the margin and discount rate of the 12-month CLV, the backtest's holdout. */
 export function ClvSettingsForm() {
   const { t } = useTranslation();
-  const { data, error, loading, reload } = useApi<ClvSettings & { defaults: ClvSettings }>('/api/settings/clv');
-  const [form, setForm] = useState<ClvSettings | null>(null);
-  const { busy, msg, setMsg, save } = useSave<ClvSettings>('/api/settings/clv', (s) => setForm(withoutDefaults(s)), 'settings.clv.saved');
-  useEffect(() => {
-    if (data) setForm(withoutDefaults(data));
-  }, [data]);
-  if (error) return <ErrorState error={error} onRetry={reload} />;
-  if (loading || !form || !data) return <Loading />;
-  const set = (patch: Partial<ClvSettings>) => setForm({ ...form, ...patch });
-  function submit(e: FormEvent) {
-    e.preventDefault();
-    if (form) void save(form);
-  }
+  const { form, pending, set, submit, actions } = useSettingsForm<ClvSettings>('/api/settings/clv', 'settings.clv.saved');
+  if (pending || !form) return pending;
   return (
     <form className="card stack" onSubmit={submit} aria-labelledby="clv-settings-title" data-testid="clv-settings">
       <h2 className="card-title" id="clv-settings-title">
@@ -307,14 +312,7 @@ export function ClvSettingsForm() {
         <NumberField label={t('settings.clv.discount')} value={pct(form.monthly_discount_rate)} step={0.1} min={0} max={99} onChange={(v) => set({ monthly_discount_rate: num(v) / 100 })} />
         <NumberField label={t('settings.clv.holdout')} hint={t('settings.clv.holdoutHint')} value={form.holdout_weeks} min={1} max={104} onChange={(v) => set({ holdout_weeks: num(v) })} />
       </fieldset>
-      <FormActions
-        msg={msg}
-        busy={busy}
-        onDefaults={() => {
-          setForm(withoutDefaults(data.defaults));
-          setMsg(null);
-        }}
-      />
+      {actions}
     </form>
   );
 }
@@ -338,19 +336,8 @@ interface NumberSpec {
  */
 function NumbersForm({ path, section, fields }: { path: string; section: string; fields: NumberSpec[] }) {
   const { t, i18n } = useTranslation();
-  type Values = Record<string, number>;
-  const { data, error, loading, reload } = useApi<Values & { defaults: Values }>(path);
-  const [form, setForm] = useState<Values | null>(null);
-  const { busy, msg, setMsg, save } = useSave<Values>(path, (v) => setForm(withoutDefaults(v)), `settings.${section}.saved`);
-  useEffect(() => {
-    if (data) setForm(withoutDefaults(data));
-  }, [data]);
-  if (error) return <ErrorState error={error} onRetry={reload} />;
-  if (loading || !form || !data) return <Loading />;
-  function submit(e: FormEvent) {
-    e.preventDefault();
-    if (form) void save(form);
-  }
+  const { form, pending, set, submit, actions } = useSettingsForm<Record<string, number>>(path, `settings.${section}.saved`);
+  if (pending || !form) return pending;
   const hint = (key: string) => (i18n.exists(`settings.${section}.${key}Hint`) ? t(`settings.${section}.${key}Hint`) : undefined);
   return (
     <form className="card stack" onSubmit={submit} aria-labelledby={`${section}-settings-title`} data-testid={`${section}-settings`}>
@@ -368,18 +355,11 @@ function NumbersForm({ path, section, fields }: { path: string; section: string;
             step={f.step}
             min={f.min}
             max={f.max}
-            onChange={(v) => setForm({ ...form, [f.key]: f.percent ? num(v) / 100 : num(v) })}
+            onChange={(v) => set({ [f.key]: f.percent ? num(v) / 100 : num(v) })}
           />
         ))}
       </fieldset>
-      <FormActions
-        msg={msg}
-        busy={busy}
-        onDefaults={() => {
-          setForm(withoutDefaults(data.defaults));
-          setMsg(null);
-        }}
-      />
+      {actions}
     </form>
   );
 }
