@@ -47,6 +47,25 @@ export const STATS_UPSERT = sql`
     where (customer_stats.first_order_at, customer_stats.last_order_at, customer_stats.orders, customer_stats.spend, customer_stats.refunded_orders)
       is distinct from (excluded.first_order_at, excluded.last_order_at, excluded.orders, excluded.spend, excluded.refunded_orders)`;
 
+/**
+ * Copies order figures onto the customer rows the list filters and sorts on
+ * (customers.stats_*, migration 0010), only where they differ. `source` is a
+ * from-item read as f (customer_id, first_order_at, last_order_at, orders, spend);
+ * `filter` an `and …` on f.
+ */
+export async function copyFiguresToCustomers(db: Kysely<Database>, workspaceId: number, source: RawBuilder<unknown>, filter: RawBuilder<unknown> = sql``): Promise<void> {
+  await sql`
+    update customers c set
+      stats_first_order_at = f.first_order_at,
+      stats_last_order_at = f.last_order_at,
+      stats_orders = f.orders,
+      stats_spend = f.spend
+    from ${source} f
+    where c.workspace_id = ${workspaceId} and c.id = f.customer_id ${filter}
+      and (c.stats_first_order_at, c.stats_last_order_at, c.stats_orders, c.stats_spend)
+        is distinct from (f.first_order_at, f.last_order_at, f.orders, f.spend)`.execute(db);
+}
+
 /** Returns the number of rows written. `now` stamps refreshed_at. */
 export async function refreshCustomerStats(
   db: Kysely<Database>,
@@ -73,17 +92,7 @@ export async function refreshCustomerStats(
     ${STATS_UPSERT}`.execute(db);
   // The copies on the customer row that the list filters and sorts on
   // (migration 0010), for the same customers, only where they differ.
-  await sql`
-    update customers c set
-      stats_first_order_at = s.first_order_at,
-      stats_last_order_at = s.last_order_at,
-      stats_orders = s.orders,
-      stats_spend = s.spend
-    from customer_stats s
-    where s.workspace_id = ${workspaceId} ${only('s.customer_id')}
-      and c.workspace_id = s.workspace_id and c.id = s.customer_id
-      and (c.stats_first_order_at, c.stats_last_order_at, c.stats_orders, c.stats_spend)
-        is distinct from (s.first_order_at, s.last_order_at, s.orders, s.spend)`.execute(db);
+  await copyFiguresToCustomers(db, workspaceId, sql`customer_stats`, sql`and f.workspace_id = ${workspaceId} ${only('f.customer_id')}`);
   // Rows for customers that no longer exist (merged away, deleted) go too.
   const onlyStats = only('s.customer_id');
   await sql`
@@ -130,13 +139,7 @@ export async function writeCustomerStats(
     select ${workspaceId}::int, f.customer_id, f.first_order_at, f.last_order_at, f.orders, f.spend, f.refunded_orders, ${now}
     from (${figures}) f join liuke_stats_missing m on m.customer_id = f.customer_id`.execute(db);
   await sql`drop table liuke_stats_missing`.execute(db);
-  await sql`
-    update customers c set
-      stats_first_order_at = f.first_order_at, stats_last_order_at = f.last_order_at, stats_orders = f.orders, stats_spend = f.spend
-    from (${figures}) f
-    where c.workspace_id = ${workspaceId} and c.id = f.customer_id
-      and (c.stats_first_order_at, c.stats_last_order_at, c.stats_orders, c.stats_spend)
-        is distinct from (f.first_order_at, f.last_order_at, f.orders, f.spend)`.execute(db);
+  await copyFiguresToCustomers(db, workspaceId, sql`(${figures})`);
   await sql`
     delete from customer_stats s
     where s.workspace_id = ${workspaceId} ${scope !== null ? sql`and s.customer_id in (${scope})` : sql``}

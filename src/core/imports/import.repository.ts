@@ -5,7 +5,7 @@
 // the import_runs record. Identifiers come only from the entity specs (a whitelist).
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { orderFigures, STATS_UPSERT } from '../customers/customers.stats.ts';
+import { copyFiguresToCustomers, orderFigures, STATS_UPSERT } from '../customers/customers.stats.ts';
 import type { EntitySpec } from './entities.ts';
 import type { LoadColumn } from './validate.ts';
 
@@ -144,17 +144,7 @@ export async function refreshTouchedStats(db: Kysely<Database>, workspaceId: num
       insert into customer_stats ${cols} ${rows}
       ${STATS_UPSERT}`.execute(db);
   }
-  await sql`
-    update customers c set
-      stats_first_order_at = f.first_order_at,
-      stats_last_order_at = f.last_order_at,
-      stats_orders = f.orders,
-      stats_spend = f.spend
-    from ${sql.raw(FIGURES)} f
-    where c.workspace_id = ${workspaceId} and c.id = f.customer_id
-      and f.customer_id not in (select n.customer_id from ${sql.raw(FRESH)} n)
-      and (c.stats_first_order_at, c.stats_last_order_at, c.stats_orders, c.stats_spend)
-        is distinct from (f.first_order_at, f.last_order_at, f.orders, f.spend)`.execute(db);
+  await copyFiguresToCustomers(db, workspaceId, sql.raw(FIGURES), sql`and f.customer_id not in (select n.customer_id from ${sql.raw(FRESH)} n)`);
 }
 
 /**
