@@ -79,7 +79,40 @@ const cpuNow = () => {
   return (u.user + u.system) / 1e6;
 };
 
+/**
+ * IMPORT_BENCH_TRACE=1: each statement a PostgreSQL connection runs, with its wall time and
+ * the CPU its backend used (read from /proc before and after), to stderr. Statements of one
+ * connection run one after another, so the difference is the statement's own.
+ */
+async function traceStatements(): Promise<void> {
+  const pg = (await import('pg')).default;
+  const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown; processID?: number };
+  const query = proto.query;
+  const t00 = performance.now();
+  proto.query = function (this: { processID?: number }, ...args: unknown[]) {
+    const pid = this.processID;
+    const text = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string })?.text ?? 'COPY');
+    const c0 = pid ? cpuSeconds(pid) : null;
+    const t0 = performance.now();
+    const done = () => {
+      const c1 = pid ? cpuSeconds(pid) : null;
+      const ms = performance.now() - t0;
+      if (ms >= 20 || (c0 !== null && c1 !== null && c1 - c0 >= 0.02))
+        console.error(
+          `[trace] +${((t0 - t00) / 1000).toFixed(2)}s pid ${pid} ${ms.toFixed(0).padStart(6)} ms ${c0 !== null && c1 !== null ? (c1 - c0).toFixed(2) : '?'} s cpu  ${text.replace(/\s+/g, ' ').slice(0, 160)}`,
+        );
+    };
+    const r = query.apply(this, args);
+    if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(done, done);
+    else if (r && typeof (r as { on?: unknown }).on === 'function') {
+      (r as { on: (e: string, f: () => void) => void }).on('finish', done);
+    }
+    return r;
+  };
+}
+
 async function one(kind: 'pglite' | 'postgres', file: string, rows: number): Promise<void> {
+  if (process.env.IMPORT_BENCH_TRACE) await traceStatements();
   const { openTestStore } = await import('../src/db/testing.ts');
   const { runImport } = await import('../src/core/imports/import.service.ts');
   const store = await openTestStore(kind);
