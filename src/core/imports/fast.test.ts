@@ -5,12 +5,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { it } from 'node:test';
+import { describe, it } from 'node:test';
 import iconv from 'iconv-lite';
 import { sql } from 'kysely';
 import { forEachStore } from '../../db/testing.ts';
-import type { ImportEntity } from './entities.ts';
-import { type ImportOptions, type ImportReport, runImport } from './import.service.ts';
+import { type ImportEntity, SPECS } from './entities.ts';
+import { NotForRawPath, RowSorter } from './fast.ts';
+import { resolveMapping } from './mapping.ts';
+import { mappedColumns } from './validate.ts';
+import { type ImportOptions, type ImportReport, loadStats, runImport } from './import.service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'liuke-import-fast-test-'));
 let n = 0;
@@ -187,5 +190,151 @@ forEachStore('imports: raw CSV path', (get) => {
     const left = await sql<{ n: number }>`
       select (select count(*) from orders where workspace_id = 999) + (select count(*) from customers where workspace_id = 999) as n`.execute(get().db);
     assert.equal(Number(left.rows[0]!.n), 0);
+  });
+});
+
+// A first load of a large file goes straight into the table (fast.ts copyDirect); `batchRows`
+// makes these small files "large". A fresh store: the bulk load needs a table small next to the file.
+forEachStore('imports: direct load', (get) => {
+  const run = (entity: ImportEntity, path: string, extra: Partial<ImportOptions> = {}) =>
+    runImport(get(), { workspaceId: 1, entity, input: { path }, fileName: 'same.csv', actor: 'cli', now: NOW, batchRows: 3, ...extra });
+  async function viaRows<T>(fn: () => Promise<T>): Promise<T> {
+    process.env.LIUKE_IMPORT_RAW = '0';
+    try {
+      return await fn();
+    } finally {
+      delete process.env.LIUKE_IMPORT_RAW;
+    }
+  }
+  async function workspace(id: number): Promise<void> {
+    await sql`insert into workspaces (id, slug, name) values (${id}, ${`w${id}`}, ${`W${id}`}) on conflict do nothing`.execute(get().db);
+  }
+  async function stored(ws: number) {
+    const db = get().db;
+    const q = async (s: ReturnType<typeof sql>) => (await s.execute(db)).rows;
+    return {
+      orders: await q(sql`select id, customer_id, ordered_at, amount, discount, coupon_code, status, store, channel, updated_at from orders where workspace_id = ${ws} order by id`),
+      customers: await q(sql`select id, is_stub, stats_first_order_at, stats_last_order_at, stats_orders, stats_spend from customers where workspace_id = ${ws} order by id`),
+      stats: await q(sql`select customer_id, first_order_at, last_order_at, orders, spend, refunded_orders from customer_stats where workspace_id = ${ws} order by customer_id`),
+    };
+  }
+  const keysAndIndexes = async () =>
+    (
+      await sql`select tablename, indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename in ('orders', 'customers') order by indexname`.execute(
+        get().db,
+      )
+    ).rows;
+  /** A bulk load needs a table small next to the file: each test starts from empty tables. */
+  async function emptyTables(): Promise<void> {
+    for (const t of ['orders', 'customer_stats', 'customers']) await sql`delete from ${sql.table(t)}`.execute(get().db);
+  }
+  const counts = (r: ImportReport) => [r.status, r.loader, r.rowsRead, r.inserted, r.updated, r.unchanged, r.rejected, r.stubCustomers, r.errors];
+  // MIXED without its duplicate key (a duplicate sends the file down the raw path: see below).
+  const NO_DUP = MIXED.replace('A1,C9,2024-03-05,1,,,,\n', 'A13,C9,2024-03-05,1,,,,\n');
+
+  it('a plain customers file loads directly too', async () => {
+    for (const ws of [40, 41]) await workspace(ws);
+    await emptyTables();
+    const d0 = loadStats.direct;
+    const p = file('会员号,姓名,城市,注册时间\nK1,赵六,深圳,2024-01-02 13:05\nK2, 钱七 ,,2024/1/3\nK3,孙八,,\nK4,,上海,2024-02-29\n');
+    const direct = await run('customers', p, { workspaceId: 40 });
+    const rows = await viaRows(() => run('customers', p, { workspaceId: 41 }));
+    assert.equal(loadStats.direct, d0 + 1);
+    assert.deepEqual(counts(direct).slice(2), counts(rows).slice(2));
+    const people = async (ws: number) =>
+      (await sql`select id, name, city, registered_at, is_stub, updated_at from customers where workspace_id = ${ws} order by id`.execute(get().db)).rows;
+    assert.deepEqual(await people(40), await people(41));
+  });
+  it('a file COPY of the file itself would refuse (line ends of two kinds) gets the same result as before', async () => {
+    for (const ws of [38, 39]) await workspace(ws);
+    await emptyTables();
+    const d0 = loadStats.direct;
+    const mixedEnds = file('order_id,customer_id,order_date,amount\r\nE1,C1,2024-01-01,1\r\nE2,C1,2024-01-01,2\nE3,C2,2024-01-02,3\r\nE4,C2,2024-01-02,4\r\n');
+    const r1 = await run('orders', mixedEnds, { workspaceId: 38 });
+    const r2 = await viaRows(() => run('orders', mixedEnds, { workspaceId: 39 }));
+    assert.deepEqual(counts(r1), counts(r2));
+    assert.deepEqual(await stored(38), await stored(39));
+    assert.equal(loadStats.direct, d0);
+  });
+
+  it('stores the same rows and reports the same rejected rows as the Node path; dry run and strict write nothing', async () => {
+    for (const ws of [31, 32, 33]) await workspace(ws);
+    await emptyTables();
+    const before = await keysAndIndexes();
+    const p = file(NO_DUP);
+    const d0 = loadStats.direct;
+    const dry = await run('orders', p, { workspaceId: 31, dryRun: true });
+    const strict = await run('orders', p, { workspaceId: 31, strict: true });
+    assert.equal(loadStats.direct, d0 + 2);
+    assert.deepEqual([dry.status, dry.inserted, dry.rejected, dry.stubCustomers], ['dry_run', 10, 4, 6]);
+    assert.deepEqual([strict.status, strict.inserted, strict.rejected, strict.stubCustomers], ['failed', 0, 4, 0]);
+    assert.deepEqual(await stored(31), { orders: [], customers: [], stats: [] });
+    assert.deepEqual(await keysAndIndexes(), before);
+
+    const issues: unknown[] = [];
+    const rowIssues: unknown[] = [];
+    const direct = await run('orders', p, { workspaceId: 31, onIssue: (i) => issues.push(i) });
+    assert.equal(loadStats.direct, d0 + 3);
+    const rows = await viaRows(() => run('orders', p, { workspaceId: 32, onIssue: (i) => rowIssues.push(i) }));
+    assert.deepEqual(counts(direct), [...counts(rows).slice(0, 1), 'raw-csv', ...counts(rows).slice(2)]);
+    assert.deepEqual(counts(direct).slice(2), [14, 10, 0, 0, 4, 6, dry.errors]);
+    assert.deepEqual(issues, rowIssues);
+    assert.deepEqual(await stored(31), await stored(32));
+    assert.deepEqual(await keysAndIndexes(), before);
+    // A re-import changes nothing (the workspace has rows now: the upsert path).
+    const again = await run('orders', p, { workspaceId: 31 });
+    assert.deepEqual([again.inserted, again.updated, again.unchanged, loadStats.direct], [0, 0, 10, d0 + 3]);
+  });
+
+  it('a duplicate key, or a row fixed up in Node repeating a key, undoes the direct load: the raw path then gives the Node path result', async () => {
+    for (const ws of [34, 35, 36, 37]) await workspace(ws);
+    await emptyTables();
+    const before = await keysAndIndexes();
+    const d0 = loadStats.direct;
+    const cases: [number, number, string][] = [
+      [34, 35, MIXED], // A1 twice, both plain: the rebuilt primary key fails
+      [36, 37, `${NO_DUP} A2 ,C8,2024-03-09,2,,,,\n`], // " A2 " is A2 once trimmed in Node
+    ];
+    for (const [a, b, body] of cases) {
+      await emptyTables();
+      const p = file(body);
+      const first = await run('orders', p, { workspaceId: a });
+      const rows = await viaRows(() => run('orders', p, { workspaceId: b }));
+      assert.equal(first.loader, 'raw-csv');
+      assert.deepEqual(counts(first).slice(2), counts(rows).slice(2));
+      assert.deepEqual(await stored(a), await stored(b));
+      assert.match(JSON.stringify(first.errors), /duplicate: the same id as row/);
+    }
+    assert.equal(loadStats.direct, d0);
+    assert.deepEqual(await keysAndIndexes(), before);
+  });
+
+});
+
+describe('direct load: RowSorter.transform', () => {
+  const spec = SPECS.orders;
+  const headers = ['订单号', '客户ID', '下单时间', '实付金额', '优惠金额', '订单状态', '备注'];
+  const mapping = resolveMapping('orders', headers, undefined);
+  const mapped = mappedColumns(spec, mapping, headers);
+  const shape = { prefix: Buffer.from('7,'), suffix: Buffer.from(',2024-06-01T00:00:00.000Z\n'), cols: [...mapped].sort((a, b) => a.col - b.col).map((m) => m.col) };
+  const sorter = () => new RowSorter(headers.length, mapped, [], false);
+
+  it('writes plain records as lines of the table (words mapped, defaults for empty cells, unmapped columns left out) and keeps the others for Node', () => {
+    const r = sorter();
+    const out = r.transform(Buffer.from('A1,C1,2024-03-01 10:00,100.50,,已退款,x\nA2,C2,2024/3/1,1,2,paid,\n"A3",C3,2024-03-01,1,,,\n'), shape);
+    assert.equal(out.toString(), '7,A1,C1,2024-03-01 10:00,100.50,0,refunded,2024-06-01T00:00:00.000Z\n');
+    assert.deepEqual(r.takeBad().map((b) => b.toString()), ['3,A2,C2,2024/3/1,1,2,paid,\n', '4,"A3",C3,2024-03-01,1,,,\n']);
+    assert.equal(r.records, 3);
+  });
+
+  it('refuses what COPY of the file would refuse even in a column it leaves out: bad UTF-8, NUL, a carriage return inside a record, two kinds of line ends', () => {
+    const bad = [
+      Buffer.concat([Buffer.from('A1,C1,2024-03-01,1,,,'), Buffer.from([0xff, 0x0a])]),
+      Buffer.from('A1,C1,2024-03-01,1,,,a\u0000b\n'),
+      Buffer.from('A1,C1,2024-03-01,1,,,a\rb\n'),
+      Buffer.from('A1,C1,2024-03-01,1,,,\r\nA2,C1,2024-03-01,1,,,\n'),
+    ];
+    for (const b of bad) assert.throws(() => sorter().transform(b, shape), NotForRawPath, JSON.stringify(b.toString()));
+    assert.equal(sorter().transform(Buffer.from('A1,C1,2024-03-01,1,,,\r\nA2,C1,2024-03-01,1,,,\r\n'), shape).toString().split('\n').length, 3);
   });
 });

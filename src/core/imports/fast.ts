@@ -16,6 +16,7 @@
 // PostgreSQL would read differently (a quote inside an unquoted field), a
 // record longer than 4 MB, a file ending inside quotes and a line holding only
 // `\.` (COPY's end-of-data mark) are caught here before they reach COPY.
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import iconv from 'iconv-lite';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
@@ -37,6 +38,8 @@ const ISSUES = 'liuke_import_issues';
 export class NotForRawPath extends Error {}
 
 const MAX_RECORD = 4 * 1024 * 1024;
+/** A direct load gives up (the raw path takes the file) when more than this many bytes of records are left for Node. */
+const MAX_BAD_BYTES = 64 * 1024 * 1024;
 /** Keys RowSorter remembers at most (about 120 MB of hashes, 300 MB while its table last grows). */
 const MAX_TRACKED_KEYS = 8_000_000;
 
@@ -200,6 +203,17 @@ function firstBoundary(buf: Buffer): number {
  * Those rows go through rowChecker; every other row is converted in SQL with
  * plain casts, which give what the normalisers give for these spellings.
  */
+/**
+ * A direct load (copyDirect): how a plain record becomes a line of the
+ * entity's own table. `cols` lists the file columns that are loaded, in file
+ * order; the line is `prefix`, their converted cells, `suffix`.
+ */
+export interface DirectShape {
+  prefix: Buffer;
+  suffix: Buffer;
+  cols: number[];
+}
+
 export class RowSorter {
   /** Row number of the next record (the header is row 1). */
   #rn = 2;
@@ -213,6 +227,16 @@ export class RowSorter {
   #keys: KeyIndex | null;
   /** Two plain rows may share a key (or the key is not one column, or keys are not tracked): SQL must look for duplicates. */
   maybeDuplicates = false;
+  /** Where each cell of the record #plain last passed starts and ends. */
+  #from: Int32Array;
+  #to: Int32Array;
+  /** The longest replacement of a cell (an enum's value, a default for an empty cell), quoted. */
+  #longest = 0;
+  /** Direct load: the records for Node to check, each as `rn,` and the record (for RAW). */
+  #bad: Buffer[] = [];
+  #badBytes = 0;
+  /** Direct load: whether records end in CR LF (decided by the first one; COPY refuses a mix). */
+  #crlf: boolean | null = null;
   /**
    * `trackKeys: false` — a first load into a workspace without rows, where the
    * rebuilt primary key finds duplicates anyway: no memory spent on keys.
@@ -222,18 +246,25 @@ export class RowSorter {
     this.#rules = Array.from({ length: width }, () => null);
     for (const m of mapped) {
       const rule = m.field.fast!;
-      const words = new Map<number, Buffer[]>();
+      const words = new Map<number, [Buffer, Buffer | null][]>();
       if (typeof rule === 'object') {
-        for (const w of rule.words.keys()) {
+        for (const [w, v] of rule.words) {
           const b = Buffer.from(w, 'utf8');
-          words.set(b.length, [...(words.get(b.length) ?? []), b]);
+          words.set(b.length, [...(words.get(b.length) ?? []), [b, csvConst(v)]]);
         }
       }
-      this.#rules[m.col] = { rule, required: m.field.required === true, words };
+      this.#rules[m.col] = { rule, required: m.field.required === true, words, empty: csvConst(m.field.whenEmpty ?? null) };
     }
     this.#keyCol = key.length === 1 && trackKeys ? (mapped.find((m) => m.field.name === key[0])?.col ?? -1) : -1;
     this.#keys = this.#keyCol >= 0 ? new KeyIndex(1 << 20) : null;
     if (this.#keyCol < 0) this.maybeDuplicates = true;
+    this.#from = new Int32Array(width);
+    this.#to = new Int32Array(width);
+    for (const r of this.#rules) {
+      if (!r) continue;
+      this.#longest = Math.max(this.#longest, r.empty?.length ?? 0);
+      for (const ws of r.words.values()) for (const [, v] of ws) this.#longest = Math.max(this.#longest, v?.length ?? 0);
+    }
   }
   /** Records seen. */
   get records(): number {
@@ -284,6 +315,104 @@ export class RowSorter {
       pos = nl + 1;
     }
   }
+  /**
+   * Direct load: the piece's plain records converted to lines of the entity's
+   * table (see DirectShape); the others are kept for RAW (takeBad). Throws
+   * NotForRawPath where COPY of the file as it is would have refused it but the
+   * converted lines would not be (bad UTF-8, a NUL byte, a carriage return
+   * inside a record or line ends of two kinds: they may sit in a column not
+   * loaded), and when more than MAX_BAD_BYTES of records are left for Node.
+   */
+  transform(buf: Buffer, shape: DirectShape): Buffer {
+    if (!isUtf8(buf) || buf.indexOf(0) !== -1) throw new NotForRawPath('bad UTF-8 or a NUL byte');
+    const { prefix, suffix, cols } = shape;
+    let cap = buf.length + 1024;
+    let out = Buffer.allocUnsafe(cap);
+    let w = 0;
+    let pos = 0;
+    const n = buf.length;
+    let q = -1;
+    let cr = -1;
+    while (pos < n) {
+      let nl = buf.indexOf(0x0a, pos);
+      if (nl === -1) nl = n;
+      if (q < pos) {
+        q = buf.indexOf(0x22, pos);
+        if (q === -1) q = n;
+      }
+      if (cr < pos) {
+        cr = buf.indexOf(0x0d, pos);
+        if (cr === -1) cr = n;
+      }
+      const rn = this.#rn++;
+      if (q < nl) {
+        // Quoted (may span lines): RAW and Node, as the record is.
+        let inQ = false;
+        let i = pos;
+        for (; i < n; i++) {
+          const b = buf[i];
+          if (b === 0x22) inQ = !inQ;
+          else if (b === 0x0a && !inQ) break;
+        }
+        if (i < n) this.#lineEnd(i > pos && buf[i - 1] === 0x0d);
+        this.#keepBad(rn, buf.subarray(pos, Math.min(i + 1, n)));
+        pos = i + 1;
+        continue;
+      }
+      const end = nl < n && nl > pos && buf[nl - 1] === 0x0d ? nl - 1 : nl;
+      if (cr < end) throw new NotForRawPath('a carriage return inside a record');
+      if (nl < n) this.#lineEnd(end < nl);
+      if (!this.#plain(buf, pos, end)) {
+        this.#keepBad(rn, buf.subarray(pos, Math.min(nl + 1, n)));
+        pos = nl + 1;
+        continue;
+      }
+      // The line: at most the record, the prefix and suffix, and per cell a comma and its longest replacement.
+      const need = w + (end - pos) + prefix.length + suffix.length + cols.length * (this.#longest + 1);
+      if (need > cap) {
+        cap = Math.max(need, cap * 2);
+        const grown = Buffer.allocUnsafe(cap);
+        out.copy(grown, 0, 0, w);
+        out = grown;
+      }
+      w += prefix.copy(out, w);
+      for (let j = 0; j < cols.length; j++) {
+        const col = cols[j]!;
+        if (j > 0) out[w++] = 0x2c;
+        const a = this.#from[col]!;
+        const b = this.#to[col]!;
+        const r = this.#rules[col]!;
+        let v: Buffer | null = null;
+        if (a === b) v = r.empty;
+        else if (r.words.size > 0) v = wordValue(buf, a, b, r);
+        else {
+          if (b - a > 24) w += buf.copy(out, w, a, b);
+          else for (let k = a; k < b; k++) out[w++] = buf[k]!;
+          continue;
+        }
+        if (v !== null) w += v.copy(out, w);
+      }
+      w += suffix.copy(out, w);
+      pos = nl + 1;
+    }
+    return out.subarray(0, w);
+  }
+  #lineEnd(crlf: boolean): void {
+    if (this.#crlf === null) this.#crlf = crlf;
+    else if (this.#crlf !== crlf) throw new NotForRawPath('line ends of two kinds');
+  }
+  #keepBad(rn: number, record: Buffer): void {
+    const line = Buffer.concat([Buffer.from(`${rn},`), record]);
+    this.#badBytes += line.length;
+    if (this.#badBytes > MAX_BAD_BYTES) throw new NotForRawPath('too many records for Node to check');
+    this.#bad.push(line);
+  }
+  /** Direct load: the records left for Node, as COPY input for RAW (rn first). */
+  takeBad(): Buffer[] {
+    const b = this.#bad;
+    this.#bad = [];
+    return b;
+  }
   /** Whether the unquoted record [a, b) has the header's width, is not blank, and every mapped cell is plain. */
   #plain(buf: Buffer, a: number, b: number): boolean {
     // A byte loop: for records of a few dozen bytes, cheaper than a native indexOf per field.
@@ -296,6 +425,8 @@ export class RowSorter {
       if (i < b && buf[i] !== 0x2c) continue;
       if (col >= this.width) return false;
       if (i > start) blank = false;
+      this.#from[col] = start;
+      this.#to[col] = i;
       const r = this.#rules[col];
       if (r && !plainCell(buf, start, i, r)) return false;
       if (col === this.#keyCol) {
@@ -323,8 +454,25 @@ export class RowSorter {
 interface CellRule {
   rule: FastRule;
   required: boolean;
-  /** Enum words as UTF-8, by byte length. */
-  words: Map<number, Buffer[]>;
+  /** Enum words as UTF-8, by byte length, each with what a direct load writes for it (null: NULL). */
+  words: Map<number, [Buffer, Buffer | null][]>;
+  /** What a direct load writes for an empty cell (null: NULL). */
+  empty: Buffer | null;
+}
+
+/** The value a direct load writes for the enum word [a, b) (plainCell found it). */
+function wordValue(buf: Buffer, a: number, b: number, r: CellRule): Buffer | null {
+  next: for (const [w, v] of r.words.get(b - a) ?? []) {
+    for (let k = 0; k < w.length; k++) if (buf[a + k] !== w[k]) continue next;
+    return v;
+  }
+  throw new Error('not one of the words');
+}
+
+/** A constant as a CSV field COPY reads back as the same text. */
+function csvConst(v: string | null): Buffer | null {
+  if (v === null) return null;
+  return Buffer.from(v === '' || /[",\r\n]/.test(v) || v.trim() !== v ? `"${v.replaceAll('"', '""')}"` : v, 'utf8');
 }
 
 const digit = (b: number | undefined) => b !== undefined && b >= 0x30 && b <= 0x39;
@@ -367,7 +515,7 @@ function plainCell(buf: Buffer, a: number, b: number, r: CellRule): boolean {
   }
   const same = r.words.get(b - a);
   if (!same) return false;
-  next: for (const w of same) {
+  next: for (const [w] of same) {
     for (let k = 0; k < w.length; k++) if (buf[a + k] !== w[k]) continue next;
     return true;
   }
@@ -452,6 +600,53 @@ export async function copyRaw(
 }
 
 /**
+ * A direct load: the file's plain records, converted in Node as they pass
+ * (RowSorter.transform), go by COPY straight into the entity's table — the
+ * store parses each value with the column's own input function, which is
+ * what the raw path's casts do — and the other records into RAW (with their
+ * row numbers) for checkSlowRows. For a first load into a table taken for the
+ * import (keys dropped): no text stage written and read again. Any error: the
+ * caller rolls back and takes the raw path. Returns the rows loaded.
+ */
+export async function copyDirect(
+  s: Session,
+  o: {
+    width: number;
+    mapped: readonly MappedColumn[];
+    table: string;
+    workspaceId: number;
+    /** Columns after the file's, with the text every row gets. */
+    extras: readonly { name: string; text: string }[];
+    path: string;
+    encoding: Encoding;
+    onBytes?: ((n: number) => void) | undefined;
+  },
+): Promise<{ sorter: RowSorter; loaded: number }> {
+  const cols = Array.from({ length: o.width }, (_, i) => `c${i}`);
+  await sql.raw(`create temporary table ${RAW} (rn integer, ${cols.map((c) => `${c} text`).join(', ')}) on commit drop`).execute(s.db);
+  const sorter = new RowSorter(o.width, o.mapped, [], false);
+  const loadedCols = [...o.mapped].sort((a, b) => a.col - b.col);
+  const shape: DirectShape = {
+    prefix: Buffer.from(`${o.workspaceId},`),
+    suffix: Buffer.concat([...o.extras.map((e) => Buffer.concat([Buffer.from(','), csvConst(e.text) ?? Buffer.alloc(0)])), Buffer.from('\n')]),
+    cols: loadedCols.map((m) => m.col),
+  };
+  const columns = ['workspace_id', ...loadedCols.map((m) => m.field.name), ...o.extras.map((e) => e.name)];
+  async function* lines() {
+    for await (const piece of recordPieces(o.path, o.encoding, o.onBytes)) {
+      const out = sorter.transform(piece, shape);
+      if (out.length > 0) yield out;
+    }
+  }
+  const loaded = await s.copyCsv(o.table, columns, lines());
+  const bad = sorter.takeBad();
+  const slow = bad.length > 0 ? await s.copyCsv(RAW, ['rn', ...cols], bad) : 0;
+  // Every record went one way or the other, or the row numbers would not match.
+  if (loaded + slow !== sorter.records) throw new NotForRawPath(`COPY read ${loaded} + ${slow} records, the scan ${sorter.records}`);
+  return { sorter, loaded };
+}
+
+/**
  * Step 2: RAW into the staging table (created with an rn column). The
  * rows RowSorter passed are converted in SQL in one pass; the others go
  * through rowChecker in Node: their issues to ISSUES, the valid ones to the
@@ -480,19 +675,39 @@ export async function sortRaw(
     select r.rn, ${sql.join(cells.map((c) => c.value))}
     from ${sql.raw(RAW)} r ${sql.join(joins, sql` `)}
     where r.rn not in (select b.rn from ${sql.raw(BAD)} b)`.execute(db);
-  let rowsRead = Number(fast.numAffectedRows ?? 0);
-  await sql`create temporary table ${sql.raw(ISSUES)} (rn integer, ord integer, col text, val text, reason text) on commit drop`.execute(db);
+  const slow = await checkSlowRows(s, { ...o, onlyNoted: true });
+  const staged = await sql<{ n: number }>`select count(*)::integer as n from ${sql.raw(o.stage)}`.execute(db);
+  // A row that became valid in Node may share its (normalised) key with any other.
+  return {
+    rowsRead: Number(fast.numAffectedRows ?? 0) + slow.rowsRead,
+    staged: Number(staged.rows[0]?.n ?? 0),
+    maybeDuplicates: o.sorter.maybeDuplicates || slow.valid > 0,
+  };
+}
 
-  // The other rows (few in a good file), through rowChecker: its issues, or its line for the stage.
+/**
+ * The rows of RAW that RowSorter noted (`onlyNoted`; else all of RAW, as a
+ * direct load leaves it) through rowChecker in Node: each one's issues to
+ * ISSUES, or its line to the stage. Blank rows are skipped. Returns the rows
+ * read and how many were valid.
+ */
+export async function checkSlowRows(
+  s: Session,
+  o: { width: number; checker: RowChecker; stage: string; stageColumns: readonly string[]; onlyNoted: boolean },
+): Promise<{ rowsRead: number; valid: number }> {
+  const db = s.db;
+  await sql`create temporary table ${sql.raw(ISSUES)} (rn integer, ord integer, col text, val text, reason text) on commit drop`.execute(db);
   const blank = sql.join(
     Array.from({ length: o.width }, (_, i) => sql`coalesce(${sql.raw(`r.c${i}`)}, '') = ''`),
     sql` and `,
   );
   await sql`create temporary table ${sql.raw(BAD_ROWS)} on commit drop as
-    select r.* from ${sql.raw(RAW)} r where r.rn in (select b.rn from ${sql.raw(BAD)} b) and not (${blank})`.execute(db);
+    select r.* from ${sql.raw(RAW)} r
+    where ${o.onlyNoted ? sql`r.rn in (select b.rn from ${sql.raw(BAD)} b) and` : sql``} not (${blank})`.execute(db);
   await sql`create index on ${sql.raw(BAD_ROWS)} (rn)`.execute(db);
   const cols = ['rn', ...o.stageColumns];
   let last = 0;
+  let rowsRead = 0;
   let slowValid = 0;
   for (;;) {
     const page = await sql<Record<string, string | null> & { rn: number }>`
@@ -513,9 +728,7 @@ export async function sortRaw(
     if (lines.length > 0) await s.copyCsv(o.stage, cols, [lines.join('')]);
     if (issues.length > 0) await s.copyCsv(ISSUES, ['rn', 'ord', 'col', 'val', 'reason'], [issues.join('')]);
   }
-  const staged = await sql<{ n: number }>`select count(*)::integer as n from ${sql.raw(o.stage)}`.execute(db);
-  // A row that became valid in Node may share its (normalised) key with any other.
-  return { rowsRead, staged: Number(staged.rows[0]?.n ?? 0), maybeDuplicates: o.sorter.maybeDuplicates || slowValid > 0 };
+  return { rowsRead, valid: slowValid };
 }
 
 /** Row numbers as COPY input, a few thousand a piece. */

@@ -111,6 +111,21 @@ export async function collectFigures(db: Kysely<Database>, workspaceId: number):
 }
 
 /**
+ * After a direct load of orders into a workspace that had none, every order
+ * of the workspace is the file's: FIGURES aggregates them all (no list of
+ * customers to filter by) and TOUCHED is its customer ids (what finishRefs
+ * would have collected). Returns how many.
+ */
+export async function figuresOfWorkspace(db: Kysely<Database>, workspaceId: number): Promise<number> {
+  await sql`create temporary table ${sql.raw(FIGURES)} on commit drop as ${orderFigures(workspaceId, sql``)}`.execute(db);
+  await sql.raw(`analyze ${FIGURES}`).execute(db);
+  await sql.raw(`create temporary table ${TOUCHED} on commit drop as select customer_id from ${FIGURES}`).execute(db);
+  await sql.raw(`analyze ${TOUCHED}`).execute(db);
+  const r = await sql<{ n: number }>`select count(*)::integer as n from ${sql.raw(TOUCHED)}`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/**
  * What refreshCustomerStats does for the touched customers of an orders
  * import (which created none of them without creating its stub first), from
  * FIGURES instead of a second pass over their orders: customer_stats upserted
@@ -285,7 +300,7 @@ export async function hasRows(db: Kysely<Database>, spec: EntitySpec, workspaceI
   return Boolean(r.rows[0]?.e);
 }
 
-type SavepointName = 'liuke_import_fast' | 'liuke_import_raw' | 'liuke_import_load';
+type SavepointName = 'liuke_import_fast' | 'liuke_import_raw' | 'liuke_import_load' | 'liuke_import_direct';
 export async function savepoint(db: Kysely<Database>, name: SavepointName = 'liuke_import_fast'): Promise<void> {
   await sql.raw(`savepoint ${name}`).execute(db);
 }

@@ -3,6 +3,7 @@
 // one transaction (a file that turns out to be broken halfway leaves nothing
 // behind). --strict rolls back when any row was rejected; --dry-run always
 // rolls back, so its counts are exactly what a real run would do.
+import { open } from 'node:fs/promises';
 import { refreshCustomerStats } from '../customers/customers.stats.ts';
 import type { Store } from '../../db/store.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -10,7 +11,7 @@ import { type ImportEntity, SPECS } from './entities.ts';
 import * as repo from './import.repository.ts';
 import { type ExplicitMapping, resolveMapping } from './mapping.ts';
 import { type Encoding, fileSize, ImportFileError, type Input, openSource, type Source } from './reader.ts';
-import { copyRaw, countRejected, emitIssues, findDuplicates, type RowSorter, rawPathFits, sortRaw } from './fast.ts';
+import { checkSlowRows, copyDirect, copyRaw, countRejected, emitIssues, findDuplicates, type RowSorter, rawPathFits, sortRaw } from './fast.ts';
 import { mappedColumns, type RowIssue, rowChecker } from './validate.ts';
 
 export interface ImportOptions {
@@ -64,6 +65,9 @@ export interface ImportReport {
   errors: RowIssue[];
   errorsTruncated: boolean;
 }
+
+/** Imports that took the direct load (for tests: the report says 'raw-csv' either way). */
+export const loadStats = { direct: 0 };
 
 /** How many rejected rows a report (and the import_runs record) carries. */
 export const REPORT_ERRORS = 1000;
@@ -150,11 +154,23 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
       try {
         await repo.setLocalTimeZone(s.db, await repo.workspaceTimeZone(s.db, o.workspaceId));
         if (s.kind === 'postgres') await repo.setLocalWorkMem(s.db);
+        // Keys and indexes taken off for a bulk load, to be rebuilt before the commit.
+        const dropped: repo.DroppedKeys[] = [];
+        // A first load of a large file: straight into the table (fast.ts copyDirect), or else the paths below.
+        const direct = raw ? await loadDirect(s, { spec, columns, mapped, width: headers.length, checker, raw, size, batchRows, workspaceId: o.workspaceId, now: o.now, onBytes }) : null;
+        if (direct) {
+          report.loader = 'raw-csv';
+          report.rowsRead = direct.rowsRead;
+          report.inserted = direct.inserted;
+          report.rejected = direct.rejected;
+          dropped.push(direct.keys);
+          await emitIssues(s.db, noteIssue);
+        }
         /** Raw path: the file is in RAW; the rows to check in Node are noted. */
         let sorter: RowSorter | null = null;
         /** Raw path: duplicate keys within the file have been taken out of the stage. */
         let deduped = false;
-        if (raw) {
+        if (raw && !direct) {
           // The header is all the Node reader had to read.
           await src.cleanup();
           await repo.savepoint(s.db, 'liuke_import_raw');
@@ -172,15 +188,13 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           await repo.releaseSavepoint(s.db, 'liuke_import_raw');
         }
         const copied = sorter !== null;
-        report.loader = copied ? 'raw-csv' : 'rows';
+        if (!direct) report.loader = copied ? 'raw-csv' : 'rows';
         const fallbackChecker = raw && !copied ? rowChecker(spec, mapping, headers, 'csv') : checker;
-        await repo.createStage(s.db, columns, { rn: copied });
-        if (stubs) await repo.createRefs(s.db);
+        if (!direct) await repo.createStage(s.db, columns, { rn: copied });
+        if (stubs && !direct) await repo.createRefs(s.db);
         // Nothing of this entity in the workspace yet: plain INSERTs (keys are unique within a file).
-        const empty = !(await repo.hasRows(s.db, spec, o.workspaceId));
+        const empty = !direct && !(await repo.hasRows(s.db, spec, o.workspaceId));
         let fast = empty;
-        // Keys and indexes taken off for a bulk load, to be rebuilt before the commit.
-        const dropped: repo.DroppedKeys[] = [];
         let decided = false;
         const flush = async (lines: string[], estimate: number) => {
           await repo.clearStage(s.db);
@@ -281,7 +295,7 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
             await load(staged, staged);
           }
           await emitIssues(s.db, noteIssue);
-        } else {
+        } else if (!direct) {
           let lines: string[] = [];
           for await (const row of src.rows) {
             report.rowsRead++;
@@ -303,9 +317,11 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           if (pending) await pending;
         }
         const keep = !o.dryRun && !(o.strict && report.rejected > 0);
-        // Stub customers once per file, from every customer id it named.
-        if (stubs) {
-          const touched = await repo.finishRefs(s.db);
+        // Stub customers once per file, from every customer id it named. (Not when --strict
+        // writes nothing anyway: the report then counts none.)
+        if (stubs && !(o.strict && report.rejected > 0)) {
+          // After a direct load every order of the workspace is the file's: their figures name the customers.
+          const touched = direct ? await repo.figuresOfWorkspace(s.db, o.workspaceId) : await repo.finishRefs(s.db);
           const fresh = touched > 0 ? await repo.countNewCustomers(s.db, o.workspaceId) : 0;
           // Many new customers for the size of the table: the same bulk load for customers.
           let customersDropped = false;
@@ -315,7 +331,7 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
             customersDropped = true;
           }
           // Orders: each touched customer's figures once, for the stubs and the stats refresh below.
-          if (o.entity === 'orders' && touched > 0 && (fresh > 0 || report.inserted + report.updated > 0)) await repo.collectFigures(s.db, o.workspaceId);
+          if (!direct && o.entity === 'orders' && touched > 0 && (fresh > 0 || report.inserted + report.updated > 0)) await repo.collectFigures(s.db, o.workspaceId);
           report.stubCustomers = fresh > 0 ? await repo.createStubCustomers(s.db, o.workspaceId, o.now, { keysDropped: customersDropped, withFigures: o.entity === 'orders' }) : 0;
         }
         if (keep) {
@@ -368,6 +384,77 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
   }
   await finish(o.dryRun ? 'dry_run' : 'done');
   return report;
+}
+
+/**
+ * A direct load (fast.ts copyDirect) when the raw path takes the file, the
+ * workspace has none of the entity yet and the file (estimated from its size
+ * and first records) is a bulk load: the table is taken and its keys dropped,
+ * the plain records go straight into it, the primary key is rebuilt at once
+ * (a duplicate key fails it), then the other records are checked in Node and
+ * the valid ones inserted with the key in place. Null when not taken or when
+ * anything failed — all undone to a savepoint, and the raw path (which finds
+ * duplicates and names the earlier row) or the Node path reads the file.
+ */
+async function loadDirect(
+  s: Parameters<Parameters<Store['session']>[0]>[0],
+  o: {
+    spec: (typeof SPECS)[ImportEntity];
+    columns: ReturnType<typeof rowChecker>['columns'];
+    mapped: Parameters<typeof copyDirect>[1]['mapped'];
+    width: number;
+    checker: ReturnType<typeof rowChecker>;
+    raw: { path: string; encoding: Encoding };
+    size: number;
+    batchRows: number;
+    workspaceId: number;
+    now: Date;
+    onBytes: (n: number) => void;
+  },
+): Promise<{ rowsRead: number; inserted: number; rejected: number; keys: repo.DroppedKeys } | null> {
+  if (process.env.LIUKE_IMPORT_DIRECT === '0') return null;
+  const estimate = await estimateRecords(o.raw.path, o.size);
+  if (estimate < o.batchRows || (await repo.hasRows(s.db, o.spec, o.workspaceId))) return null;
+  await repo.savepoint(s.db, 'liuke_import_direct');
+  try {
+    if (!(await bulkLoad(s.db, o.spec.table, estimate))) throw new Error('the table is not to be had for a bulk load');
+    if (await repo.hasRows(s.db, o.spec, o.workspaceId)) throw new Error('rows were written meanwhile');
+    const keys = await repo.dropKeys(s.db, o.spec.table);
+    await repo.releaseLockSavepoint(s.db);
+    const extras = [
+      ...(o.spec.entity === 'customers' ? [{ name: 'is_stub', text: 'false' }] : []),
+      ...(o.spec.updatedAt ? [{ name: 'updated_at', text: o.now.toISOString() }] : []),
+    ];
+    const { loaded } = await copyDirect(s, { width: o.width, mapped: o.mapped, table: o.spec.table, workspaceId: o.workspaceId, extras, path: o.raw.path, encoding: o.raw.encoding, onBytes: o.onBytes });
+    await repo.restoreConstraints(s.db, keys, s.kind === 'postgres');
+    await repo.createStage(s.db, o.columns, { rn: true });
+    const slow = await checkSlowRows(s, { width: o.width, checker: o.checker, stage: repo.STAGE, stageColumns: o.columns.map((c) => c.name), onlyNoted: false });
+    // With the key in place: a row fixed up in Node that repeats a key fails here, and the raw path sorts it out.
+    const more = slow.valid > 0 ? (await repo.upsertStage(s.db, o.spec, o.columns, o.workspaceId, o.now, 'insert')).inserted : 0;
+    const rejected = await countRejected(s.db);
+    await repo.releaseSavepoint(s.db, 'liuke_import_direct');
+    loadStats.direct++;
+    return { rowsRead: loaded + slow.rowsRead, inserted: loaded + more, rejected, keys };
+  } catch (e) {
+    await repo.rollbackToSavepoint(s.db, 'liuke_import_direct');
+    await repo.releaseSavepoint(s.db, 'liuke_import_direct');
+    if (process.env.LIUKE_IMPORT_RAW_DEBUG) console.error('direct load not taken:', (e as Error).message);
+    return null;
+  }
+}
+
+/** Records in the file, estimated from its size and the newlines in its first 256 KB. */
+async function estimateRecords(path: string, size: number): Promise<number> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(size, 256 * 1024));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    let lines = 0;
+    for (let at = buf.indexOf(0x0a); at !== -1 && at < bytesRead; at = buf.indexOf(0x0a, at + 1)) lines++;
+    return bytesRead === 0 ? 0 : Math.round((lines * size) / bytesRead);
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
