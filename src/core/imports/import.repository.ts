@@ -165,8 +165,11 @@ export async function refreshTouchedStats(db: Kysely<Database>, workspaceId: num
 /**
  * Creates a stub customer for each customer id the file named that does not
  * exist yet: once per file, in id order (btree inserts in key order touch far
- * fewer pages than the file's order; without keys, no order: sorting text
- * costs more than it saves). The order figures the customer list
+ * fewer pages than the file's order; with the keys dropped, the rebuilds of
+ * the indexes that order stubs by id — the key, id prefix, name and
+ * registration sorts, whose other columns a stub leaves empty — find their
+ * input already sorted: at 200k stubs about 0.5 s less backend CPU for a
+ * 0.05 s sort). The order figures the customer list
  * sorts on (customers.stats_*) are written with the row from FIGURES (orders
  * imports: withFigures), so the stats refresh that follows does not touch it. With the table's keys dropped
  * (bulk) the table is locked, so FRESH alone keeps ids unique.
@@ -190,7 +193,8 @@ export async function createStubCustomers(
     select ${workspaceId}::integer, r.customer_id, true, ${now}::timestamptz, ${now}::timestamptz, ${figures}
     from ${sql.raw(FRESH)} r
     ${join}
-    ${o.keysDropped ? sql`` : sql`order by r.customer_id on conflict (workspace_id, id) do nothing`}`.execute(db);
+    order by r.customer_id
+    ${o.keysDropped ? sql`` : sql`on conflict (workspace_id, id) do nothing`}`.execute(db);
   return Number(r.numAffectedRows ?? 0);
 }
 
