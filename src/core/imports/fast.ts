@@ -375,7 +375,9 @@ export class RowSorter {
         out.copy(grown, 0, 0, w);
         out = grown;
       }
-      w += prefix.copy(out, w);
+      // Byte loops and TypedArray#set: Buffer#copy costs a native call per cell.
+      out.set(prefix, w);
+      w += prefix.length;
       for (let j = 0; j < cols.length; j++) {
         const col = cols[j]!;
         if (j > 0) out[w++] = 0x2c;
@@ -386,13 +388,16 @@ export class RowSorter {
         if (a === b) v = r.empty;
         else if (r.words.size > 0) v = wordValue(buf, a, b, r);
         else {
-          if (b - a > 24) w += buf.copy(out, w, a, b);
-          else for (let k = a; k < b; k++) out[w++] = buf[k]!;
+          if (b - a > 32) {
+            out.set(buf.subarray(a, b), w);
+            w += b - a;
+          } else for (let k = a; k < b; k++) out[w++] = buf[k]!;
           continue;
         }
-        if (v !== null) w += v.copy(out, w);
+        if (v !== null) for (let k = 0; k < v.length; k++) out[w++] = v[k]!;
       }
-      w += suffix.copy(out, w);
+      out.set(suffix, w);
+      w += suffix.length;
       pos = nl + 1;
     }
     return out.subarray(0, w);
