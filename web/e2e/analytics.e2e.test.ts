@@ -232,7 +232,8 @@ describe('analytics pages in Chromium', { skip: skipReason() }, () => {
     await clusters.getByLabel('最小 k').fill('6');
     await clusters.getByLabel('最大 k').fill('3');
     await clusters.getByRole('button', { name: '保存' }).click();
-    await clusters.getByRole('alert').filter({ hasText: 'kMax' }).waitFor();
+    // the field at fault by its label, the other field by its API name (never the service's kMin)
+    await clusters.getByRole('alert').filter({ hasText: '最大 k: prediction setting k_max must be at least k_min' }).waitFor();
     await shot(page, 'a14b-settings-predictions');
 
     // The next scoring: 25 high-risk customers (capacity), each with 100 scorecard points.

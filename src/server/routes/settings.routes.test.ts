@@ -174,7 +174,8 @@ forEachStore('churn settings and scorecard routes', (get) => {
     const { defaults: _c, ...cl } = c;
     const swapped = await put('/api/settings/clusters', 'admin', { ...cl, k_min: 6, k_max: 3 });
     assert.equal(swapped.status, 400);
-    assert.equal(((await swapped.json()) as { error: { field: string } }).error.field, 'k_max');
+    const fault = ((await swapped.json()) as { error: { field: string; message: string } }).error;
+    assert.deepEqual(fault, { ...fault, field: 'k_max', message: 'prediction setting k_max must be at least k_min' });
     assert.equal((await put('/api/settings/clusters', 'admin', { ...cl, k_max: 4, every_days: 1 })).status, 200);
     assert.deepEqual((await loadPredictionSettings(get().db, 1)).clusters, { kMin: 2, kMax: 4, sample: 20_000, everyDays: 1, seed: 1 });
     const audit = await get().db.selectFrom('audit_log').select('entity_id').where('entity', '=', 'settings').where('entity_id', 'in', ['next_products', 'clusters']).execute();

@@ -110,6 +110,21 @@ const ClustersBody = Type.Object(
 const ClustersOut = Type.Intersect([ClustersBody, Type.Object({ defaults: ClustersBody })]);
 
 /**
+ * The services' message with their field names as the API spells them: both the
+ * full name (`clusters.kMax`) and the bare key another field's message mentions
+ * ("must be at least kMin"), so a message never names a field the client never sent.
+ */
+function inWireNames(message: string, wireName: Record<string, string>): string {
+  let out = message;
+  for (const [from, to] of Object.entries(wireName)) out = out.replaceAll(from, to);
+  for (const [from, to] of Object.entries(wireName)) {
+    const bare = from.slice(from.lastIndexOf('.') + 1);
+    out = out.replace(new RegExp(`\\b${bare}\\b`, 'g'), to);
+  }
+  return out;
+}
+
+/**
  * Runs a settings change; the services' validation errors become a 400 that
  * names the field as the API spells it (`wireName` maps the services' names).
  */
@@ -123,7 +138,7 @@ async function validated<T>(change: () => Promise<T>, wireName: Record<string, s
       e instanceof InvalidScorecardError ||
       e instanceof InvalidPredictionSettingsError
     ) {
-      throw badRequest(e.message, e.field ? (wireName[e.field] ?? e.field) : undefined, 'invalid');
+      throw badRequest(inWireNames(e.message, wireName), e.field ? (wireName[e.field] ?? e.field) : undefined, 'invalid');
     }
     throw e;
   }

@@ -37,8 +37,11 @@ interface Scorecard {
 
 type Msg = { ok: boolean; text: string } | null;
 
-/** Saves through PUT and reports the outcome; the server's message on failure. */
-function useSave<T>(path: string, onSaved: (saved: T) => void, savedKey = 'settings.churn.saved') {
+/**
+ * Saves through PUT and reports the outcome; the server's message on failure,
+ * after the label of the field at fault when the form knows it (`labelOf`).
+ */
+function useSave<T>(path: string, onSaved: (saved: T) => void, savedKey = 'settings.churn.saved', labelOf?: (field: string) => string | undefined) {
   const { t } = useTranslation();
   const [busy, setBusy] = useState(false);
   const [msg, setMsg] = useState<Msg>(null);
@@ -49,7 +52,8 @@ function useSave<T>(path: string, onSaved: (saved: T) => void, savedKey = 'setti
       onSaved(await api<T>(path, { method: 'PUT', body }));
       setMsg({ ok: true, text: t(savedKey) });
     } catch (err) {
-      setMsg({ ok: false, text: err instanceof ApiError ? err.message : t('errors.generic') });
+      const label = err instanceof ApiError && err.field ? labelOf?.(err.field) : undefined;
+      setMsg({ ok: false, text: err instanceof ApiError ? (label ? `${label}: ${err.message}` : err.message) : t('errors.generic') });
     } finally {
       setBusy(false);
     }
@@ -103,10 +107,10 @@ function FormActions({ msg, busy, onDefaults }: { msg: Msg; busy: boolean; onDef
  * saves through PUT (the reply replaces the form), restores the defaults. `pending`
  * is what to show instead of the form while it loads or failed to.
  */
-function useSettingsForm<T extends object>(path: string, savedKey?: string) {
+function useSettingsForm<T extends object>(path: string, savedKey?: string, labelOf?: (field: string) => string | undefined) {
   const { data, error, loading, reload } = useApi<T & { defaults: T }>(path);
   const [form, setForm] = useState<T | null>(null);
-  const { busy, msg, setMsg, save } = useSave<T>(path, (s) => setForm(withoutDefaults(s)), savedKey);
+  const { busy, msg, setMsg, save } = useSave<T>(path, (s) => setForm(withoutDefaults(s)), savedKey, labelOf);
   useEffect(() => {
     if (data) setForm(withoutDefaults(data));
   }, [data]);
@@ -336,7 +340,8 @@ interface NumberSpec {
  */
 function NumbersForm({ path, section, fields }: { path: string; section: string; fields: NumberSpec[] }) {
   const { t, i18n } = useTranslation();
-  const { form, pending, set, submit, actions } = useSettingsForm<Record<string, number>>(path, `settings.${section}.saved`);
+  const labelOf = (field: string) => (fields.some((f) => f.key === field) ? t(`settings.${section}.${field}`) : undefined);
+  const { form, pending, set, submit, actions } = useSettingsForm<Record<string, number>>(path, `settings.${section}.saved`, labelOf);
   if (pending || !form) return pending;
   const hint = (key: string) => (i18n.exists(`settings.${section}.${key}Hint`) ? t(`settings.${section}.${key}Hint`) : undefined);
   return (
