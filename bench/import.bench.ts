@@ -136,6 +136,7 @@ async function traceStatements(): Promise<void> {
     const done = () => {
       const c1 = pid ? cpuSeconds(pid) : null;
       const ms = performance.now() - t0;
+      if (text.includes("backend_type = 'parallel worker'")) return; // watchWorkers' own polling
       if (ms >= 20 || (c0 !== null && c1 !== null && c1 - c0 >= 0.02))
         console.error(
           `[trace] +${((t0 - t00) / 1000).toFixed(2)}s pid ${pid} ${ms.toFixed(0).padStart(6)} ms ${c0 !== null && c1 !== null ? (c1 - c0).toFixed(2) : '?'} s cpu  ${text.replace(/\s+/g, ' ').slice(0, 160)}`,

@@ -218,12 +218,15 @@ forEachStore('imports: direct load', (get) => {
       stats: await q(sql`select customer_id, first_order_at, last_order_at, orders, spend, refunded_orders from customer_stats where workspace_id = ${ws} order by customer_id`),
     };
   }
-  const keysAndIndexes = async () =>
-    (
-      await sql`select tablename, indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename in ('orders', 'customers') order by indexname`.execute(
-        get().db,
-      )
-    ).rows;
+  /** What a direct load takes off the tables for a while: keys, indexes, column defaults. */
+  const keysAndIndexes = async () => {
+    const db = get().db;
+    const indexes = await sql`select tablename, indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename in ('orders', 'customers') order by indexname`.execute(db);
+    const defaults = await sql`
+      select table_name, column_name, column_default from information_schema.columns
+      where table_schema = current_schema() and table_name in ('orders', 'customers') order by table_name, column_name`.execute(db);
+    return [...indexes.rows, ...defaults.rows];
+  };
   /** A bulk load needs a table small next to the file: each test starts from empty tables. */
   async function emptyTables(): Promise<void> {
     for (const t of ['orders', 'customer_stats', 'customers']) await sql`delete from ${sql.table(t)}`.execute(get().db);

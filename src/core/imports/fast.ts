@@ -620,7 +620,7 @@ export async function copyDirect(
     mapped: readonly MappedColumn[];
     table: string;
     workspaceId: number;
-    /** Columns after the file's, with the text every row gets. */
+    /** Columns every row gives the same value (as text): loaded as the column's default for the COPY. */
     extras: readonly { name: string; text: string }[];
     path: string;
     encoding: Encoding;
@@ -633,10 +633,28 @@ export async function copyDirect(
   const loadedCols = [...o.mapped].sort((a, b) => a.col - b.col);
   const shape: DirectShape = {
     prefix: Buffer.from(`${o.workspaceId},`),
-    suffix: Buffer.concat([...o.extras.map((e) => Buffer.concat([Buffer.from(','), csvConst(e.text) ?? Buffer.alloc(0)])), Buffer.from('\n')]),
+    suffix: Buffer.from('\n'),
     cols: loadedCols.map((m) => m.col),
   };
-  const columns = ['workspace_id', ...loadedCols.map((m) => m.field.name), ...o.extras.map((e) => e.name)];
+  const columns = ['workspace_id', ...loadedCols.map((m) => m.field.name)];
+  // A value every row shares (updated_at, is_stub) as the column's default while the COPY runs: reading the
+  // same timestamp from every line cost about a fifth of the COPY. The table is locked by this transaction,
+  // so no one else writes with that default, and it is put back before anything else runs (a rollback would too).
+  const defaults = await sql<{ name: string; def: string | null }>`
+    select a.attname as name, pg_get_expr(d.adbin, d.adrelid) as def
+    from pg_attribute a left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+    where a.attrelid = ${o.table}::regclass and a.attname in (${sql.join(o.extras.length > 0 ? o.extras.map((e) => e.name) : [''])})`.execute(s.db);
+  for (const n of [o.table, ...o.extras.map((e) => e.name)]) if (!/^[a-z_][a-z0-9_]*$/.test(n)) throw new Error(`not a safe SQL identifier: ${n}`);
+  const table = sql.raw(`"${o.table}"`);
+  const setDefaults = async (to: (name: string) => string | null) => {
+    for (const e of o.extras) {
+      const def = to(e.name);
+      const col = sql.raw(`"${e.name}"`);
+      await (def === null ? sql`alter table ${table} alter column ${col} drop default` : sql`alter table ${table} alter column ${col} set default ${sql.raw(def)}`).execute(s.db);
+    }
+  };
+  const lit = (v: string) => `'${v.replaceAll("'", "''")}'`;
+  await setDefaults((name) => lit(o.extras.find((e) => e.name === name)!.text));
   async function* lines() {
     for await (const piece of recordPieces(o.path, o.encoding, o.onBytes)) {
       const out = sorter.transform(piece, shape);
@@ -644,6 +662,7 @@ export async function copyDirect(
     }
   }
   const loaded = await s.copyCsv(o.table, columns, lines());
+  await setDefaults((name) => defaults.rows.find((d) => d.name === name)?.def ?? null);
   const bad = sorter.takeBad();
   const slow = bad.length > 0 ? await s.copyCsv(RAW, ['rn', ...cols], bad) : 0;
   // Every record went one way or the other, or the row numbers would not match.
