@@ -58,6 +58,11 @@ class Compiler {
     return sql`${this.ctx.workspaceId}::int`;
   }
 
+  /** A whitelist fragment, its `$ws` bound to the workspace id. */
+  fixed(fragment: string): Sql {
+    return sql.join(fragment.split('$ws').map((part) => sql.raw(part)), this.ws);
+  }
+
   value(type: FieldType | 'number' | 'string' | 'boolean', v: Scalar): Sql {
     if (type === 'number') return sql`${v}::numeric`;
     if (type === 'boolean') return sql`${v}::boolean`;
@@ -163,7 +168,7 @@ class Compiler {
     }
     const def = FIELDS.get(name);
     if (!def) throw new Error(`field ${name} is not in the whitelist (validate the rule first)`);
-    return { expr: sql.raw(def.sql), type: def.type, anniversary: def.anniversary };
+    return { expr: this.fixed(def.sql), type: def.type, anniversary: def.anniversary };
   }
 
   window(col: string, w: Window): Sql {

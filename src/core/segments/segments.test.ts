@@ -72,6 +72,28 @@ forEachStore('segment rules on data with known answers', (get) => {
     });
   }
 
+  it('recency_days counts from each workspace’s last scoring run', async () => {
+    const { db } = get();
+    const last = { t1: ago(10), t2: ago(40), t4: ago(29.9) };
+    for (const ws of [1, 2]) {
+      for (const [id, at] of Object.entries(last)) {
+        await db.updateTable('customer_metrics').set({ last_order_at: at }).where('workspace_id', '=', ws).where('customer_id', '=', id).execute();
+      }
+    }
+    // workspace 2 last scored 20 days later: the same purchases are 20 days older there
+    await db
+      .insertInto('scoring_state')
+      .values([
+        { workspace_id: 1, as_of: NOW, settings: '{}', cuts: '{}' },
+        { workspace_id: 2, as_of: ago(-20), settings: '{}', cuts: '{}' },
+      ])
+      .execute();
+    const { rule } = mustRule('recency_days <= 30');
+    assert.deepEqual((await matchIds(db, 1, rule)).filter((id) => id.startsWith('t')), ['t1', 't4']);
+    assert.deepEqual((await matchIds(db, 2, rule)).filter((id) => id.startsWith('t')), ['t1']);
+    await db.deleteFrom('scoring_state').execute();
+  });
+
   it('the second workspace sees its own data only', async () => {
     const { db } = get();
     const { rule } = mustRule('any product (events.count(type = "product_view", last 7 days) > 3 and orders.count(last 7 days) = 0)');
