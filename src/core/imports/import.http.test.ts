@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { forEachStore } from '../../db/testing.ts';
 import { startTestServer, type TestServer } from '../../server/testing.ts';
@@ -17,7 +18,7 @@ function upload(srv: TestServer, entity: string, body: string | Buffer, opts: { 
   });
 }
 
-type Report = { status: string; inserted: number; updated: number; unchanged: number; rejected: number; errors: { row: number; reason: string }[] };
+type Report = { status: string; loader?: string; inserted: number; updated: number; unchanged: number; rejected: number; errors: { row: number; reason: string }[] };
 type ErrorBody = { error: { code: string; message: string } };
 
 forEachStore('imports over HTTP', (get) => {
@@ -32,7 +33,8 @@ forEachStore('imports over HTTP', (get) => {
     const r = await upload(srv, 'orders', csv);
     assert.equal(r.status, 200);
     const rep = (await r.json()) as Report;
-    assert.deepEqual([rep.status, rep.inserted, rep.rejected], ['done', 2, 0]);
+    // spooled to a file first, an upload takes the raw path as a file named on the command line does
+    assert.deepEqual([rep.status, rep.inserted, rep.rejected, rep.loader], ['done', 2, 0, 'raw-csv']);
     const again = (await (await upload(srv, 'orders', csv)).json()) as Report;
     assert.deepEqual([again.inserted, again.updated, again.unchanged], [0, 0, 2]);
   });
@@ -46,6 +48,27 @@ forEachStore('imports over HTTP', (get) => {
     assert.deepEqual([gbk.status, gbk.inserted], ['done', 1]);
     const c = await get().db.selectFrom('customers').select('name').where('id', '=', 'HG1').executeTakeFirstOrThrow();
     assert.equal(c.name, '钱七');
+  });
+
+  it('imports an uploaded XLSX, choosing the sheet from the query', async () => {
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet('商品').addRow(['商品编码', '商品名称']);
+    wb.getWorksheet('商品')!.addRow(['HX1', '绿茶']);
+    wb.addWorksheet('备注').addRow(['note']);
+    const book = Buffer.from(await wb.xlsx.writeBuffer());
+    // a workbook is larger than this suite's 4 KB limit: a server with the default one
+    const roomy = await startTestServer(get(), { localToken: TOKEN });
+    try {
+      const several = await upload(roomy, 'products', book, { name: 'products.xlsx' });
+      assert.equal(several.status, 400);
+      assert.match(((await several.json()) as ErrorBody).error.message, /several sheets/);
+      const r = (await (await upload(roomy, 'products', book, { name: 'products.xlsx', query: `sheet=${encodeURIComponent('商品')}` })).json()) as Report & { format: string };
+      assert.deepEqual([r.status, r.format, r.inserted], ['done', 'xlsx', 1]);
+    } finally {
+      await roomy.close();
+    }
+    const p = await get().db.selectFrom('products').select('name').where('id', '=', 'HX1').executeTakeFirstOrThrow();
+    assert.equal(p.name, '绿茶');
   });
 
   it('answers a file it cannot import with 400 in the error shape', async () => {

@@ -1,9 +1,16 @@
 // File imports over HTTP: POST /api/imports/:entity with the file as
 // multipart/form-data (field "file"; an optional "mapping" field with the JSON
-// mapping must come before it). The upload is streamed into the import, never
-// buffered whole (an XLSX is spooled to a temporary file: zips are read from
-// the end).
+// mapping must come before it). The upload is streamed to a temporary file,
+// never buffered whole, and imported from there like a file named on the
+// command line: a CSV can then take the raw path (its bytes COPYed and checked
+// in SQL, which may need to read the file twice when COPY refuses it), and an
+// XLSX is read from the end as zips must be. The file is removed afterwards.
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
@@ -67,20 +74,21 @@ export async function importsRoutes(fastify: FastifyInstance): Promise<void> {
           cb(file.truncated ? tooLarge() : null);
         },
       });
-      file.on('error', (e) => guarded.destroy(e));
-      // The import sees errors through its reads; this keeps a late one from going unhandled.
-      guarded.on('error', () => {});
-      file.pipe(guarded);
       let mapping: ExplicitMapping | undefined;
       const m = part.fields.mapping;
       const mField = Array.isArray(m) ? m[0] : m;
       if (mField && mField.type === 'field') mapping = parseMappingJson(String(mField.value), 'field "mapping"');
+      const fileName = part.filename || 'upload';
+      const dir = await mkdtemp(path.join(tmpdir(), 'liuke-upload-'));
+      // only the extension of the client's name: the reader tells CSV from XLSX by content and name
+      const spooled = path.join(dir, `upload${path.extname(fileName).replace(/[^.\w]/g, '').slice(0, 8)}`);
       try {
+        await pipeline(file, guarded, createWriteStream(spooled));
         return await runImport(app.deps.store, {
           workspaceId: p.workspaceId,
           entity: req.params.entity as ImportEntity,
-          input: { stream: guarded, fileName: part.filename || 'upload' },
-          fileName: part.filename || 'upload',
+          input: { path: spooled, fileName },
+          fileName,
           mapping,
           encoding: req.query.encoding as Encoding | undefined,
           sheet: req.query.sheet,
@@ -98,6 +106,7 @@ export async function importsRoutes(fastify: FastifyInstance): Promise<void> {
         throw e;
       } finally {
         part.file.resume();
+        await rm(dir, { recursive: true, force: true });
       }
     },
   );
