@@ -221,7 +221,7 @@ forEachStore('imports: direct load', (get) => {
   /** What a direct load takes off the tables for a while: keys, indexes, column defaults. */
   const keysAndIndexes = async () => {
     const db = get().db;
-    const indexes = await sql`select tablename, indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename in ('orders', 'customers') order by indexname`.execute(db);
+    const indexes = await sql`select tablename, indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename in ('orders', 'customers', 'customer_stats') order by indexname`.execute(db);
     const defaults = await sql`
       select table_name, column_name, column_default from information_schema.columns
       where table_schema = current_schema() and table_name in ('orders', 'customers') order by table_name, column_name`.execute(db);

@@ -133,15 +133,18 @@ export async function figuresOfWorkspace(db: Kysely<Database>, workspaceId: numb
  * yet), and the figures copied onto existing customers' rows (the stubs got
  * theirs when they were made).
  */
-export async function refreshTouchedStats(db: Kysely<Database>, workspaceId: number, now: Date): Promise<void> {
-  const none = await sql<{ e: boolean }>`select not exists (select 1 from customer_stats where workspace_id = ${workspaceId}) as e`.execute(db);
+export async function refreshTouchedStats(db: Kysely<Database>, workspaceId: number, now: Date, o: { keysDropped?: boolean } = {}): Promise<void> {
   const rows = sql`
     select ${workspaceId}::integer, t.customer_id, f.first_order_at, f.last_order_at, coalesce(f.orders, 0), coalesce(f.spend, 0), coalesce(f.refunded_orders, 0), ${now}::timestamptz
     from ${sql.raw(TOUCHED)} t left join ${sql.raw(FIGURES)} f on f.customer_id = t.customer_id
     order by t.customer_id`;
   const cols = sql`(workspace_id, customer_id, first_order_at, last_order_at, orders, spend, refunded_orders, refreshed_at)`;
   let done = false;
-  if (none.rows[0]?.e) {
+  if (o.keysDropped) {
+    // Bulk (the table is ours and held none of the workspace's rows): a plain insert, in key order for the rebuild.
+    await sql`insert into customer_stats ${cols} ${rows}`.execute(db);
+    done = true;
+  } else if (!(await hasStats(db, workspaceId))) {
     // A refresh by someone else meanwhile (ingestion) would break the plain INSERT: the upsert then.
     await sql`savepoint liuke_import_stats`.execute(db);
     try {
@@ -160,6 +163,12 @@ export async function refreshTouchedStats(db: Kysely<Database>, workspaceId: num
       ${STATS_UPSERT}`.execute(db);
   }
   await copyFiguresToCustomers(db, workspaceId, sql.raw(FIGURES), sql`and f.customer_id not in (select n.customer_id from ${sql.raw(FRESH)} n)`);
+}
+
+/** Whether the workspace has any customer_stats row. */
+export async function hasStats(db: Kysely<Database>, workspaceId: number): Promise<boolean> {
+  const r = await sql<{ e: boolean }>`select exists (select 1 from customer_stats where workspace_id = ${workspaceId}) as e`.execute(db);
+  return Boolean(r.rows[0]?.e);
 }
 
 /**

@@ -319,9 +319,10 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
         const keep = !o.dryRun && !(o.strict && report.rejected > 0);
         // Stub customers once per file, from every customer id it named. (Not when --strict
         // writes nothing anyway: the report then counts none.)
+        let touched = 0;
         if (stubs && !(o.strict && report.rejected > 0)) {
           // After a direct load every order of the workspace is the file's: their figures name the customers.
-          const touched = direct ? await repo.figuresOfWorkspace(s.db, o.workspaceId) : await repo.finishRefs(s.db);
+          touched = direct ? await repo.figuresOfWorkspace(s.db, o.workspaceId) : await repo.finishRefs(s.db);
           const fresh = touched > 0 ? await repo.countNewCustomers(s.db, o.workspaceId) : 0;
           // Many new customers for the size of the table: the same bulk load for customers.
           let customersDropped = false;
@@ -350,8 +351,19 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           if (['customers', 'orders', 'order-lines'].includes(o.entity) && report.inserted + report.updated > 0) {
             // New orders only touch the customers they name; an updated order may have
             // moved to another customer, so updates refresh everyone.
-            if (o.entity === 'orders' && stubs && report.updated === 0) await repo.refreshTouchedStats(s.db, o.workspaceId, o.now);
-            else await refreshCustomerStats(s.db, o.workspaceId, undefined, o.now);
+            if (o.entity === 'orders' && stubs && report.updated === 0) {
+              // The first stats of a workspace, many of them for the size of the table: the same bulk load for customer_stats.
+              let statsDropped = false;
+              if (touched >= batchRows && !(await repo.hasStats(s.db, o.workspaceId)) && (await bulkLoad(s.db, 'customer_stats', touched))) {
+                if (await repo.hasStats(s.db, o.workspaceId)) await repo.rollbackLockSavepoint(s.db);
+                else {
+                  dropped.push(await repo.dropKeys(s.db, 'customer_stats'));
+                  await repo.releaseLockSavepoint(s.db);
+                  statsDropped = true;
+                }
+              }
+              await repo.refreshTouchedStats(s.db, o.workspaceId, o.now, { keysDropped: statsDropped });
+            } else await refreshCustomerStats(s.db, o.workspaceId, undefined, o.now);
           }
           for (const d of dropped) await repo.restoreKeys(s.db, d, s.kind === 'postgres');
           await repo.sqlCommit(s.db);
