@@ -343,22 +343,30 @@ async function shiftWindows(db: Db, ws: number, p: Edges, n: Edges, s: Analytics
   ];
   const sums = sql.join(names.map((c) => sql`sum(${sql.ref(c)}) as ${sql.ref(c)}`));
   const set = sql.join(names.map((c) => sql`${sql.ref(c)} = cm.${sql.ref(c)} + d.${sql.ref(c)}`));
-  const moved = sql.join(names.map((c) => sql`d.${sql.ref(c)} <> 0`), sql` or `);
-  const r = await sql`
-    with x (customer_id, g, ${sql.join(names.map((c) => sql.ref(c)))}) as (
-      select null::text, ${zero} where false
-      union all ${sql.join(parts, sql` union all `)}
-    ),
-    d as (
+  const moved = sql.join(names.map((c) => sql`${sql.ref(c)} <> 0`), sql` or `);
+  // The moves are summed first in a read-only statement, the update then joins their table.
+  await sql`
+    create temp table cm_shift on commit drop as
+    select * from (
+      with x (customer_id, g, ${sql.join(names.map((c) => sql.ref(c)))}) as (
+        select null::text, ${zero} where false
+        union all ${sql.join(parts, sql` union all `)}
+      )
       select customer_id, ${sums} from x
       -- a customer recomputed from a table has that table's rows counted already
       where not exists (select 1 from cm_ids i
                         where i.id = x.customer_id and case x.g when 'o' then i.o when 'e' then i.ev else i.ot end)
       group by customer_id
-    )
+    ) d
+    where ${moved}`.execute(db);
+  await sql`analyze cm_shift`.execute(db);
+  // A day moves the counts of about a tenth of all customers: with their number known
+  // (analyzed), the planner may hash them and walk customer_metrics once instead of probing.
+  await sql`reset enable_hashjoin`.execute(db);
+  const r = await sql`
     update customer_metrics cm set as_of = ${n.now}, ${set}
-    from d
-    where cm.workspace_id = ${ws} and cm.customer_id = d.customer_id and (${moved})`.execute(db);
+    from cm_shift d
+    where cm.workspace_id = ${ws} and cm.customer_id = d.customer_id`.execute(db);
   return Number(r.numAffectedRows ?? 0);
 }
 
@@ -412,6 +420,11 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
     let result: FiguresResult;
     let recomputed = 0;
     if (usable) {
+      // Every join from here pairs a few thousand customers with tables of millions of rows:
+      // index probes, never a hash of the big side (the planner, counting random reads as
+      // four times a sequential one, picks whole scans of customers and customer_metrics).
+      await sql`set local enable_hashjoin = off`.execute(trx);
+      await sql`set local enable_mergejoin = off`.execute(trx);
       recomputed = await changedCustomers(trx, workspaceId, state.since, state.as_of, now);
       // Index probes per customer beat whole passes only for a small share of customers
       // (a large import can change most of them): past a third, recompute everyone.
@@ -419,11 +432,6 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
       if (recomputed > all.rows[0]!.n / 3) recomputed = -1;
     }
     if (usable && recomputed >= 0) {
-      // Every join from here pairs a few thousand customers with tables of millions of rows:
-      // index probes, never a hash of the big side (the planner, counting random reads as
-      // four times a sequential one, picks whole scans of customers and customer_metrics).
-      await sql`set local enable_hashjoin = off`.execute(trx);
-      await sql`set local enable_mergejoin = off`.execute(trx);
       await figuresOfSome(trx, workspaceId, e, s);
       await sql`alter table cm_fig add primary key (customer_id)`.execute(trx);
       await sql`analyze cm_fig`.execute(trx);
@@ -432,6 +440,10 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
       const shifted = await shiftWindows(trx, workspaceId, await edgesAt(trx, state.as_of, s.rfm.windowMonths), e, s);
       result = { mode: 'incremental', customers: w.written + shifted, recomputed, removed: w.removed };
     } else {
+      if (usable) {
+        await sql`reset enable_hashjoin`.execute(trx);
+        await sql`reset enable_mergejoin`.execute(trx);
+      }
       await figuresOfAll(trx, workspaceId, e, s);
       const w = await writeFigures(trx, workspaceId, now, false);
       await writeCustomerStats(trx, workspaceId, statsOf, null, now);
