@@ -242,6 +242,25 @@ forEachStore('incremental cohorts and KPIs equal a full recompute', (get) => {
     assert.deepEqual(full.steps.map((s) => s.result?.mode), ['full', 'full']);
     assert.deepEqual(await cohorts(), cohortsIncremental);
     assert.deepEqual(await kpis(), kpisIncremental);
+
+    // The full run's KPI step took kpi_buyers from the cohorts pass: the KPI step's own pass gives the same.
+    const buyers = () => db.selectFrom('kpi_buyers' as never).selectAll().orderBy('customer_id' as never).execute();
+    const fromCohorts = await buyers();
+    await refreshKpis(db, 1, day2, 'Asia/Shanghai', DEFAULT_ANALYTICS);
+    assert.deepEqual(await buyers(), fromCohorts);
+    assert.deepEqual(await kpis(), kpisIncremental);
+
+    // A later run's KPI step alone (no cohorts pass) at the same reference time does not take
+    // the rows a cohorts pass left: a new buyer since must be counted.
+    assert.equal((await runPipeline(get(), { workspaceId: 1, now: day2, steps, mode: 'full' })).status, 'done');
+    await addCustomer(db, 'k-later');
+    await addOrders(db, 'k-later', [{ at: new Date(day2.getTime() - 2 * h), amount: 50 }]);
+    const alone = await runPipeline(get(), { workspaceId: 1, now: day2, steps, mode: 'full', only: ['kpis'] });
+    assert.equal(alone.status, 'done', alone.error);
+    assert.equal(alone.steps[0]!.result?.customers, fromCohorts.length + 1);
+    const kpisAlone = await kpis();
+    await refreshKpis(db, 1, day2, 'Asia/Shanghai', DEFAULT_ANALYTICS);
+    assert.deepEqual(await kpis(), kpisAlone);
   });
 });
 

@@ -5,6 +5,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { StepContext } from '../pipeline/pipeline.ts';
 import type { Report } from '../reports/report.ts';
+import { KPI_ACTIVE_DAYS, kpiEventFigures, kpiOrderFigures, storeBuyers } from './kpis.ts';
 import { analyticsSession, workspaceTimeZone } from './settings.ts';
 
 export type CohortBasis = 'purchase' | 'activity';
@@ -43,6 +44,8 @@ export async function refreshCohorts(
   timeZone: string,
   months = 24,
   incremental?: CohortsSince,
+  /** A full pass also rebuilds kpi_buyers from its reads, for this pipeline run's KPI step (kpis.ts, storeBuyers). */
+  buyersForRun?: number,
 ): Promise<{ rows: number; mode: 'full' | 'incremental'; customers: number }> {
   if (months > 62) throw new Error('cohorts: at most 62 months fit the month bitmask');
   const ws = workspaceId;
@@ -103,17 +106,26 @@ export async function refreshCohorts(
     let customers: number;
     if (!usable) {
       await clear(trx, 'cohort_members');
-      // ck_o: each buyer, with the window index of their first paid order (−1: before
-      // the window) and the window's months of their paid orders; ck_ev: the window's
-      // months of events. Each is a CREATE TABLE AS, which PostgreSQL may run in
-      // parallel (an INSERT … SELECT it does not). Both masks are stored shifted to the
-      // buyer's first month, which does not move when the window does. Buyers from
+      // ck_o: each customer, with the window index of their first paid order (−1: before
+      // the window, null: none) and the window's months of their paid orders, a CREATE
+      // TABLE AS, which PostgreSQL may run in parallel (an INSERT … SELECT it does not);
+      // ck: the buyers, with the window's months of their events beside (the events'
+      // aggregate may be parallel too, under the join). Both masks are stored shifted to
+      // the buyer's first month, which does not move when the window does. Buyers from
       // before the window keep a row (first_month below it, no masks) so that their
-      // next order is known not to start a cohort.
+      // next order is known not to start a cohort. With `buyersForRun` the same two
+      // passes also give the buyer KPIs' figures (the last 30 days' orders of any status
+      // and events are within them), so the KPI step need not read orders and events again.
+      const kpi = buyersForRun !== undefined;
+      const ago = sql`${t} - make_interval(days => ${KPI_ACTIVE_DAYS}::int)`;
+      // The events' lower bound as a value: an expression there kept the planner from a parallel index range.
+      const low = kpi ? (await sql<{ low: Date }>`select least(${from}, ${ago}) as low`.execute(trx)).rows[0]!.low : undefined;
       await sql`
         create temp table ck_o on commit drop as
-        select customer_id, ${idx(sql`min(ordered_at)`)} as c, coalesce(bit_or(${bit(sql.ref('ordered_at'))}) filter (where ordered_at >= ${from}), 0) as pm
-        from orders where workspace_id = ${ws} and status = 'paid' and ordered_at <= ${t}
+        select customer_id, ${idx(sql`min(ordered_at) filter (where status = 'paid')`)} as c,
+               coalesce(bit_or(${bit(sql.ref('ordered_at'))}) filter (where status = 'paid' and ordered_at >= ${from}), 0) as pm
+               ${kpi ? sql`, ${kpiOrderFigures(t)}` : sql``}
+        from orders where workspace_id = ${ws} and ordered_at <= ${t} and ${kpi ? sql`(status = 'paid' or ordered_at > ${ago})` : sql`status = 'paid'`}
         group by customer_id`.execute(trx);
       // Read through the (workspace, customer, time) index when nearly every page of
       // events is all-visible (an index-only scan, already grouped by customer: a
@@ -126,28 +138,33 @@ export async function refreshCohorts(
       if (byIndex) await sql`set local enable_seqscan = off`.execute(trx);
       if (byIndex) await sql`set local enable_bitmapscan = off`.execute(trx);
       await sql`
-        create temp table ck_ev on commit drop as
-        select customer_id, bit_or(${bit(sql.ref('occurred_at'))}) as em
-        from events where workspace_id = ${ws} and customer_id is not null and occurred_at >= ${from} and occurred_at <= ${t}
-        group by customer_id`.execute(trx);
+        create temp table ck on commit drop as
+        select o.customer_id, o.c, o.pm, coalesce(e.em, 0) as em ${kpi ? sql`, o.kpi_last_paid, o.kpi_then, o.kpi_n12, o.kpi_active_o, e.kpi_active_e` : sql``}
+        from ck_o o left join (
+          select customer_id, coalesce(bit_or(${bit(sql.ref('occurred_at'))}) filter (where occurred_at >= ${from}), 0) as em
+                 ${kpi ? sql`, ${kpiEventFigures(t)}` : sql``}
+          from events where workspace_id = ${ws} and customer_id is not null and occurred_at <= ${t}
+            and occurred_at >= ${low ? sql`${low}::timestamptz` : from}
+          group by customer_id
+        ) e on e.customer_id = o.customer_id
+        where o.c is not null`.execute(trx);
       if (byIndex) await sql`set local enable_seqscan = on`.execute(trx);
       if (byIndex) await sql`set local enable_bitmapscan = on`.execute(trx);
       const r = await sql`
         insert into cohort_members (workspace_id, customer_id, first_month, purchase_months, event_months)
-        select ${ws}::int, o.customer_id, ${base}::int + o.c,
-               case when o.c >= 0 then o.pm >> o.c else 0 end, case when o.c >= 0 then coalesce(e.em, 0) >> o.c else 0 end
-        from ck_o o left join ck_ev e on e.customer_id = o.customer_id`.execute(trx);
-      await sql`drop table ck_o, ck_ev`.execute(trx);
+        select ${ws}::int, customer_id, ${base}::int + c, case when c >= 0 then pm >> c else 0 end, case when c >= 0 then em >> c else 0 end
+        from ck`.execute(trx);
       customers = Number(r.numAffectedRows ?? 0);
+      if (kpi) await storeBuyers(trx, ws, now, sql`select * from ck`, buyersForRun);
       await sql`delete from cohort_retention where workspace_id = ${ws}`.execute(trx);
       await sql`
-        with c as (${cells(sql`select first_month - ${base}::int as c, purchase_months as pm, purchase_months | event_months as am, 1 as sgn
-                              from cohort_members where workspace_id = ${ws} and first_month >= ${base}::int`)}),
+        with c as (${cells(sql`select c, pm >> c as pm, (pm | em) >> c as am, 1 as sgn from ck where c >= 0`)}),
         sizes as (select c, purchase as n from c where k = 0)
         insert into cohort_retention (workspace_id, basis, cohort_month, month_offset, cohort_size, retained, computed_at)
         select ${ws}::int, b.basis, ${cohortDate(sql.ref('c.c'))}, c.k, s.n, case b.basis when 'purchase' then c.purchase else c.activity end, ${t}
         from c join sizes s on s.c = c.c cross join (values ('purchase'), ('activity')) as b(basis)
         where case b.basis when 'purchase' then c.purchase else c.activity end > 0`.execute(trx);
+      await sql`drop table ck_o, ck`.execute(trx);
     } else {
       const { since, previousAsOf } = incremental;
       const prev = sql`${previousAsOf}::timestamptz`;
@@ -302,5 +319,5 @@ export async function cohortReport(db: Kysely<Database>, workspaceId: number, ba
 /** The pipeline's cohorts step: every buyer on a full run, those with changed orders or new events on an incremental one. */
 export async function runCohortsStep(ctx: StepContext): Promise<Record<string, unknown>> {
   const incremental = ctx.mode === 'incremental' && ctx.since && ctx.previousAsOf ? { since: ctx.since, previousAsOf: ctx.previousAsOf } : undefined;
-  return refreshCohorts(ctx.db, ctx.workspaceId, ctx.now, await workspaceTimeZone(ctx.db, ctx.workspaceId), 24, incremental);
+  return refreshCohorts(ctx.db, ctx.workspaceId, ctx.now, await workspaceTimeZone(ctx.db, ctx.workspaceId), 24, incremental, ctx.runId);
 }

@@ -339,13 +339,57 @@ async function updateBuyers(trx: Trx, ws: number, now: Date, inc: KpisSince): Pr
   return Number(r.numAffectedRows ?? 0);
 }
 
+/** Days of the active KPI's window, and of the churn KPI's look-back: kpi_buyers' `last_active_at` and `last_paid_30d_ago`. */
+export const KPI_ACTIVE_DAYS = 30;
+
+/**
+ * The kpi_buyers figures as aggregates over one customer's orders up to `t` (any status;
+ * the caller's range must include every paid order up to `t` and every order of the
+ * last 30 days): kpi_last_paid, kpi_then, kpi_n12, kpi_active_o.
+ */
+export function kpiOrderFigures(t: Sql): Sql {
+  const ago = edges(t);
+  return sql`max(ordered_at) filter (where status = 'paid') as kpi_last_paid,
+             max(ordered_at) filter (where status = 'paid' and ordered_at <= ${ago(KPI_ACTIVE_DAYS)}) as kpi_then,
+             count(*) filter (where status = 'paid' and ordered_at > (select ${t} - make_interval(months => 12)))::int as kpi_n12,
+             max(ordered_at) filter (where ordered_at > ${ago(KPI_ACTIVE_DAYS)}) as kpi_active_o`;
+}
+
+/** The kpi_buyers figure over one customer's events up to `t` (the range must include the last 30 days): kpi_active_e. */
+export function kpiEventFigures(t: Sql): Sql {
+  return sql`max(occurred_at) filter (where occurred_at > ${edges(t)(KPI_ACTIVE_DAYS)}) as kpi_active_e`;
+}
+
+/**
+ * Replaces the workspace's kpi_buyers with the buyers of `source` (customer_id and the
+ * columns of kpiOrderFigures and kpiEventFigures, as of `now`) and records `now` in
+ * kpi_state, with the pipeline run whose cohorts pass wrote them (null: the KPI step).
+ */
+export async function storeBuyers(trx: Trx, ws: number, now: Date, source: Sql, runId: number | null): Promise<number> {
+  // kpi_buyers is the KPI step's: one writer per workspace at a time.
+  await sql`select pg_advisory_xact_lock(hashtext(${'liuke.kpis'}), ${ws})`.execute(trx);
+  // A truncate when the rows are all this workspace's: no dead rows left behind.
+  const others = await sql`select 1 from kpi_buyers where workspace_id <> ${ws} limit 1`.execute(trx);
+  await (others.rows.length ? sql`delete from kpi_buyers where workspace_id = ${ws}` : sql`truncate kpi_buyers`).execute(trx);
+  const r = await sql`
+    insert into kpi_buyers (workspace_id, customer_id, last_paid_at, last_paid_30d_ago, paid_12m, last_active_at)
+    select ${ws}::int, customer_id, kpi_last_paid, kpi_then, kpi_n12, greatest(kpi_active_o, kpi_active_e)
+    from (${source}) b where kpi_last_paid is not null`.execute(trx);
+  await sql`
+    insert into kpi_state (workspace_id, as_of, run_id) values (${ws}, ${now}, ${runId})
+    on conflict (workspace_id) do update set as_of = excluded.as_of, run_id = excluded.run_id`.execute(trx);
+  return Number(r.numAffectedRows ?? 0);
+}
+
 /**
  * Computes every KPI for `now` and for any of the 6 days before it that has no
  * value yet. The buyer KPIs of today count over kpi_buyers, which a full run
  * rebuilds from one pass over the orders and an incremental one (`incremental`,
  * when the stored figures are those of its previous run) updates for the few
  * customers whose figures can have moved; past days, when any is missing, come
- * from one pass over the orders with each day's figures side by side.
+ * from one pass over the orders with each day's figures side by side. With `runId`,
+ * a full run takes kpi_buyers as they are when that pipeline run's cohorts pass
+ * rebuilt them as of `now` (refreshCohorts, `buyersForRun`).
  */
 export async function refreshKpis(
   db: Kysely<Database>,
@@ -354,6 +398,7 @@ export async function refreshKpis(
   timeZone: string,
   s: AnalyticsSettings,
   incremental?: KpisSince,
+  runId?: number,
 ): Promise<{ values: number; mode: 'full' | 'incremental'; customers: number }> {
   const ws = workspaceId;
   const past: { at: Date; day: string }[] = [];
@@ -370,30 +415,28 @@ export async function refreshKpis(
     await analyticsSession(trx);
     // One pass per workspace at a time: two would each rebuild or update the per-buyer rows.
     await sql`select pg_advisory_xact_lock(hashtext(${'liuke.kpis'}), ${ws})`.execute(trx);
-    const state = incremental
-      ? (await sql<{ as_of: Date }>`select as_of from kpi_state where workspace_id = ${ws} for update`.execute(trx)).rows[0]
-      : undefined;
-    const usable = Boolean(state && incremental && new Date(state.as_of).getTime() === incremental.previousAsOf.getTime() && incremental.previousAsOf <= now);
+    const state =
+      incremental || runId !== undefined
+        ? (await sql<{ as_of: Date; run_id: number | null }>`select as_of, run_id from kpi_state where workspace_id = ${ws} for update`.execute(trx)).rows[0]
+        : undefined;
+    const ms = (x: Date | undefined) => (x ? new Date(x).getTime() : Number.NaN);
+    const usable = Boolean(state && incremental && ms(state.as_of) === incremental.previousAsOf.getTime() && incremental.previousAsOf <= now);
+    // Rebuilt as of now by this run's cohorts pass: nothing to redo.
+    const fresh = !usable && runId !== undefined && state?.run_id != null && Number(state.run_id) === runId && ms(state.as_of) === now.getTime();
     // kb holds the past days' figures and, on a full run, today's (its last column set).
-    const ats = [...past.map((x) => x.at), ...(usable ? [] : [now])];
+    const ats = [...past.map((x) => x.at), ...(usable || fresh ? [] : [now])];
     let customers = 0;
     if (ats.length > 0) await buyerFigures(trx, ws, ats);
-    if (!usable) {
-      const i = ats.length - 1;
-      // A truncate when the rows are all this workspace's: no dead rows left behind.
-      const others = await sql`select 1 from kpi_buyers where workspace_id <> ${ws} limit 1`.execute(trx);
-      await (others.rows.length ? sql`delete from kpi_buyers where workspace_id = ${ws}` : sql`truncate kpi_buyers`).execute(trx);
-      const r = await sql`
-        insert into kpi_buyers (workspace_id, customer_id, last_paid_at, last_paid_30d_ago, paid_12m, last_active_at)
-        select ${ws}::int, customer_id, ${sql.ref(`last_now${i}`)}, ${sql.ref(`last_then${i}`)}, ${sql.ref(`n12_${i}`)}, ${sql.ref(`active${i}`)}
-        from kb where ${sql.ref(`last_now${i}`)} is not null`.execute(trx);
-      customers = Number(r.numAffectedRows ?? 0);
-    } else {
+    if (usable) {
       customers = await updateBuyers(trx, ws, now, incremental!);
+      await sql`update kpi_state set as_of = ${now}, run_id = null where workspace_id = ${ws}`.execute(trx);
+    } else if (!fresh) {
+      const i = ats.length - 1;
+      const source = sql`select customer_id, ${sql.ref(`last_now${i}`)} as kpi_last_paid, ${sql.ref(`last_then${i}`)} as kpi_then,
+                                ${sql.ref(`n12_${i}`)} as kpi_n12, ${sql.ref(`active${i}`)} as kpi_active_o, null::timestamptz as kpi_active_e
+                         from kb`;
+      customers = await storeBuyers(trx, ws, now, source, null);
     }
-    await sql`
-      insert into kpi_state (workspace_id, as_of) values (${ws}, ${now})
-      on conflict (workspace_id) do update set as_of = excluded.as_of`.execute(trx);
     const counts: Record<string, number>[] = [];
     if (past.length > 0) {
       const cols = past.flatMap((_, i) => {
@@ -421,8 +464,10 @@ export async function refreshKpis(
       n12: sql.ref('paid_12m'),
       recent: sql`coalesce(last_active_at > ${edges(at)(30)}, false)`,
     };
-    const r = await sql<Record<string, number>>`select ${sql.join(buyerCounts(defs, c, s, past.length))} from kpi_buyers where workspace_id = ${ws}`.execute(trx);
+    const r = await sql<Record<string, number>>`
+      select ${sql.join(buyerCounts(defs, c, s, past.length))}, count(*)::int as buyers from kpi_buyers where workspace_id = ${ws}`.execute(trx);
     counts.push(r.rows[0]!);
+    if (fresh) customers = Number(r.rows[0]!.buyers);
     await sql`drop table if exists kb`.execute(trx);
     const all = [...past, today];
     for (const k of defs) {
@@ -532,5 +577,5 @@ export async function kpiReport(db: Kysely<Database>, workspaceId: number, s: An
 export async function runKpisStep(ctx: StepContext): Promise<Record<string, unknown>> {
   const s = await loadAnalyticsSettings(ctx.db, ctx.workspaceId);
   const incremental = ctx.mode === 'incremental' && ctx.since && ctx.previousAsOf ? { since: ctx.since, previousAsOf: ctx.previousAsOf } : undefined;
-  return refreshKpis(ctx.db, ctx.workspaceId, ctx.now, await workspaceTimeZone(ctx.db, ctx.workspaceId), s, incremental);
+  return refreshKpis(ctx.db, ctx.workspaceId, ctx.now, await workspaceTimeZone(ctx.db, ctx.workspaceId), s, incremental, ctx.runId);
 }

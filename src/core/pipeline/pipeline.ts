@@ -17,6 +17,8 @@ export interface StepContext {
   /** That run's reference time (its `now`), or null. */
   previousAsOf: Date | null;
   mode: 'full' | 'incremental';
+  /** The pipeline run (pipeline_runs.id): lets a step reuse what an earlier step of the same run computed. */
+  runId?: number;
   progress(done: number, total: number, note?: string): Promise<void>;
   log(msg: string): void;
 }
@@ -139,6 +141,7 @@ export async function runPipeline(store: Store, opts: RunOptions): Promise<RunRe
         since,
         previousAsOf,
         mode,
+        runId,
         log,
         progress: async (done, total, note) => {
           st.progress = { done, total, ...(note ? { note } : {}) };
