@@ -177,4 +177,32 @@ forEachStore('customer figures: incremental passes equal a full recompute', (get
     const busy = await run(now, 'incremental');
     assert.equal((busy.steps[0]!.result as { mode: string }).mode, 'full');
   });
+
+  it('a full pass repairs a stale list summary and removes the rows of customers gone', async () => {
+    const { db } = get();
+    const now = new Date('2026-05-01T03:00:00Z');
+    for (let c = 0; c < 6; c++) {
+      await addCustomer(db, `g${c}`);
+      await addOrders(db, `g${c}`, [{ at: daysBefore(now, 10 + c), amount: 20 + c }, { at: daysBefore(now, 100), amount: 5, status: 'refunded' }]);
+    }
+    const full = () => runPipeline(get(), { workspaceId: 1, now, steps: [customerMetricsStep], mode: 'full' });
+    assert.equal((await full()).status, 'done');
+    const want = await stats(db);
+    const metrics = await figures(db);
+    // written elsewhere: a wrong summary, a wrong copy on the customer row, a summary row missing
+    await sql`update customer_stats set orders = 99 where workspace_id = 1 and customer_id = 'g1'`.execute(db);
+    await sql`update customers set stats_spend = 1 where workspace_id = 1 and id = 'g2'`.execute(db);
+    await sql`delete from customer_stats where workspace_id = 1 and customer_id = 'g3'`.execute(db);
+    await sql`update customer_metrics set orders_total = 7 where workspace_id = 1 and customer_id = 'g4'`.execute(db);
+    assert.equal((await full()).status, 'done');
+    assert.deepEqual(await stats(db), want);
+    assert.deepEqual([...(await figures(db)).values()].map((r) => FIGURES.map((k) => r[k])), [...metrics.values()].map((r) => FIGURES.map((k) => r[k])));
+    // a customer erased without the figures passes knowing: its rows go at the next full pass
+    await sql`delete from orders where workspace_id = 1 and customer_id = 'g5'`.execute(db);
+    await sql`delete from customers where workspace_id = 1 and id = 'g5'`.execute(db);
+    assert.equal((await full()).status, 'done');
+    assert.deepEqual([...(await figures(db)).keys()].filter((k) => k.startsWith('g')), ['g0', 'g1', 'g2', 'g3', 'g4']);
+    const after = await stats(db);
+    assert.deepEqual(after.stats, want.stats.filter((r) => (r as { customer_id: string }).customer_id !== 'g5'));
+  });
 });

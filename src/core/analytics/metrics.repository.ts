@@ -17,7 +17,7 @@
 // Figures move only by those two ways, so the result equals a full recompute.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { writeCustomerStats } from '../customers/customers.stats.ts';
+import { copyFiguresToCustomers, STATS_UPSERT, writeCustomerStats } from '../customers/customers.stats.ts';
 import { type AnalyticsSettings, analyticsSession } from './settings.ts';
 
 type Db = Kysely<Database>;
@@ -178,17 +178,29 @@ async function figuresOfAll(db: Db, ws: number, e: Edges, s: AnalyticsSettings):
       from referrals r where r.workspace_id = ${ws} and r.referred_at <= ${t}
       group by r.referrer_id
     )
-    select c.id as customer_id, c.merged_into is not null as merged, known.customer_id is not null as known,
+    select g.*, cm.customer_id is not null as known,
+      (${sql.join(FIGURES.map((c) => sql.ref(`cm.${c}`)))}) is distinct from (${sql.join(FIGURES.map((c) => sql.ref(`g.${c}`)))}) as cm_diff,
+      s.customer_id is not null as st_known,
+      (s.first_order_at, s.last_order_at, s.orders, s.spend, s.refunded_orders)
+        is distinct from (g.st_first_order_at, g.st_last_order_at, g.st_orders, g.st_spend, g.st_refunded_orders) as st_diff,
+      (g.c_first_order_at, g.c_last_order_at, g.c_orders, g.c_spend)
+        is distinct from (g.st_first_order_at, g.st_last_order_at, g.st_orders, g.st_spend) as c_diff
+    from (
+    select c.id as customer_id, c.merged_into is not null as merged,
+      c.stats_first_order_at as c_first_order_at, c.stats_last_order_at as c_last_order_at,
+      c.stats_orders as c_orders, c.stats_spend as c_spend,
       ${figureColumns(ws, e, sql`true`)}
     from customers c
-      left join customer_metrics known on known.workspace_id = ${ws} and known.customer_id = c.id
       left join o on o.customer_id = c.id
       left join lo on lo.customer_id = c.id
       left join e on e.customer_id = c.id
       left join tk on tk.customer_id = c.id
       left join sv on sv.customer_id = c.id
       left join rf on rf.customer_id = c.id
-    where c.workspace_id = ${ws}`.execute(db);
+    where c.workspace_id = ${ws}
+    ) g
+      left join customer_metrics cm on cm.workspace_id = ${ws} and cm.customer_id = g.customer_id
+      left join customer_stats s on s.workspace_id = ${ws} and s.customer_id = g.customer_id`.execute(db);
 }
 
 /**
@@ -243,11 +255,12 @@ async function writeFigures(db: Db, ws: number, now: Date, some: boolean): Promi
   const set = sql.join(FIGURES.map((c) => sql`${sql.ref(c)} = f.${sql.ref(c)}`));
   const mine = sql.join(FIGURES.map((c) => sql.ref(`cm.${c}`)));
   const theirs = sql.join(FIGURES.map((c) => sql.ref(`f.${c}`)));
+  // A full pass compared the figures with the stored rows as it read them (cm_diff).
   const u = await sql`
     update customer_metrics cm set as_of = ${now}, ${set}
     from cm_fig f
     where cm.workspace_id = ${ws} and cm.customer_id = f.customer_id and not f.merged
-      and (${mine}) is distinct from (${theirs})`.execute(db);
+      and ${some ? sql`(${mine}) is distinct from (${theirs})` : sql`f.cm_diff`}`.execute(db);
   // cm_fig says which customers already have a row (read with the figures, before any
   // write): an anti-join against customer_metrics here depended on the planner — on a
   // first pass the statistics say the table is empty, and a nested loop rescanned every
@@ -257,11 +270,41 @@ async function writeFigures(db: Db, ws: number, now: Date, some: boolean): Promi
     select ${ws}::int, f.customer_id, ${now}, ${theirs}
     from cm_fig f
     where not f.merged and not f.known`.execute(db);
+  // Among all customers, the rows of customers gone are looked for only when there are any:
+  // when customer_metrics holds more rows than those cm_fig found (known) and those just inserted.
+  const orphans = !some && (await moreRowsThan(db, sql`customer_metrics`, ws, sql`known or not merged`));
   const d = await sql`
     delete from customer_metrics cm
-    where cm.workspace_id = ${ws} ${some ? sql`and cm.customer_id in (select id from cm_ids)` : sql``}
+    where cm.workspace_id = ${ws} ${some ? sql`and cm.customer_id in (select id from cm_ids)` : orphans ? sql`` : sql`and cm.customer_id in (select customer_id from cm_fig where merged and known)`}
       and not exists (select 1 from cm_fig f where f.customer_id = cm.customer_id and not f.merged)`.execute(db);
   return { written: Number(u.numAffectedRows ?? 0) + Number(i.numAffectedRows ?? 0), removed: Number(d.numAffectedRows ?? 0) };
+}
+
+/** Whether `table` holds more rows of the workspace than cm_fig has rows matching `flag` (then some are of customers gone). */
+async function moreRowsThan(db: Db, table: RawBuilder<unknown>, ws: number, flag: RawBuilder<unknown>): Promise<boolean> {
+  const r = await sql<{ more: boolean }>`
+    select (select count(*) from ${table} where workspace_id = ${ws}) > (select count(*) from cm_fig where ${flag}) as more`.execute(db);
+  return r.rows[0]!.more;
+}
+
+/**
+ * A full pass's list summary (as writeCustomerStats writes it, same rows): cm_fig
+ * compared every customer with customer_stats and the customers.stats_* copies as it
+ * read them (st_known, st_diff, c_diff), so only the rows that differ are visited.
+ */
+async function writeStatsOfAll(db: Db, ws: number, now: Date): Promise<void> {
+  await sql`
+    insert into customer_stats (workspace_id, customer_id, first_order_at, last_order_at, orders, spend, refunded_orders, refreshed_at)
+    select ${ws}::int, f.customer_id, f.first_order_at, f.last_order_at, f.orders, f.spend, f.refunded_orders, ${now}
+    from (${statsOf} where st_diff) f
+    ${STATS_UPSERT}`.execute(db);
+  await copyFiguresToCustomers(db, ws, sql`(${statsOf} where c_diff)`);
+  // every customer has a row now: more rows than customers means some of customers gone
+  if (await moreRowsThan(db, sql`customer_stats`, ws, sql`true`)) {
+    await sql`
+      delete from customer_stats s
+      where s.workspace_id = ${ws} and not exists (select 1 from cm_fig f where f.customer_id = s.customer_id)`.execute(db);
+  }
 }
 
 /**
@@ -445,8 +488,10 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
         await sql`reset enable_mergejoin`.execute(trx);
       }
       await figuresOfAll(trx, workspaceId, e, s);
+      // The writes pick the rows that differ out of a million: plan them on counted flags.
+      await sql`analyze cm_fig`.execute(trx);
       const w = await writeFigures(trx, workspaceId, now, false);
-      await writeCustomerStats(trx, workspaceId, statsOf, null, now);
+      await writeStatsOfAll(trx, workspaceId, now);
       result = { mode: 'full', customers: w.written, removed: w.removed };
     }
     await sql`
