@@ -271,6 +271,16 @@ function scoringSequence(method: 'quintile' | 'breakpoints') {
       await addCustomer(db, 'edge-idle'); // 30 days without a purchase or activity: new → at_risk
       await addOrders(db, 'edge-idle', [{ at: daysBefore(t0, 40), amount: 100 }]);
       await addEvents(db, 'edge-idle', [{ at: daysBefore(mid, 31), type: 'login' }]);
+      // The frequency drop ending with the figures unchanged: 3 orders in the base period and
+      // 1 in the last 90 days are at most 70% of the baseline 270/L per 90 days while the L
+      // days of history are at most 189, i.e. until 90 + 189 days after the first purchase.
+      await addCustomer(db, 'edge-drop'); // at_risk → mature
+      await addOrders(db, 'edge-drop', [
+        { at: daysBefore(mid, 279), amount: 100 },
+        { at: daysBefore(mid, 200), amount: 100 },
+        { at: daysBefore(mid, 150), amount: 100 },
+        { at: daysBefore(t0, 10), amount: 100 },
+      ]);
       const times = [0, 1, 1.2, 3, 3.5, 10, 11, 40, 41, 52].map((d) => new Date(t0.getTime() + d * DAY));
       // the churn window is shortened from the 6th run on
       const settingsAt = (i: number) => ({ rfm: { method }, ...(i >= 5 ? { lifecycle: { churnDays: 60 } } : {}) });
@@ -317,11 +327,12 @@ function scoringSequence(method: 'quintile' | 'breakpoints') {
       });
       const stageAt = (run: number, id: string) => JSON.parse(full.out[run]!.metrics.find((m) => JSON.parse(m).customer_id === id)!).lifecycle_stage;
       assert.deepEqual(
-        ['edge-new', 'edge-grown', 'edge-idle'].map((id) => [stageAt(1, id), stageAt(2, id)]),
+        ['edge-new', 'edge-grown', 'edge-idle', 'edge-drop'].map((id) => [stageAt(1, id), stageAt(2, id)]),
         [
           ['new', 'growing'],
           ['growing', 'mature'],
           ['new', 'at_risk'],
+          ['at_risk', 'mature'],
         ],
       );
       // time alone moved customers between stages after the first run
