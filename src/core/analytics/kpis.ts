@@ -307,22 +307,10 @@ async function updateBuyers(trx: Trx, ws: number, now: Date, inc: KpisSince): Pr
       from events where workspace_id = ${ws} and customer_id is not null and occurred_at > ${p} and occurred_at <= ${t}
     ) x
     group by id`.execute(trx);
-  await sql`create temp table ku (id text) on commit drop`.execute(trx);
-  await sql`
-    with u as (
-      update kpi_buyers k set last_paid_at = greatest(k.last_paid_at, d.paid_at), last_paid_30d_ago = greatest(k.last_paid_30d_ago, d.then),
-             paid_12m = k.paid_12m + d.dn, last_active_at = greatest(k.last_active_at, d.active)
-      from kd d where k.workspace_id = ${ws} and k.customer_id = d.id
-      returning k.customer_id)
-    insert into ku select customer_id from u`.execute(trx);
-  // New buyers have no row to change.
-  await sql`insert into kt select id from kd where buys and not exists (select 1 from ku where ku.id = kd.id)`.execute(trx);
-  await sql`analyze kt`.execute(trx);
-  await sql`delete from kpi_buyers where workspace_id = ${ws} and customer_id in (select id from kt)`.execute(trx);
-  const r = await sql`
-    insert into kpi_buyers (workspace_id, customer_id, last_paid_at, last_paid_30d_ago, paid_12m, last_active_at)
-    select ${ws}::int, kt.id, o.last_paid, o.then, o.n12, greatest(o.active, e.active)
-    from (select distinct id from kt) kt
+  // The rows of `ids` recomputed from their orders and events (null figures: no paid order).
+  const recomputed = (ids: Sql) => sql`
+    select k.id, o.last_paid, o.then, o.n12, greatest(o.active, e.active) as active
+    from (${ids}) k
       -- per customer (lateral index ranges): a join with the few customers would be
       -- planned as a scan of every order
       cross join lateral (
@@ -330,13 +318,49 @@ async function updateBuyers(trx: Trx, ws: number, now: Date, inc: KpisSince): Pr
                max(ordered_at) filter (where status = 'paid' and ordered_at <= ${ago30}) as then,
                count(*) filter (where status = 'paid' and ordered_at > ${ago12m})::int as n12,
                max(ordered_at) filter (where ordered_at > ${ago30}) as active
-        from orders where workspace_id = ${ws} and customer_id = kt.id and ordered_at <= ${t}) o
+        from orders where workspace_id = ${ws} and customer_id = k.id and ordered_at <= ${t}) o
       cross join lateral (
         select max(occurred_at) as active from events
-        where workspace_id = ${ws} and customer_id = kt.id and occurred_at > ${ago30} and occurred_at <= ${t}) e
-    where o.last_paid is not null`.execute(trx);
-  await sql`drop table kt, kd, ku`.execute(trx);
-  return Number(r.numAffectedRows ?? 0);
+        where workspace_id = ${ws} and customer_id = k.id and occurred_at > ${ago30} and occurred_at <= ${t}) e`;
+  await sql`create temp table kr on commit drop as ${recomputed(sql`select distinct id from kt`)}`.execute(trx);
+  // One pass over kpi_buyers: the changes of kd and the recomputed rows of kr, by a hash of
+  // them (the table has no index; without statistics, right after a full pass, the
+  // planner sorted all of it for a merge join).
+  await sql`create temp table ku (id text) on commit drop`.execute(trx);
+  await sql`set local enable_mergejoin = off`.execute(trx);
+  await sql`
+    with d as (
+      select kd.id, false as replace, kd.paid_at, kd.then, kd.dn, kd.active from kd where not exists (select 1 from kr where kr.id = kd.id)
+      union all
+      select kr.id, true, kr.last_paid, kr.then, kr.n12, kr.active from kr where kr.last_paid is not null
+    ),
+    u as (
+      update kpi_buyers k set
+        last_paid_at = case when d.replace then d.paid_at else greatest(k.last_paid_at, d.paid_at) end,
+        last_paid_30d_ago = case when d.replace then d.then else greatest(k.last_paid_30d_ago, d.then) end,
+        paid_12m = case when d.replace then d.dn else k.paid_12m + d.dn end,
+        last_active_at = case when d.replace then d.active else greatest(k.last_active_at, d.active) end
+      from d where k.workspace_id = ${ws} and k.customer_id = d.id
+      returning k.customer_id)
+    insert into ku select customer_id from u`.execute(trx);
+  await sql`set local enable_mergejoin = on`.execute(trx);
+  // A recomputed customer without a paid order any more (a refund of their only one) loses their row.
+  const gone = await sql`select 1 from kr where last_paid is null limit 1`.execute(trx);
+  if (gone.rows.length) await sql`delete from kpi_buyers where workspace_id = ${ws} and customer_id in (select id from kr where last_paid is null)`.execute(trx);
+  // New buyers had no row to change.
+  const r = await sql`
+    insert into kpi_buyers (workspace_id, customer_id, last_paid_at, last_paid_30d_ago, paid_12m, last_active_at)
+    select ${ws}::int, n.id, n.last_paid, n.then, n.n12, n.active
+    from (
+      select * from kr where not exists (select 1 from ku where ku.id = kr.id)
+      union all
+      select * from (${recomputed(sql`
+        select id from kd where buys and not exists (select 1 from ku where ku.id = kd.id) and not exists (select 1 from kr where kr.id = kd.id)`)}) x
+    ) n
+    where n.last_paid is not null`.execute(trx);
+  const n = await sql<{ n: number }>`select count(*)::int as n from kr`.execute(trx);
+  await sql`drop table kt, kd, kr, ku`.execute(trx);
+  return n.rows[0]!.n + Number(r.numAffectedRows ?? 0);
 }
 
 /** Days of the active KPI's window, and of the churn KPI's look-back: kpi_buyers' `last_active_at` and `last_paid_30d_ago`. */
