@@ -275,7 +275,14 @@ async function writeFigures(db: Db, ws: number, now: Date, some: boolean): Promi
   const orphans = !some && (await moreRowsThan(db, sql`customer_metrics`, ws, sql`known or not merged`));
   const d = await sql`
     delete from customer_metrics cm
-    where cm.workspace_id = ${ws} ${some ? sql`and cm.customer_id in (select id from cm_ids)` : orphans ? sql`` : sql`and cm.customer_id in (select customer_id from cm_fig where merged and known)`}
+    where cm.workspace_id = ${ws} ${
+      some
+        ? // the few candidates (merged or gone) are found among cm_ids first, then probed
+          sql`and cm.customer_id in (select i.id from cm_ids i where not exists (select 1 from cm_fig g where g.customer_id = i.id and not g.merged))`
+        : orphans
+          ? sql``
+          : sql`and cm.customer_id in (select customer_id from cm_fig where merged and known)`
+    }
       and not exists (select 1 from cm_fig f where f.customer_id = cm.customer_id and not f.merged)`.execute(db);
   return { written: Number(u.numAffectedRows ?? 0) + Number(i.numAffectedRows ?? 0), removed: Number(d.numAffectedRows ?? 0) };
 }
