@@ -137,6 +137,39 @@ forEachStore('KPIs with known answers', (get) => {
   });
 });
 
+forEachStore('tier A retention KPI', (get) => {
+  it('counts tier A retention from tier history, today and on the past days it fills in', async () => {
+    const { db } = get();
+    const tier = async (id: string, t: 'A' | 'B', fromDaysAgo: number, toDaysAgo: number | null) =>
+      db.insertInto('tier_history').values({
+        workspace_id: 1, customer_id: id, tier: t, rfm_score: null,
+        valid_from: daysBefore(NOW, fromDaysAgo), valid_to: toDaysAgo === null ? null : daysBefore(NOW, toDaysAgo),
+      }).execute();
+    const buyer = async (id: string, ...orders: number[]) => {
+      await addCustomer(db, id);
+      await addOrders(db, id, orders.map((ago) => ({ at: daysBefore(NOW, ago), amount: 10 })));
+    };
+    await buyer('ta1', 30); // A all along, bought a month ago
+    await tier('ta1', 'A', 200, null);
+    await buyer('ta2', 100); // A until 10 days ago, last bought before the 90 days
+    await tier('ta2', 'A', 200, 10);
+    await tier('ta2', 'B', 10, null);
+    await buyer('ta3', 5); // A only for 50 days: not A 90 days ago
+    await tier('ta3', 'A', 50, null);
+    await buyer('ta4', 10); // A until 95 days ago
+    await tier('ta4', 'A', 200, 95);
+    await buyer('ta5', 10); // B
+    await tier('ta5', 'B', 200, null);
+    await buyer('ta6', 2); // A all along, first bought 2 days ago
+    await tier('ta6', 'A', 200, null);
+    await refreshKpis(db, 1, NOW, 'UTC', DEFAULT_ANALYTICS);
+    const v = async (day: string) =>
+      db.selectFrom('kpi_values').select(['numerator', 'denominator']).where('kpi', '=', 'tier_a_retention').where('day', '=', day).executeTakeFirstOrThrow();
+    assert.deepEqual(await v('2026-06-30'), { numerator: 2, denominator: 3 }); // ta1, ta6 of ta1, ta2, ta6
+    assert.deepEqual(await v('2026-06-24'), { numerator: 2, denominator: 4 }); // ta1, ta4 of ta1, ta2, ta4, ta6
+  });
+});
+
 forEachStore('retention evaluation by tier (Table 5)', (get) => {
   it('counts starters, retained, rate, target and gap per month from tier history', async () => {
     const { db } = get();

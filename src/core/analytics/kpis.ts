@@ -30,6 +30,11 @@ export interface KpiDef {
    * these KPIs, for every day being computed, come from one pass over the orders.
    */
   perBuyer?(c: BuyerDay, s: AnalyticsSettings): { numerator: Sql; denominator: Sql };
+  /**
+   * A KPI over tier history and the buyers as of the day (`k`: customer_id and last_now,
+   * the last paid order up to the day): a query giving numerator and denominator, one per day.
+   */
+  tierBuyers?(ws: number, at: Sql, k: Sql): Sql;
 }
 
 type Sql = RawBuilder<unknown>;
@@ -79,18 +84,15 @@ export const KPIS: KpiDef[] = [
     defaultTarget: 0.95,
     department: { en: 'Customer success', zh: '顾问部' },
     definition: 'Customers in tier A 90 days ago (tier history) who bought in the 90 days since ÷ those customers.',
-    compute: (db, ws, at) =>
-      one(
-        sql<Ratio>`
-        select count(*) filter (where exists (
-                 select 1 from orders o where o.workspace_id = ${ws} and o.customer_id = h.customer_id and o.status = 'paid'
-                   and o.ordered_at > ${at}::timestamptz - ${d(90)} and o.ordered_at <= ${at}))::float8 as numerator,
-               count(*)::float8 as denominator
-        from tier_history h
-        where h.workspace_id = ${ws} and h.tier = 'A'
-          and h.valid_from <= ${at}::timestamptz - ${d(90)}
-          and (h.valid_to is null or h.valid_to > ${at}::timestamptz - ${d(90)})`.execute(db),
-      ),
+    // A paid order in the 90 days is a last paid order up to the day within them: one hash
+    // join of the tier-A customers with the buyers, not a probe of the orders per customer.
+    tierBuyers: (ws, at, k) => {
+      const then = edges(at)(90);
+      return sql`
+        select count(k.customer_id)::float8 as numerator, count(*)::float8 as denominator
+        from tier_history h left join ${k} on k.customer_id = h.customer_id and k.last_now > ${then}
+        where h.workspace_id = ${ws} and h.tier = 'A' and h.valid_from <= ${then} and (h.valid_to is null or h.valid_to > ${then})`;
+    },
   },
   {
     key: 'complaint_resolution',
@@ -434,7 +436,7 @@ export async function refreshKpis(
   }
   const today = { at: now, day: dayOf(now, timeZone) };
   const defs = KPIS.filter((k) => k.perBuyer);
-  const batched = new Map<string, Ratio[]>(defs.map((k) => [k.key, []]));
+  const batched = new Map<string, Ratio[]>();
   const { mode, customers } = await db.transaction().execute(async (trx) => {
     await analyticsSession(trx);
     // One pass per workspace at a time: two would each rebuild or update the per-buyer rows.
@@ -492,11 +494,28 @@ export async function refreshKpis(
       select ${sql.join(buyerCounts(defs, c, s, past.length))}, count(*)::int as buyers from kpi_buyers where workspace_id = ${ws}`.execute(trx);
     counts.push(r.rows[0]!);
     if (fresh) customers = Number(r.rows[0]!.buyers);
-    await sql`drop table if exists kb`.execute(trx);
     const all = [...past, today];
     for (const k of defs) {
       batched.set(k.key, all.map((_, i) => ({ numerator: Number(counts[i]![`${k.key}_n${i}`]), denominator: Number(counts[i]![`${k.key}_d${i}`]) })));
     }
+    for (const k of KPIS.filter((x) => x.tierBuyers)) {
+      const days = all.map((x, i) =>
+        k.tierBuyers!(
+          ws,
+          sql`${x.at}::timestamptz`,
+          i < past.length
+            ? sql`(select customer_id, ${sql.ref(`last_now${i}`)} as last_now from kb) k`
+            : sql`(select customer_id, last_paid_at as last_now from kpi_buyers where workspace_id = ${ws}) k`,
+        ),
+      );
+      const ratios = [];
+      for (const q of days) {
+        const r = (await sql<Ratio>`${q}`.execute(trx)).rows[0]!;
+        ratios.push({ numerator: Number(r.numerator), denominator: Number(r.denominator) });
+      }
+      batched.set(k.key, ratios);
+    }
+    await sql`drop table if exists kb`.execute(trx);
     return { mode: usable ? ('incremental' as const) : ('full' as const), customers };
   });
   const all = [...past, today];
