@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import iconv from 'iconv-lite';
+import pg from 'pg';
 import { sql } from 'kysely';
 import { forEachStore } from '../../db/testing.ts';
 import { type ImportEntity, SPECS } from './entities.ts';
@@ -195,7 +196,7 @@ forEachStore('imports: raw CSV path', (get) => {
 
 // A first load of a large file goes straight into the table (fast.ts copyDirect); `batchRows`
 // makes these small files "large". A fresh store: the bulk load needs a table small next to the file.
-forEachStore('imports: direct load', (get) => {
+forEachStore('imports: direct load', (get, kind) => {
   const run = (entity: ImportEntity, path: string, extra: Partial<ImportOptions> = {}) =>
     runImport(get(), { workspaceId: 1, entity, input: { path }, fileName: 'same.csv', actor: 'cli', now: NOW, batchRows: 3, ...extra });
   async function viaRows<T>(fn: () => Promise<T>): Promise<T> {
@@ -234,6 +235,28 @@ forEachStore('imports: direct load', (get) => {
   const counts = (r: ImportReport) => [r.status, r.loader, r.rowsRead, r.inserted, r.updated, r.unchanged, r.rejected, r.stubCustomers, r.errors];
   // MIXED without its duplicate key (a duplicate sends the file down the raw path: see below).
   const NO_DUP = MIXED.replace('A1,C9,2024-03-05,1,,,,\n', 'A13,C9,2024-03-05,1,,,,\n');
+
+  it('a table another session holds is not waited for twice: the ordinary path loads the file', async (t) => {
+    if (kind !== 'postgres') return t.skip('one connection on PGlite');
+    for (const ws of [44, 45]) await workspace(ws);
+    await emptyTables();
+    const d0 = loadStats.direct;
+    const p = file(NO_DUP);
+    const other = new pg.Client({ connectionString: get().url });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query('lock table orders in access share mode');
+      const r = await run('orders', p, { workspaceId: 44 });
+      await other.query('commit');
+      const rows = await viaRows(() => run('orders', p, { workspaceId: 45 }));
+      assert.deepEqual(counts(r).slice(2), counts(rows).slice(2));
+      assert.deepEqual(await stored(44), await stored(45));
+      assert.equal(loadStats.direct, d0);
+    } finally {
+      await other.end();
+    }
+  });
 
   it('a plain customers file loads directly too', async () => {
     for (const ws of [40, 41]) await workspace(ws);

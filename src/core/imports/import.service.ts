@@ -157,7 +157,10 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
         // Keys and indexes taken off for a bulk load, to be rebuilt before the commit.
         const dropped: repo.DroppedKeys[] = [];
         // A first load of a large file: straight into the table (fast.ts copyDirect), or else the paths below.
-        const direct = raw ? await loadDirect(s, { spec, columns, mapped, width: headers.length, checker, raw, size, batchRows, workspaceId: o.workspaceId, now: o.now, onBytes }) : null;
+        const attempt = raw ? await loadDirect(s, { spec, columns, mapped, width: headers.length, checker, raw, size, batchRows, workspaceId: o.workspaceId, now: o.now, onBytes }) : null;
+        const direct = attempt && attempt !== 'busy' ? attempt : null;
+        // The table was not to be had for the direct load: the bulk load below would wait for it again.
+        const busy = attempt === 'busy';
         if (direct) {
           report.loader = 'raw-csv';
           report.rowsRead = direct.rowsRead;
@@ -207,7 +210,7 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           if (!decided) {
             decided = true;
             // A file at least a batch long into a table it outweighs: load the heap alone, index once at the end.
-            if (fast && n >= batchRows && (await bulkLoad(s.db, spec.table, estimate))) {
+            if (fast && n >= batchRows && !busy && (await bulkLoad(s.db, spec.table, estimate))) {
               if (await repo.hasRows(s.db, spec, o.workspaceId)) {
                 // Someone wrote rows between our first look and the lock: the ordinary path after all.
                 await repo.rollbackLockSavepoint(s.db);
@@ -423,13 +426,18 @@ async function loadDirect(
     now: Date;
     onBytes: (n: number) => void;
   },
-): Promise<{ rowsRead: number; inserted: number; rejected: number; keys: repo.DroppedKeys } | null> {
+): Promise<{ rowsRead: number; inserted: number; rejected: number; keys: repo.DroppedKeys } | 'busy' | null> {
   if (process.env.LIUKE_IMPORT_DIRECT === '0') return null;
   const estimate = await estimateRecords(o.raw.path, o.size);
   if (estimate < o.batchRows || (await repo.hasRows(s.db, o.spec, o.workspaceId))) return null;
   await repo.savepoint(s.db, 'liuke_import_direct');
+  let busy = false;
   try {
-    if (!(await bulkLoad(s.db, o.spec.table, estimate))) throw new Error('the table is not to be had for a bulk load');
+    if (!worthBulk(await repo.countUpTo(s.db, o.spec.table, bulkLimit(estimate)), estimate)) throw new Error('the table is large next to the file');
+    if (!(await repo.lockTable(s.db, o.spec.table))) {
+      busy = true;
+      throw new Error('the table is not to be had for a bulk load');
+    }
     if (await repo.hasRows(s.db, o.spec, o.workspaceId)) throw new Error('rows were written meanwhile');
     const keys = await repo.dropKeys(s.db, o.spec.table);
     await repo.releaseLockSavepoint(s.db);
@@ -451,7 +459,8 @@ async function loadDirect(
     await repo.rollbackToSavepoint(s.db, 'liuke_import_direct');
     await repo.releaseSavepoint(s.db, 'liuke_import_direct');
     if (process.env.LIUKE_IMPORT_RAW_DEBUG) console.error('direct load not taken:', (e as Error).message);
-    return null;
+    // Only a lock that was not to be had makes the later bulk load pointless (it would wait again).
+    return busy ? 'busy' : null;
   }
 }
 
@@ -477,10 +486,11 @@ async function estimateRecords(path: string, size: number): Promise<number> {
  * not worth it or the lock was not to be had.
  */
 async function bulkLoad(db: Parameters<typeof repo.countUpTo>[0], table: string, rows: number): Promise<boolean> {
-  const limit = rows * BULK_TABLE_RATIO + 1;
-  if ((await repo.countUpTo(db, table, limit)) >= limit) return false;
+  if (!worthBulk(await repo.countUpTo(db, table, bulkLimit(rows)), rows)) return false;
   return repo.lockTable(db, table);
 }
+const bulkLimit = (rows: number) => rows * BULK_TABLE_RATIO + 1;
+const worthBulk = (tableRows: number, rows: number) => tableRows < bulkLimit(rows);
 
 function zero(r: ImportReport): void {
   r.inserted = 0;
