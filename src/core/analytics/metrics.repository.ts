@@ -269,7 +269,10 @@ async function writeFigures(db: Db, ws: number, now: Date, some: boolean): Promi
     insert into customer_metrics (workspace_id, customer_id, as_of, ${cols})
     select ${ws}::int, f.customer_id, ${now}, ${theirs}
     from cm_fig f
-    where not f.merged and not f.known`.execute(db);
+    where not f.merged and not f.known
+    -- in key order: a first pass inserts every customer, and its primary key then grows
+    -- at its right edge instead of splitting pages all over (10.9 -> 8.4 s at 1M)
+    order by f.customer_id`.execute(db);
   // Among all customers, the rows of customers gone are looked for only when there are any:
   // when customer_metrics holds more rows than those cm_fig found (known) and those just inserted.
   const orphans = !some && (await moreRowsThan(db, sql`customer_metrics`, ws, sql`known or not merged`));
@@ -304,6 +307,7 @@ async function writeStatsOfAll(db: Db, ws: number, now: Date): Promise<void> {
     insert into customer_stats (workspace_id, customer_id, first_order_at, last_order_at, orders, spend, refunded_orders, refreshed_at)
     select ${ws}::int, f.customer_id, f.first_order_at, f.last_order_at, f.orders, f.spend, f.refunded_orders, ${now}
     from (${statsOf} where st_diff) f
+    order by f.customer_id
     ${STATS_UPSERT}`.execute(db);
   await copyFiguresToCustomers(db, ws, sql`(${statsOf} where c_diff)`);
   // every customer has a row now: more rows than customers means some of customers gone
