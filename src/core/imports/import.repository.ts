@@ -175,7 +175,7 @@ export async function hasStats(db: Kysely<Database>, workspaceId: number): Promi
  * Creates a stub customer for each customer id the file named that does not
  * exist yet: once per file, in id order (btree inserts in key order touch far
  * fewer pages than the file's order; with the keys dropped, the rebuilds of
- * the indexes that order stubs by id — the key, id prefix, name and
+ * the indexes that order stubs by id — the key, name and
  * registration sorts, whose other columns a stub leaves empty — find their
  * input already sorted: at 200k stubs about 0.5 s less backend CPU for a
  * 0.05 s sort). The order figures the customer list
