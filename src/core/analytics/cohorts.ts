@@ -220,36 +220,41 @@ export async function refreshCohorts(
         ) x group by id`.execute(trx);
       // Their event months carry over, shifted, when the first month stayed in the window
       // or moved later in it (a refund); otherwise (an earlier first month, a new buyer, a
-      // changed customer row) they are reread from the events.
+      // changed customer row) they are reread from the events (em null here). Everyone
+      // else keeps their row. Rows in the window get the months of the added orders and
+      // new events OR-ed in (already in the recomputed ones: no change there).
       await sql`
         create temp table ck_new on commit drop as
-        select o.id, ${base}::int + o.c as first_month, case when o.c >= 0 then o.pm >> o.c else 0 end as pm,
-               case when o.c < 0 then 0
-                    when old.id is not null and not r.reread and ${inWindow('old')} and old.first_month <= ${base}::int + o.c
-                    then old.em >> (${base}::int + o.c - old.first_month) end as em
+        select n.id, n.first_month,
+               case when ${inWindow('n')} then n.pm | coalesce(a.wm >> (n.first_month - ${base}::int), 0) else n.pm end as pm,
+               case when ${inWindow('n')} then n.em | coalesce(e.wm >> (n.first_month - ${base}::int), 0) else n.em end as em
         from (
-          -- per customer (a lateral index range each): a join with the few customers
-          -- would be planned as a scan of every order
-          select r.id, ${idx(sql.ref('x.first_paid'))} as c, x.pm
-          from ck_r r cross join lateral (
-            select min(ordered_at) as first_paid, coalesce(bit_or(${bit(sql.ref('ordered_at'))}) filter (where ordered_at >= ${from}), 0) as pm
-            from orders where workspace_id = ${ws} and customer_id = r.id and status = 'paid' and ordered_at <= ${t}) x
-          where x.first_paid is not null
-        ) o
-        join ck_r r on r.id = o.id
-        left join ck_old old on old.id = o.id`.execute(trx);
+          select o.id, ${base}::int + o.c as first_month, case when o.c >= 0 then o.pm >> o.c else 0 end as pm,
+                 case when o.c < 0 then 0
+                      when old.id is not null and not r.reread and ${inWindow('old')} and old.first_month <= ${base}::int + o.c
+                      then old.em >> (${base}::int + o.c - old.first_month) end as em
+          from (
+            -- per customer (a lateral index range each): a join with the few customers
+            -- would be planned as a scan of every order
+            select r.id, ${idx(sql.ref('x.first_paid'))} as c, x.pm
+            from ck_r r cross join lateral (
+              select min(ordered_at) as first_paid, coalesce(bit_or(${bit(sql.ref('ordered_at'))}) filter (where ordered_at >= ${from}), 0) as pm
+              from orders where workspace_id = ${ws} and customer_id = r.id and status = 'paid' and ordered_at <= ${t}) x
+            where x.first_paid is not null
+          ) o
+          join ck_r r on r.id = o.id
+          left join ck_old old on old.id = o.id
+          union all
+          select id, first_month, pm, em from ck_old where not exists (select 1 from ck_r r where r.id = ck_old.id)
+        ) n
+        left join ck_a a on a.id = n.id
+        left join ck_e e on e.id = n.id`.execute(trx);
       await sql`
         update ck_new n set em = coalesce((
           select bit_or(${bit(sql.ref('e.occurred_at'))}) from events e
           where e.workspace_id = ${ws} and e.customer_id = n.id and e.occurred_at >= ${startOf(sql.ref('n.first_month'))} and e.occurred_at <= ${t}), 0)
           >> (n.first_month - ${base}::int)
         where n.em is null`.execute(trx);
-      // Everyone else keeps their row, with the months of their added orders and new events.
-      await sql`
-        insert into ck_new (id, first_month, pm, em)
-        select id, first_month, pm, em from ck_old where not exists (select 1 from ck_r r where r.id = ck_old.id)`.execute(trx);
-      await sql`update ck_new n set pm = n.pm | (a.wm >> (n.first_month - ${base}::int)) from ck_a a where a.id = n.id and ${inWindow('n')}`.execute(trx);
-      await sql`update ck_new n set em = n.em | (e.wm >> (n.first_month - ${base}::int)) from ck_e e where e.id = n.id and ${inWindow('n')}`.execute(trx);
       // The cells' change: the new rows counted in, the old ones out.
       await sql`
         with d as (${cells(sql`

@@ -427,13 +427,19 @@ export async function refreshKpis(
   runId?: number,
 ): Promise<{ values: number; mode: 'full' | 'incremental'; customers: number }> {
   const ws = workspaceId;
-  const past: { at: Date; day: string }[] = [];
-  for (let back = 6; back >= 1; back--) {
-    const at = new Date(now.getTime() - back * 86_400_000);
-    const day = dayOf(at, timeZone);
-    const have = await db.selectFrom('kpi_values').select('kpi').where('workspace_id', '=', ws).where('day', '=', day).execute();
-    if (have.length < KPIS.length) past.push({ at, day });
-  }
+  const back = [6, 5, 4, 3, 2, 1].map((n) => {
+    const at = new Date(now.getTime() - n * 86_400_000);
+    return { at, day: dayOf(at, timeZone) };
+  });
+  const have = await db
+    .selectFrom('kpi_values')
+    .select(['day', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('workspace_id', '=', ws)
+    .where('day', 'in', back.map((x) => x.day))
+    .groupBy('day')
+    .execute();
+  const stored = new Map(have.map((r) => [String(r.day), Number(r.n)]));
+  const past = back.filter((x) => (stored.get(x.day) ?? 0) < KPIS.length);
   const today = { at: now, day: dayOf(now, timeZone) };
   const defs = KPIS.filter((k) => k.perBuyer);
   const batched = new Map<string, Ratio[]>();
