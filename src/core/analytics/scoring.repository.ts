@@ -15,6 +15,8 @@ import type { StepContext } from '../pipeline/pipeline.ts';
 import { type AnalyticsSettings, analyticsSession, loadAnalyticsSettings } from './settings.ts';
 
 const DAY = 86_400_000;
+/** Up to this many changed rows are written by key lookups rather than hash joins (40k of 1M measured). */
+const KEYED_WRITES = 100_000;
 /** `days` whole days of 86,400 s before t (recency and tenure count elapsed seconds, not calendar days). */
 const before = (t: Date, days: number) => new Date(t.getTime() - days * DAY);
 
@@ -259,15 +261,20 @@ export async function scoreCustomers(
       where (old_r, old_f, old_m, old_rfm_score, old_tier, old_segment, old_stage)
         is distinct from (r, f, m, rfm_score, tier, rfm_segment, stage)`;
     let changed: RawBuilder<unknown>;
-    if (only) {
-      // A few rows (a few percent of the customers): kept first, then written by key.
-      // Planned on the candidate filter's estimate, the writes hashed whole tables
-      // (customer_metrics, the open tier_history rows); even on a count of the kept rows
-      // the planner hashed both for 40k of 1M (about half the step at 1M customers), as
-      // its page costs assume reads from disk while these tables' pages are cached.
+    // An incremental run, or a full one after a run with the same settings, usually changes
+    // a few percent of the customers: those rows are kept first, then written by key.
+    // Planned on the candidate filter's estimate, the writes hashed whole tables
+    // (customer_metrics, the open tier_history rows); even on a count of the kept rows
+    // the planner hashed both for 40k of 1M (about half the step at 1M customers), as
+    // its page costs assume reads from disk while these tables' pages are cached.
+    // A first pass (everyone changes) writes straight from the scoring, hashed.
+    if (only || prev?.sameSettings) {
       await sql`create temp table scoring_changed on commit drop as with ${scored} ${changedRows}`.execute(trx);
-      await sql`set local enable_hashjoin = off`.execute(trx);
-      await sql`set local enable_mergejoin = off`.execute(trx);
+      const kept = await sql<{ n: number }>`select count(*)::int as n from scoring_changed`.execute(trx);
+      if (kept.rows[0]!.n <= KEYED_WRITES) {
+        await sql`set local enable_hashjoin = off`.execute(trx);
+        await sql`set local enable_mergejoin = off`.execute(trx);
+      }
       changed = sql`changed as materialized (select * from scoring_changed)`;
     } else {
       changed = sql`${scored}, changed as materialized (${changedRows})`;
