@@ -433,7 +433,8 @@ export async function refreshKpis(
   });
   const have = await db
     .selectFrom('kpi_values')
-    .select(['day', (eb) => eb.fn.countAll<number>().as('n')])
+    // as text: the day keys compare as 'YYYY-MM-DD' whatever the driver makes of a date
+    .select([sql<string>`day::text`.as('day'), (eb) => eb.fn.countAll<number>().as('n')])
     .where('workspace_id', '=', ws)
     .where('day', 'in', back.map((x) => x.day))
     .groupBy('day')
