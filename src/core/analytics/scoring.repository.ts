@@ -270,8 +270,14 @@ export async function scoreCustomers(
     // A first pass (everyone changes) writes straight from the scoring, hashed.
     if (only || prev?.sameSettings) {
       await sql`create temp table scoring_changed on commit drop as with ${scored} ${changedRows}`.execute(trx);
-      const kept = await sql<{ n: number }>`select count(*)::int as n from scoring_changed`.execute(trx);
-      if (kept.rows[0]!.n <= KEYED_WRITES) {
+      // Only for a small share of the table: when most rows change (a backfill's monthly
+      // runs, a small workspace), nested loops without hashes cost ten times more than the
+      // hashed writes (2,000 customers on PGlite: 0.06 s became 0.6–1.2 s per run).
+      const kept = await sql<{ n: number; rows: number }>`
+        select count(*)::int as n, (select greatest(reltuples, 0)::float8 from pg_class where oid = 'customer_metrics'::regclass) as rows
+        from scoring_changed`.execute(trx);
+      const { n, rows } = kept.rows[0]!;
+      if (n <= KEYED_WRITES && n * 10 <= rows) {
         await sql`set local enable_hashjoin = off`.execute(trx);
         await sql`set local enable_mergejoin = off`.execute(trx);
       }
