@@ -309,20 +309,18 @@ async function updateBuyers(trx: Trx, ws: number, now: Date, inc: KpisSince): Pr
       from events where workspace_id = ${ws} and customer_id is not null and occurred_at > ${p} and occurred_at <= ${t}
     ) x
     group by id`.execute(trx);
-  // The rows of `ids` recomputed from their orders and events (null figures: no paid order).
+  // The rows of `ids` recomputed from their orders and events (null figures: no paid order),
+  // with the figures a full pass stores (kpiOrderFigures, kpiEventFigures).
   const recomputed = (ids: Sql) => sql`
-    select k.id, o.last_paid, o.then, o.n12, greatest(o.active, e.active) as active
+    select k.id, o.kpi_last_paid as last_paid, o.kpi_then as then, o.kpi_n12 as n12, greatest(o.kpi_active_o, e.kpi_active_e) as active
     from (${ids}) k
       -- per customer (lateral index ranges): a join with the few customers would be
       -- planned as a scan of every order
       cross join lateral (
-        select max(ordered_at) filter (where status = 'paid') as last_paid,
-               max(ordered_at) filter (where status = 'paid' and ordered_at <= ${ago30}) as then,
-               count(*) filter (where status = 'paid' and ordered_at > ${ago12m})::int as n12,
-               max(ordered_at) filter (where ordered_at > ${ago30}) as active
+        select ${kpiOrderFigures(t)}
         from orders where workspace_id = ${ws} and customer_id = k.id and ordered_at <= ${t}) o
       cross join lateral (
-        select max(occurred_at) as active from events
+        select ${kpiEventFigures(t)} from events
         where workspace_id = ${ws} and customer_id = k.id and occurred_at > ${ago30} and occurred_at <= ${t}) e`;
   await sql`create temp table kr on commit drop as ${recomputed(sql`select distinct id from kt`)}`.execute(trx);
   // One pass over kpi_buyers: the changes of kd and the recomputed rows of kr, by a hash of
