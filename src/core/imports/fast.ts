@@ -185,6 +185,18 @@ export async function* recordPieces(path: string, encoding: Encoding, onBytes?: 
 }
 
 /** Offset just after the first newline outside quotes (0 when there is none). */
+/** A quoted record may span lines: its end is the first newline outside quotes from pos (buf.length: none). */
+function quotedRecordEnd(buf: Buffer, pos: number): number {
+  let inQ = false;
+  let i = pos;
+  for (; i < buf.length; i++) {
+    const b = buf[i];
+    if (b === 0x22) inQ = !inQ;
+    else if (b === 0x0a && !inQ) break;
+  }
+  return i;
+}
+
 function firstBoundary(buf: Buffer): number {
   let inQuote = false;
   for (let i = 0; i < buf.length; i++) {
@@ -297,14 +309,7 @@ export class RowSorter {
         if (q === -1) q = n;
       }
       if (q < nl) {
-        // A quoted record may span lines: its end is the first newline outside quotes.
-        let inQ = false;
-        let i = pos;
-        for (; i < n; i++) {
-          const b = buf[i];
-          if (b === 0x22) inQ = !inQ;
-          else if (b === 0x0a && !inQ) break;
-        }
+        const i = quotedRecordEnd(buf, pos);
         this.#note(this.#rn++);
         pos = i + 1;
         continue;
@@ -347,13 +352,7 @@ export class RowSorter {
       const rn = this.#rn++;
       if (q < nl) {
         // Quoted (may span lines): RAW and Node, as the record is.
-        let inQ = false;
-        let i = pos;
-        for (; i < n; i++) {
-          const b = buf[i];
-          if (b === 0x22) inQ = !inQ;
-          else if (b === 0x0a && !inQ) break;
-        }
+        const i = quotedRecordEnd(buf, pos);
         if (i < n) this.#lineEnd(i > pos && buf[i - 1] === 0x0d);
         this.#keepBad(rn, buf.subarray(pos, Math.min(i + 1, n)));
         pos = i + 1;
