@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import iconv from 'iconv-lite';
 import pg from 'pg';
 import { sql } from 'kysely';
+import type { Store } from '../../db/store.ts';
 import { forEachStore } from '../../db/testing.ts';
 import { type ImportEntity, SPECS } from './entities.ts';
 import { NotForRawPath, RowSorter } from './fast.ts';
@@ -46,23 +47,23 @@ const MIXED =
   'A11,C5,2024-02-29,0.123456,,已支付,上海店,\n' +
   'A12,C5\u00a0,2024-03-08 08:00:30,3,,已退货,\u3000店\u3000,\n'; // spaces String.trim() removes
 
+/** Runs the Node path (LIUKE_IMPORT_RAW=0) instead of the raw one. */
+async function viaRows<T>(fn: () => Promise<T>): Promise<T> {
+  process.env.LIUKE_IMPORT_RAW = '0';
+  try {
+    return await fn();
+  } finally {
+    delete process.env.LIUKE_IMPORT_RAW;
+  }
+}
+
+async function workspace(store: Store, id: number): Promise<void> {
+  await sql`insert into workspaces (id, slug, name) values (${id}, ${`w${id}`}, ${`W${id}`}) on conflict do nothing`.execute(store.db);
+}
+
 forEachStore('imports: raw CSV path', (get) => {
   const run = (entity: ImportEntity, path: string, extra: Partial<ImportOptions> = {}) =>
     runImport(get(), { workspaceId: 1, entity, input: { path }, fileName: 'same.csv', actor: 'cli', now: NOW, ...extra });
-
-  /** Runs the Node path (LIUKE_IMPORT_RAW=0) instead of the raw one. */
-  async function viaRows<T>(fn: () => Promise<T>): Promise<T> {
-    process.env.LIUKE_IMPORT_RAW = '0';
-    try {
-      return await fn();
-    } finally {
-      delete process.env.LIUKE_IMPORT_RAW;
-    }
-  }
-
-  async function workspace(id: number): Promise<void> {
-    await sql`insert into workspaces (id, slug, name) values (${id}, ${`w${id}`}, ${`W${id}`}) on conflict do nothing`.execute(get().db);
-  }
 
   /** What a user could see of a workspace's orders, customers and figures. */
   async function stored(ws: number) {
@@ -91,8 +92,8 @@ forEachStore('imports: raw CSV path', (get) => {
   });
 
   it('stores the same rows and reports the same rejected rows as the Node path', async () => {
-    await workspace(21);
-    await workspace(22);
+    await workspace(get(), 21);
+    await workspace(get(), 22);
     const p = file(MIXED);
     const rawIssues: unknown[] = [];
     const rowIssues: unknown[] = [];
@@ -128,8 +129,8 @@ forEachStore('imports: raw CSV path', (get) => {
   });
 
   it('reads a GBK file through the raw path too', async () => {
-    await workspace(23);
-    await workspace(24);
+    await workspace(get(), 23);
+    await workspace(get(), 24);
     const p = file(iconv.encode('订单号,客户ID,下单时间,实付金额,门店\nG1,王五,2024-03-01,10,北京店\nG2,王五,2024-03-02,-1,北京店\n', 'gbk'));
     const raw = await run('orders', p, { workspaceId: 23 });
     const rows = await viaRows(() => run('orders', p, { workspaceId: 24 }));
@@ -139,8 +140,8 @@ forEachStore('imports: raw CSV path', (get) => {
   });
 
   it('a customers file of plain columns takes the raw path too; one with a phone column does not', async () => {
-    await workspace(28);
-    await workspace(29);
+    await workspace(get(), 28);
+    await workspace(get(), 29);
     const p = file('会员号,姓名,城市,注册时间\nK1,赵六,深圳,2024-01-02 13:05\nK2, 钱七 ,,2024/1/3\nK1,重复,,\n');
     const raw = await run('customers', p, { workspaceId: 28 });
     const rows = await viaRows(() => run('customers', p, { workspaceId: 29 }));
@@ -154,8 +155,8 @@ forEachStore('imports: raw CSV path', (get) => {
   });
 
   it('falls back to the Node path for a file COPY would refuse or read differently, with the same result', async () => {
-    await workspace(25);
-    await workspace(26);
+    await workspace(get(), 25);
+    await workspace(get(), 26);
     const cases = [
       'order_id,customer_id,order_date,amount\nR1,C1,2024-01-01,1\nR2,C1\nR3,C1,2024-01-01,3,\n', // ragged, and a stray trailing comma
       'order_id,customer_id,order_date,amount,store\nQ1,C1,2024-01-01,1,12" pizza\nQ2,C1,2024-01-01,2,"a"b\n', // quotes csv-parse reads as text
@@ -176,7 +177,7 @@ forEachStore('imports: raw CSV path', (get) => {
   });
 
   it('--strict and --dry-run on the raw path: nothing written, exact counts', async () => {
-    await workspace(27);
+    await workspace(get(), 27);
     const p = file(MIXED);
     const strict = await run('orders', p, { workspaceId: 27, strict: true });
     assert.deepEqual([strict.loader, strict.status, strict.rejected, strict.inserted], ['raw-csv', 'failed', 5, 0]);
@@ -199,17 +200,6 @@ forEachStore('imports: raw CSV path', (get) => {
 forEachStore('imports: direct load', (get, kind) => {
   const run = (entity: ImportEntity, path: string, extra: Partial<ImportOptions> = {}) =>
     runImport(get(), { workspaceId: 1, entity, input: { path }, fileName: 'same.csv', actor: 'cli', now: NOW, batchRows: 3, ...extra });
-  async function viaRows<T>(fn: () => Promise<T>): Promise<T> {
-    process.env.LIUKE_IMPORT_RAW = '0';
-    try {
-      return await fn();
-    } finally {
-      delete process.env.LIUKE_IMPORT_RAW;
-    }
-  }
-  async function workspace(id: number): Promise<void> {
-    await sql`insert into workspaces (id, slug, name) values (${id}, ${`w${id}`}, ${`W${id}`}) on conflict do nothing`.execute(get().db);
-  }
   async function stored(ws: number) {
     const db = get().db;
     const q = async (s: ReturnType<typeof sql>) => (await s.execute(db)).rows;
@@ -238,7 +228,7 @@ forEachStore('imports: direct load', (get, kind) => {
 
   it('a table another session holds is not waited for twice: the ordinary path loads the file', async (t) => {
     if (kind !== 'postgres') return t.skip('one connection on PGlite');
-    for (const ws of [44, 45]) await workspace(ws);
+    for (const ws of [44, 45]) await workspace(get(), ws);
     await emptyTables();
     const d0 = loadStats.direct;
     const p = file(NO_DUP);
@@ -259,7 +249,7 @@ forEachStore('imports: direct load', (get, kind) => {
   });
 
   it('a plain customers file loads directly too', async () => {
-    for (const ws of [40, 41]) await workspace(ws);
+    for (const ws of [40, 41]) await workspace(get(), ws);
     await emptyTables();
     const d0 = loadStats.direct;
     const p = file('会员号,姓名,城市,注册时间\nK1,赵六,深圳,2024-01-02 13:05\nK2, 钱七 ,,2024/1/3\nK3,孙八,,\nK4,,上海,2024-02-29\n');
@@ -272,7 +262,7 @@ forEachStore('imports: direct load', (get, kind) => {
     assert.deepEqual(await people(40), await people(41));
   });
   it('a file COPY of the file itself would refuse (line ends of two kinds) gets the same result as before', async () => {
-    for (const ws of [38, 39]) await workspace(ws);
+    for (const ws of [38, 39]) await workspace(get(), ws);
     await emptyTables();
     const d0 = loadStats.direct;
     const mixedEnds = file('order_id,customer_id,order_date,amount\r\nE1,C1,2024-01-01,1\r\nE2,C1,2024-01-01,2\nE3,C2,2024-01-02,3\r\nE4,C2,2024-01-02,4\r\n');
@@ -284,7 +274,7 @@ forEachStore('imports: direct load', (get, kind) => {
   });
 
   it('stores the same rows and reports the same rejected rows as the Node path; dry run and strict write nothing', async () => {
-    for (const ws of [31, 32, 33]) await workspace(ws);
+    for (const ws of [31, 32, 33]) await workspace(get(), ws);
     await emptyTables();
     const before = await keysAndIndexes();
     const p = file(NO_DUP);
@@ -313,7 +303,7 @@ forEachStore('imports: direct load', (get, kind) => {
   });
 
   it('a duplicate key, or a row fixed up in Node repeating a key, undoes the direct load: the raw path then gives the Node path result', async () => {
-    for (const ws of [34, 35, 36, 37]) await workspace(ws);
+    for (const ws of [34, 35, 36, 37]) await workspace(get(), ws);
     await emptyTables();
     const before = await keysAndIndexes();
     const d0 = loadStats.direct;
