@@ -19,6 +19,12 @@ const DAY = 86_400_000;
 const KEYED_WRITES = 100_000;
 /** `days` whole days of 86,400 s before t (recency and tenure count elapsed seconds, not calendar days). */
 const before = (t: Date, days: number) => new Date(t.getTime() - days * DAY);
+/**
+ * "More than `days` whole days before t" ⇔ at or before this instant (recency, idle
+ * time and tenure count whole days of 86,400 s). The scoring and the incremental
+ * candidate test use this one definition, so they cannot disagree on a threshold.
+ */
+const moreThanDays = (t: Date, days: number) => before(t, Math.floor(days) + 1);
 
 /**
  * Score thresholds of one run. R = 1 + the number of `r` timestamps a customer's
@@ -79,8 +85,8 @@ async function quintileCuts(db: Kysely<Database>, workspaceId: number, now: Date
 
 function breakpointCuts(s: AnalyticsSettings, now: Date): Cuts {
   const b = s.rfm.breakpoints;
-  // recency_days ≤ d  ⇔  last_order_at > now − (⌊d⌋ + 1) days
-  return { r: b.recency.map((d) => before(now, Math.floor(d) + 1).toISOString()), f: b.frequency, m: b.monetary.map(String), strict: false };
+  // recency_days ≤ d  ⇔  not more than d days
+  return { r: b.recency.map((d) => moreThanDays(now, d).toISOString()), f: b.frequency, m: b.monetary.map(String), strict: false };
 }
 
 function scoreExpr(c: Cuts): { r: RawBuilder<number>; f: RawBuilder<number>; m: RawBuilder<number> } {
@@ -158,8 +164,8 @@ function candidates(prev: State | null, now: Date, cuts: Cuts, s: AnalyticsSetti
     if (x !== p.m[i]) moved.push(sql`(spend_window ${op} ${p.m[i]}::numeric) <> (spend_window ${op} ${x}::numeric)`);
   });
   const l = s.lifecycle;
-  // "more than d days" ⇔ at or before (d + 1) days ago; "at most d days" is its negation
-  const crossed = (col: RawBuilder<unknown>, d: number) => sql<boolean>`(${col} <= ${before(t, d + 1)}::timestamptz) <> (${col} <= ${before(now, d + 1)}::timestamptz)`;
+  const crossed = (col: RawBuilder<unknown>, d: number) =>
+    sql<boolean>`(${col} <= ${moreThanDays(t, d)}::timestamptz) <> (${col} <= ${moreThanDays(now, d)}::timestamptz)`;
   const lo = sql`last_order_at`;
   const fo = sql`first_order_at`;
   moved.push(crossed(lo, l.churnDays), crossed(lo, l.dormantDays), crossed(sql`greatest(last_order_at, last_event_at)`, l.inactiveDays));
@@ -194,7 +200,7 @@ export async function scoreCustomers(
   mode: 'full' | 'incremental' = 'full',
 ): Promise<{ mode: 'full' | 'incremental'; changed: number }> {
   const t = sql`${now}::timestamptz`;
-  const over = (days: number) => before(now, Math.floor(days) + 1);
+  const over = (days: number) => moreThanDays(now, days);
   const w = s.rfm.weights;
   const wsum = w.r + w.f + w.m;
   const l = s.lifecycle;
