@@ -210,15 +210,11 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           if (!decided) {
             decided = true;
             // A file at least a batch long into a table it outweighs: load the heap alone, index once at the end.
-            if (fast && n >= batchRows && !busy && (await bulkLoad(s.db, spec.table, estimate))) {
-              if (await repo.hasRows(s.db, spec, o.workspaceId)) {
-                // Someone wrote rows between our first look and the lock: the ordinary path after all.
-                await repo.rollbackLockSavepoint(s.db);
-                fast = false;
-              } else {
-                dropped.push(await repo.dropKeys(s.db, spec.table));
-                await repo.releaseLockSavepoint(s.db);
-              }
+            if (fast && n >= batchRows && !busy) {
+              const taken = await takeForBulkLoad(s.db, spec.table, estimate, async () => !(await repo.hasRows(s.db, spec, o.workspaceId)));
+              // Someone wrote rows between our first look and the lock: the ordinary path after all.
+              if (taken === 'raced') fast = false;
+              else if (taken !== 'no') dropped.push(taken);
             }
           }
           let r: { inserted: number; updated: number } | undefined;
@@ -328,12 +324,9 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           touched = direct ? await repo.figuresOfWorkspace(s.db, o.workspaceId) : await repo.finishRefs(s.db);
           const fresh = touched > 0 ? await repo.countNewCustomers(s.db, o.workspaceId) : 0;
           // Many new customers for the size of the table: the same bulk load for customers.
-          let customersDropped = false;
-          if (keep && fresh >= batchRows && (await bulkLoad(s.db, 'customers', fresh))) {
-            dropped.push(await repo.dropKeys(s.db, 'customers'));
-            await repo.releaseLockSavepoint(s.db);
-            customersDropped = true;
-          }
+          const customersTaken = keep && fresh >= batchRows ? await takeForBulkLoad(s.db, 'customers', fresh) : 'no';
+          const customersDropped = typeof customersTaken === 'object';
+          if (customersDropped) dropped.push(customersTaken);
           // Orders: each touched customer's figures once, for the stubs and the stats refresh below.
           if (!direct && o.entity === 'orders' && touched > 0 && (fresh > 0 || report.inserted + report.updated > 0)) await repo.collectFigures(s.db, o.workspaceId);
           report.stubCustomers = fresh > 0 ? await repo.createStubCustomers(s.db, o.workspaceId, o.now, { keysDropped: customersDropped, withFigures: o.entity === 'orders' }) : 0;
@@ -356,15 +349,10 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
             // moved to another customer, so updates refresh everyone.
             if (o.entity === 'orders' && stubs && report.updated === 0) {
               // The first stats of a workspace, many of them for the size of the table: the same bulk load for customer_stats.
-              let statsDropped = false;
-              if (touched >= batchRows && !(await repo.hasStats(s.db, o.workspaceId)) && (await bulkLoad(s.db, 'customer_stats', touched))) {
-                if (await repo.hasStats(s.db, o.workspaceId)) await repo.rollbackLockSavepoint(s.db);
-                else {
-                  dropped.push(await repo.dropKeys(s.db, 'customer_stats'));
-                  await repo.releaseLockSavepoint(s.db);
-                  statsDropped = true;
-                }
-              }
+              const noStats = async () => !(await repo.hasStats(s.db, o.workspaceId));
+              const statsTaken = touched >= batchRows && (await noStats()) ? await takeForBulkLoad(s.db, 'customer_stats', touched, noStats) : 'no';
+              const statsDropped = typeof statsTaken === 'object';
+              if (statsDropped) dropped.push(statsTaken);
               await repo.refreshTouchedStats(s.db, o.workspaceId, o.now, { keysDropped: statsDropped });
             } else await refreshCustomerStats(s.db, o.workspaceId, undefined, o.now);
           }
@@ -488,6 +476,28 @@ async function estimateRecords(path: string, size: number): Promise<number> {
 async function bulkLoad(db: Parameters<typeof repo.countUpTo>[0], table: string, rows: number): Promise<boolean> {
   if (!worthBulk(await repo.countUpTo(db, table, bulkLimit(rows)), rows)) return false;
   return repo.lockTable(db, table);
+}
+
+/**
+ * Takes `table` for a bulk load of about `rows` rows (bulkLoad) and drops its keys and
+ * indexes, to be rebuilt before the commit. 'no' when not worth it or not to be had;
+ * 'raced' when `stillEmpty` no longer holds once the table is ours (rows were written
+ * between the caller's first look and the lock: the table is let go).
+ */
+async function takeForBulkLoad(
+  db: Parameters<typeof repo.countUpTo>[0],
+  table: string,
+  rows: number,
+  stillEmpty?: () => Promise<boolean>,
+): Promise<repo.DroppedKeys | 'no' | 'raced'> {
+  if (!(await bulkLoad(db, table, rows))) return 'no';
+  if (stillEmpty && !(await stillEmpty())) {
+    await repo.rollbackLockSavepoint(db);
+    return 'raced';
+  }
+  const keys = await repo.dropKeys(db, table);
+  await repo.releaseLockSavepoint(db);
+  return keys;
 }
 const bulkLimit = (rows: number) => rows * BULK_TABLE_RATIO + 1;
 const worthBulk = (tableRows: number, rows: number) => tableRows < bulkLimit(rows);
