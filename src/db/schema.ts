@@ -310,6 +310,8 @@ export interface CustomerMetricsTable {
   workspace_id: number;
   customer_id: string;
   as_of: Timestamp;
+  /** The figures run that last changed a figure the scoring reads (SCORED_FIGURES). */
+  inputs_at: Timestamp | null;
   first_order_at: Timestamp | null;
   last_order_at: Timestamp | null;
   orders_total: number;

@@ -10,6 +10,7 @@ import { runPipeline, type Step } from '../pipeline/pipeline.ts';
 import { markMerged, moveRows } from '../quality/merge.repository.ts';
 import { customerMetricsStep } from './analytics.steps.ts';
 import { FIGURES } from './metrics.repository.ts';
+import { SCORED_FIGURES } from './scoring.repository.ts';
 import { addCustomer, addEvents, addOrders, DAY, daysBefore, prng } from './testing.ts';
 
 type Db = Kysely<Database>;
@@ -99,6 +100,10 @@ forEachStore('customer figures: incremental passes equal a full recompute', (get
         if (!old) continue;
         const changed = !same(old, row);
         assert.equal((row.as_of as Date).getTime() === now.getTime(), changed || (old.as_of as Date).getTime() === now.getTime(), `${label}: as_of of ${id}`);
+        // inputs_at marks a change of what the scoring reads (its incremental run rescores those)
+        const inputs = SCORED_FIGURES.some((k) => JSON.stringify(old[k]) !== JSON.stringify(row[k]));
+        const stamped = (r: Record<string, unknown>) => (r.inputs_at as Date | null)?.getTime() === now.getTime();
+        assert.equal(stamped(row), inputs || stamped(old), `${label}: inputs_at of ${id}`);
       }
       const full = await run(now, 'full');
       assert.equal(full.status, 'done', full.error);

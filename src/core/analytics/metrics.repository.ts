@@ -18,6 +18,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { copyFiguresToCustomers, STATS_UPSERT, writeCustomerStats } from '../customers/customers.stats.ts';
+import { SCORED_FIGURES } from './scoring.repository.ts';
 import { type AnalyticsSettings, analyticsSession } from './settings.ts';
 
 type Db = Kysely<Database>;
@@ -255,9 +256,11 @@ async function writeFigures(db: Db, ws: number, now: Date, some: boolean): Promi
   const set = sql.join(FIGURES.map((c) => sql`${sql.ref(c)} = f.${sql.ref(c)}`));
   const mine = sql.join(FIGURES.map((c) => sql.ref(`cm.${c}`)));
   const theirs = sql.join(FIGURES.map((c) => sql.ref(`f.${c}`)));
+  const scored = (alias: string) => sql.join(SCORED_FIGURES.map((c) => sql.ref(`${alias}.${c}`)));
   // A full pass compared the figures with the stored rows as it read them (cm_diff).
   const u = await sql`
-    update customer_metrics cm set as_of = ${now}, ${set}
+    update customer_metrics cm set as_of = ${now},
+      inputs_at = case when (${scored('cm')}) is distinct from (${scored('f')}) then ${now} else cm.inputs_at end, ${set}
     from cm_fig f
     where cm.workspace_id = ${ws} and cm.customer_id = f.customer_id and not f.merged
       and ${some ? sql`(${mine}) is distinct from (${theirs})` : sql`f.cm_diff`}`.execute(db);
@@ -266,8 +269,8 @@ async function writeFigures(db: Db, ws: number, now: Date, some: boolean): Promi
   // first pass the statistics say the table is empty, and a nested loop rescanned every
   // page this same insert kept adding (at 1M customers it ran for over ten minutes).
   const i = await sql`
-    insert into customer_metrics (workspace_id, customer_id, as_of, ${cols})
-    select ${ws}::int, f.customer_id, ${now}, ${theirs}
+    insert into customer_metrics (workspace_id, customer_id, as_of, inputs_at, ${cols})
+    select ${ws}::int, f.customer_id, ${now}, ${now}, ${theirs}
     from cm_fig f
     where not f.merged and not f.known
     -- in key order: a first pass inserts every customer, and its primary key then grows
@@ -418,8 +421,10 @@ async function shiftWindows(db: Db, ws: number, p: Edges, n: Edges, s: Analytics
     ) d
     where ${moved}`.execute(db);
   await sql`analyze cm_shift`.execute(db);
+  // the scoring reads some of these counts: a move of one of those is a change of its inputs
+  const inputs = sql.join(names.filter((c) => (SCORED_FIGURES as readonly string[]).includes(c)).map((c) => sql`d.${sql.ref(c)} <> 0`), sql` or `);
   const r = await sql`
-    update customer_metrics cm set as_of = ${n.now}, ${set}
+    update customer_metrics cm set as_of = ${n.now}, inputs_at = case when ${inputs} then ${n.now} else cm.inputs_at end, ${set}
     from cm_shift d
     where cm.workspace_id = ${ws} and cm.customer_id = d.customer_id`.execute(db);
   return Number(r.numAffectedRows ?? 0);

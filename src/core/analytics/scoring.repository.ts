@@ -5,14 +5,21 @@
 //
 // Nothing stored moves with the calendar (recency and the frequency baseline are
 // derived when read), so from one run to the next a customer's scores or stage
-// can only change if their figures changed (customer_metrics.as_of is the run
-// that last changed the row), a score threshold moved past their value, or time
-// carried them across a lifecycle threshold. An incremental run scores only
+// can only change if a figure they are computed from changed (customer_metrics.
+// inputs_at is the figures run that last changed one), a score threshold moved
+// past their value, or time carried them across a lifecycle threshold. An incremental run scores only
 // those customers; scoring_state keeps what the last run used to find them.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { StepContext } from '../pipeline/pipeline.ts';
 import { type AnalyticsSettings, analyticsSession, loadAnalyticsSettings } from './settings.ts';
+
+/**
+ * The figures the scores and the stage are computed from. The figures pass stamps a
+ * row's inputs_at when one of them changes, and an incremental run rescores only those
+ * rows (and the ones a threshold or time moved past): a figure read here must be listed.
+ */
+export const SCORED_FIGURES = ['first_order_at', 'last_order_at', 'last_event_at', 'orders_window', 'spend_window', 'orders_90d', 'orders_base'] as const;
 
 const DAY = 86_400_000;
 /** Up to this many changed rows are written by key lookups rather than hash joins (40k of 1M measured). */
@@ -152,7 +159,7 @@ function candidates(prev: State | null, now: Date, cuts: Cuts, s: AnalyticsSetti
   const p = prev.cuts;
   if (p.strict !== cuts.strict || p.r.length !== cuts.r.length || p.f.length !== cuts.f.length || p.m.length !== cuts.m.length) return null;
   const t = prev.asOf;
-  const moved: RawBuilder<boolean>[] = [sql`as_of > ${t}::timestamptz`];
+  const moved: RawBuilder<boolean>[] = [sql`inputs_at > ${t}::timestamptz`];
   const op = cuts.strict ? sql`>` : sql`>=`;
   cuts.r.forEach((x, i) => {
     if (Date.parse(x) !== Date.parse(p.r[i]!)) moved.push(sql`(last_order_at > ${p.r[i]}::timestamptz) <> (last_order_at > ${x}::timestamptz)`);
