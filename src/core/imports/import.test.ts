@@ -7,7 +7,8 @@ import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { sql } from 'kysely';
 import { forEachStore } from '../../db/testing.ts';
-import { type ImportOptions, runImport } from './import.service.ts';
+import { refreshCustomerStats } from '../customers/customers.stats.ts';
+import { type ImportOptions, loadStats, runImport } from './import.service.ts';
 import type { ImportEntity } from './entities.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'liuke-import-test-'));
@@ -218,6 +219,37 @@ forEachStore('imports', (get) => {
     assert.deepEqual(n.rows[0], { o: 60, c: 25, s: 25, paid: 48, listed: 48 });
     const again = await run('orders', p, { workspaceId: 7, batchRows: 10 });
     assert.deepEqual([again.inserted, again.updated, again.unchanged, again.stubCustomers], [0, 0, 60, 0]);
+  });
+
+  it('an orders file naming many existing customers rewrites their figures with customers\' indexes dropped and rebuilt: same figures as a full refresh', async () => {
+    const db = get().db;
+    await sql`insert into workspaces (id, slug, name) values (8, 'bulk-customers', 'Bulk customers') on conflict do nothing`.execute(db);
+    const shape = async () =>
+      (
+        await sql<{ d: string }>`
+          select indexdef as d from pg_indexes where tablename = 'customers'
+          union all select conname || ' ' || pg_get_constraintdef(oid) from pg_constraint where conrelid = 'customers'::regclass
+          order by 1`.execute(db)
+      ).rows.map((r) => r.d);
+    const before = await shape();
+    const customers = Array.from({ length: 40 }, (_, i) => `XC${i},客户${i},138${String(i).padStart(8, '0')},${i % 2 ? '深圳' : '上海'},金卡\n`);
+    const c = await run('customers', file(`客户ID,姓名,手机号,城市,会员等级\n${customers.join('')}`), { workspaceId: 8, batchRows: 10 });
+    assert.equal(c.inserted, 40);
+    // Orders for 36 of them and 4 unknown ids (stubs).
+    const orders = Array.from({ length: 90 }, (_, i) => `XO${i},XC${i % 40 < 36 ? i % 40 : 40 + (i % 4)},2024-03-0${1 + (i % 9)} 10:00,${i + 1}.5,${i % 7 === 0 ? '已退款' : '已支付'}\n`);
+    const bulk0 = loadStats.bulk.filter((t) => t === 'customers').length;
+    const r = await run('orders', file(`订单号,客户ID,下单时间,实付金额,订单状态\n${orders.join('')}`), { workspaceId: 8, batchRows: 10 });
+    assert.deepEqual([r.inserted, r.rejected, r.stubCustomers], [90, 0, 4]);
+    assert.equal(loadStats.bulk.filter((t) => t === 'customers').length, bulk0 + 1, 'customers were taken for the rewrite');
+    assert.deepEqual(await shape(), before, 'every index and key is back as it was');
+    const figures = async () => ({
+      stats: (await sql`select customer_id, first_order_at, last_order_at, orders, spend, refunded_orders from customer_stats where workspace_id = 8 order by customer_id`.execute(db)).rows,
+      listed: (await sql`select id, stats_first_order_at, stats_last_order_at, stats_orders, stats_spend from customers where workspace_id = 8 order by id`.execute(db)).rows,
+    });
+    const imported = await figures();
+    assert.equal(imported.stats.length, 44);
+    await refreshCustomerStats(db, 8);
+    assert.deepEqual(imported, await figures(), 'the figures a full refresh computes');
   });
 
   it('honours an explicit mapping file', async () => {
