@@ -47,7 +47,7 @@ const DAY = 86_400_000;
 const ANALYTICS = ['customer_metrics', 'rfm_lifecycle', 'cohorts', 'kpis'];
 const STEP_NAMES = process.env.LIUKE_BENCH_STEPS?.split(',').filter(Boolean);
 const STEPS = STEP_NAMES ? PIPELINE_STEPS.filter((s) => STEP_NAMES.includes(s.name)) : PIPELINE_STEPS;
-const SAFE_DB = /^liuke_bench_pipeline_\d+(_\d+)?$/;
+const SAFE_DB = /^liuke_bench_pipeline_\d+(_[a-z0-9]+)?$/;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -191,7 +191,7 @@ async function pipelineCase(kind: 'postgres' | 'pglite', customers: number): Pro
   const reuse = process.env.LIUKE_BENCH_DB;
   const keep = process.env.LIUKE_BENCH_KEEP_DB === '1' || Boolean(reuse);
   const name = reuse ?? `liuke_bench_pipeline_${process.pid}`;
-  if (kind === 'postgres' && !SAFE_DB.test(name)) throw new Error(`LIUKE_BENCH_DB must look like liuke_bench_pipeline_<n>: ${name}`);
+  if (kind === 'postgres' && !SAFE_DB.test(name)) throw new Error(`LIUKE_BENCH_DB must look like liuke_bench_pipeline_<n>[_<suffix>]: ${name}`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'liuke-pipeline-bench-'));
   let store: Store;
   if (kind === 'postgres') {
