@@ -266,7 +266,7 @@ async function buyerFigures(trx: Trx, ws: number, ats: Date[]): Promise<void> {
  * changed since (a refund, a merge) or of a changed customer row, and new
  * buyers, are recomputed from their orders and events.
  */
-async function updateBuyers(trx: Trx, ws: number, now: Date, inc: KpisSince): Promise<number> {
+async function updateBuyers(trx: Trx, ws: number, now: Date, inc: KpisSince, cols: Sql[]): Promise<{ customers: number; counts: Record<string, number> }> {
   const t = sql`${now}::timestamptz`;
   const p = sql`${inc.previousAsOf}::timestamptz`;
   const since = sql`${inc.since}::timestamptz`;
@@ -323,44 +323,92 @@ async function updateBuyers(trx: Trx, ws: number, now: Date, inc: KpisSince): Pr
         select ${kpiEventFigures(t)} from events
         where workspace_id = ${ws} and customer_id = k.id and occurred_at > ${ago30} and occurred_at <= ${t}) e`;
   await sql`create temp table kr on commit drop as ${recomputed(sql`select distinct id from kt`)}`.execute(trx);
-  // One pass over kpi_buyers: the changes of kd and the recomputed rows of kr, by a hash of
-  // them (the table has no index; without statistics, right after a full pass, the
-  // planner sorted all of it for a merge join).
-  await sql`create temp table ku (id text) on commit drop`.execute(trx);
+  // kn: every change to apply — kd's one-way moves (merged into the stored row), kr's
+  // rows (replacing it; a null last_paid: no paid order any more, the row goes).
+  await sql`
+    create temp table kn on commit drop as
+    select kd.id, false as replace, kd.paid_at, kd.then, kd.dn, kd.active, kd.buys from kd where not exists (select 1 from kr where kr.id = kd.id)
+    union all
+    select kr.id, true, kr.last_paid, kr.then, kr.n12, kr.active, false from kr`.execute(trx);
+  // The single pass over kpi_buyers (the table has no index): the buyer KPIs are counted on
+  // the figures as they will be, and the rows to write are noted by their place (ctid), so
+  // that the writes after it visit only those rows instead of hash-joining the whole table
+  // again. A full join also finds the changes without a row: kr's new buyers (counted here)
+  // and kd's customers with a paid order added (new buyers unless they had a row: recomputed
+  // below). Without statistics, right after a full pass, the planner sorted all of
+  // kpi_buyers for a merge join: hash joins only.
+  const merged = (col: string, kCol: string, nCol: string, op: 'greatest' | 'plus') => {
+    const k = sql.ref(`k.${kCol}`);
+    const n = sql.ref(`n.${nCol}`);
+    return sql`case when n.id is null then ${k} when n.replace then ${n} when k.tid is null then null
+                    else ${op === 'plus' ? sql`${k} + ${n}` : sql`greatest(${k}, ${n})`} end as ${sql.ref(col)}`;
+  };
   await sql`set local enable_mergejoin = off`.execute(trx);
   await sql`
-    with d as (
-      select kd.id, false as replace, kd.paid_at, kd.then, kd.dn, kd.active from kd where not exists (select 1 from kr where kr.id = kd.id)
-      union all
-      select kr.id, true, kr.last_paid, kr.then, kr.n12, kr.active from kr where kr.last_paid is not null
-    ),
-    u as (
-      update kpi_buyers k set
-        last_paid_at = case when d.replace then d.paid_at else greatest(k.last_paid_at, d.paid_at) end,
-        last_paid_30d_ago = case when d.replace then d.then else greatest(k.last_paid_30d_ago, d.then) end,
-        paid_12m = case when d.replace then d.dn else k.paid_12m + d.dn end,
-        last_active_at = case when d.replace then d.active else greatest(k.last_active_at, d.active) end
-      from d where k.workspace_id = ${ws} and k.customer_id = d.id
-      returning k.customer_id)
-    insert into ku select customer_id from u`.execute(trx);
-  await sql`set local enable_mergejoin = on`.execute(trx);
-  // A recomputed customer without a paid order any more (a refund of their only one) loses their row.
-  const gone = await sql`select 1 from kr where last_paid is null limit 1`.execute(trx);
-  if (gone.rows.length) await sql`delete from kpi_buyers where workspace_id = ${ws} and customer_id in (select id from kr where last_paid is null)`.execute(trx);
-  // New buyers had no row to change.
-  const r = await sql`
-    insert into kpi_buyers (workspace_id, customer_id, last_paid_at, last_paid_30d_ago, paid_12m, last_active_at)
-    select ${ws}::int, n.id, n.last_paid, n.then, n.n12, n.active
+    create temp table kc on commit drop as
+    select ${sql.join(cols)},
+           array_agg(tid) filter (where tid is not null and nid is not null and last_paid_at is not null
+                                  and (last_paid_at, last_paid_30d_ago, paid_12m, last_active_at) is distinct from (o_paid, o_then, o_n12, o_active))
+             as writes,
+           array_agg(tid) filter (where tid is not null and nid is not null and last_paid_at is null) as gone,
+           array_agg(nid) filter (where tid is null and replace and last_paid_at is not null) as added,
+           array_agg(nid) filter (where tid is null and not replace and buys) as maybe
     from (
-      select * from kr where not exists (select 1 from ku where ku.id = kr.id)
+      select k.tid, n.id as nid, n.replace, n.buys,
+             ${merged('last_paid_at', 'last_paid_at', 'paid_at', 'greatest')}, ${merged('last_paid_30d_ago', 'last_paid_30d_ago', 'then', 'greatest')},
+             ${merged('paid_12m', 'paid_12m', 'dn', 'plus')}, ${merged('last_active_at', 'last_active_at', 'active', 'greatest')},
+             k.last_paid_at as o_paid, k.last_paid_30d_ago as o_then, k.paid_12m as o_n12, k.last_active_at as o_active
+      from (select ctid as tid, customer_id, last_paid_at, last_paid_30d_ago, paid_12m, last_active_at from kpi_buyers where workspace_id = ${ws}) k
+        full join kn n on n.id = k.customer_id
+    ) b`.execute(trx);
+  await sql`set local enable_mergejoin = on`.execute(trx);
+  const kc = (
+    await sql<Record<string, number> & { writes: number; gone: number; added: number; maybe: number }>`
+      select *, coalesce(cardinality(writes), 0) as writes, coalesce(cardinality(gone), 0) as gone,
+             coalesce(cardinality(added), 0) as added, coalesce(cardinality(maybe), 0) as maybe
+      from kc`.execute(trx)
+  ).rows[0]!;
+  // The writes, by place (TID scans).
+  if (Number(kc.gone) > 0) await sql`delete from kpi_buyers where ctid = any((select gone from kc)::tid[])`.execute(trx);
+  if (Number(kc.writes) > 0) {
+    await sql`
+      update kpi_buyers k set
+        last_paid_at = case when n.replace then n.paid_at else greatest(k.last_paid_at, n.paid_at) end,
+        last_paid_30d_ago = case when n.replace then n.then else greatest(k.last_paid_30d_ago, n.then) end,
+        paid_12m = case when n.replace then n.dn else k.paid_12m + n.dn end,
+        last_active_at = case when n.replace then n.active else greatest(k.last_active_at, n.active) end
+      from kn n where k.ctid = any((select writes from kc)::tid[]) and n.id = k.customer_id`.execute(trx);
+  }
+  let inserted = 0;
+  if (Number(kc.added) > 0) {
+    const r = await sql`
+      insert into kpi_buyers (workspace_id, customer_id, last_paid_at, last_paid_30d_ago, paid_12m, last_active_at)
+      select ${ws}::int, kr.id, kr.last_paid, kr.then, kr.n12, kr.active from kr where kr.id = any((select added from kc)::text[])`.execute(trx);
+    inserted += Number(r.numAffectedRows ?? 0);
+  }
+  const counts: Record<string, number> = {};
+  for (const key of Object.keys(kc)) if (!['writes', 'gone', 'added', 'maybe'].includes(key)) counts[key] = Number(kc[key]);
+  if (Number(kc.maybe) > 0) {
+    // New buyers among the customers with a paid order added: their rows, and their counts
+    // added to the pass's. Every buyer KPI expression is a count plus a constant (a fixed
+    // denominator): the constant, the value over no rows, is taken out once.
+    const r = await sql<Record<string, number> & { added: boolean }>`
+      with ins as (
+        insert into kpi_buyers (workspace_id, customer_id, last_paid_at, last_paid_30d_ago, paid_12m, last_active_at)
+        select ${ws}::int, x.id, x.last_paid, x.then, x.n12, x.active from (${recomputed(sql`select unnest(maybe) as id from kc`)}) x where x.last_paid is not null
+        returning last_paid_at, last_paid_30d_ago, paid_12m, last_active_at)
+      select true as added, ${sql.join(cols)} from ins
       union all
-      select * from (${recomputed(sql`
-        select id from kd where buys and not exists (select 1 from ku where ku.id = kd.id) and not exists (select 1 from kr where kr.id = kd.id)`)}) x
-    ) n
-    where n.last_paid is not null`.execute(trx);
+      select false, ${sql.join(cols)} from (select null::timestamptz as last_paid_at, null::timestamptz as last_paid_30d_ago, null::int as paid_12m,
+                                                   null::timestamptz as last_active_at) b where false`.execute(trx);
+    const added = r.rows.find((x) => x.added);
+    const none = r.rows.find((x) => !x.added);
+    for (const key of Object.keys(counts)) counts[key] = counts[key]! + Number(added![key]) - Number(none![key]);
+    inserted += Number(added!.buyers);
+  }
   const n = await sql<{ n: number }>`select count(*)::int as n from kr`.execute(trx);
-  await sql`drop table kt, kd, kr, ku`.execute(trx);
-  return n.rows[0]!.n + Number(r.numAffectedRows ?? 0);
+  await sql`drop table kt, kd, kr, kn, kc`.execute(trx);
+  return { customers: n.rows[0]!.n + inserted, counts };
 }
 
 /** Days of the active KPI's window, and of the churn KPI's look-back: kpi_buyers' `last_active_at` and `last_paid_30d_ago`. */
@@ -457,9 +505,21 @@ export async function refreshKpis(
     // kb holds the past days' figures and, on a full run, today's (its last column set).
     const ats = [...past.map((x) => x.at), ...(usable || fresh ? [] : [now])];
     let customers = 0;
+    const at = sql`${now}::timestamptz`;
+    const c: BuyerDay = {
+      at,
+      ago: edges(at),
+      lastNow: sql.ref('last_paid_at'),
+      lastThen: sql.ref('last_paid_30d_ago'),
+      n12: sql.ref('paid_12m'),
+      recent: sql`coalesce(last_active_at > ${edges(at)(30)}, false)`,
+    };
+    const todayCols = [...buyerCounts(defs, c, s, past.length), sql`count(last_paid_at)::int as buyers`];
+    // An incremental pass counts today's buyer KPIs in its pass over kpi_buyers.
+    let todayCounts: Record<string, number> | undefined;
     if (ats.length > 0) await buyerFigures(trx, ws, ats);
     if (usable) {
-      customers = await updateBuyers(trx, ws, now, incremental!);
+      ({ customers, counts: todayCounts } = await updateBuyers(trx, ws, now, incremental!, todayCols));
       await sql`update kpi_state set as_of = ${now}, run_id = null where workspace_id = ${ws}`.execute(trx);
     } else if (!fresh) {
       const i = ats.length - 1;
@@ -486,19 +546,9 @@ export async function refreshKpis(
       const r = await sql<Record<string, number>>`select ${sql.join(cols)} from kb`.execute(trx);
       for (let i = 0; i < past.length; i++) counts.push(r.rows[0]!);
     }
-    const at = sql`${now}::timestamptz`;
-    const c: BuyerDay = {
-      at,
-      ago: edges(at),
-      lastNow: sql.ref('last_paid_at'),
-      lastThen: sql.ref('last_paid_30d_ago'),
-      n12: sql.ref('paid_12m'),
-      recent: sql`coalesce(last_active_at > ${edges(at)(30)}, false)`,
-    };
-    const r = await sql<Record<string, number>>`
-      select ${sql.join(buyerCounts(defs, c, s, past.length))}, count(*)::int as buyers from kpi_buyers where workspace_id = ${ws}`.execute(trx);
-    counts.push(r.rows[0]!);
-    if (fresh) customers = Number(r.rows[0]!.buyers);
+    const r = todayCounts ?? (await sql<Record<string, number>>`select ${sql.join(todayCols)} from kpi_buyers where workspace_id = ${ws}`.execute(trx)).rows[0]!;
+    counts.push(r);
+    if (fresh) customers = Number(r.buyers);
     const all = [...past, today];
     for (const k of defs) {
       batched.set(k.key, all.map((_, i) => ({ numerator: Number(counts[i]![`${k.key}_n${i}`]), denominator: Number(counts[i]![`${k.key}_d${i}`]) })));
