@@ -34,7 +34,7 @@ import { createDemoBusiness } from '../src/core/demo/demo.service.ts';
 import { runImport } from '../src/core/imports/import.service.ts';
 import { createWorker, enqueue } from '../src/core/jobs/queue.ts';
 import { pipelineHandler } from '../src/core/pipeline/pipeline.job.ts';
-import { runPipeline, type StepState } from '../src/core/pipeline/pipeline.ts';
+import { type RunResult, runPipeline, type StepState } from '../src/core/pipeline/pipeline.ts';
 import { PIPELINE_STEPS, PIPELINE_TASK } from '../src/core/pipeline/steps.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openStore, type Store } from '../src/db/store.ts';
@@ -164,8 +164,8 @@ function printSteps(label: string, steps: StepState[]): number {
   return analytics;
 }
 
-/** A day of new orders and events after NOW for existing customers, as CSV files. */
-async function writeDay(store: Store, dir: string, customers: number): Promise<{ orders: string; events: string; nOrders: number; nEvents: number }> {
+/** Day k (1, 2, …) after NOW: new orders and events for existing customers, as CSV files. */
+async function writeDay(store: Store, dir: string, customers: number, k = 1): Promise<{ orders: string; events: string; nOrders: number; nEvents: number }> {
   const nOrders = Math.max(10, Math.round(customers * 0.014));
   const nEvents = Math.max(30, Math.round(customers * 0.04));
   const pct = Math.min(100, Math.max(1, (100 * nEvents) / customers));
@@ -174,9 +174,9 @@ async function writeDay(store: Store, dir: string, customers: number): Promise<{
       store.db,
     )
   ).rows.map((r) => r.id);
-  const at = (i: number, n: number) => new Date(NOW.getTime() + Math.floor(((i + 0.5) / n) * DAY)).toISOString();
+  const at = (i: number, n: number) => new Date(NOW.getTime() + (k - 1) * DAY + Math.floor(((i + 0.5) / n) * DAY)).toISOString();
   const orders = ['order_id,customer_id,ordered_at,amount,status'];
-  for (let i = 0; i < nOrders; i++) orders.push(`DAY1-${i},${ids[i % ids.length]},${at(i, nOrders)},${(20 + ((i * 37) % 500)).toFixed(2)},paid`);
+  for (let i = 0; i < nOrders; i++) orders.push(`DAY${k}-${i},${ids[i % ids.length]},${at(i, nOrders)},${(20 + ((i * 37) % 500)).toFixed(2)},paid`);
   const types = ['login', 'page_view', 'add_to_cart', 'search'];
   const events = ['customer_id,type,occurred_at'];
   for (let i = 0; i < nEvents; i++) events.push(`${ids[(i * 7) % ids.length]},${types[i % types.length]},${at(i, nEvents)}`);
@@ -243,20 +243,29 @@ async function pipelineCase(kind: 'postgres' | 'pglite', customers: number): Pro
       `  peak RSS: bench process ${mb(fullPeak)} (${mb(before)} before the run)${kind === 'postgres' ? `, largest PostgreSQL backend ${mb(full.serverPeak)}` : ' (PGlite runs inside it)'}`,
     );
 
-    // An incremental day: new orders and events through the import path, then the incremental run.
-    const day = await writeDay(store, dir, customers);
-    const t1 = performance.now();
-    const ro = await runImport(store, { workspaceId: 1, entity: 'orders', input: { path: day.orders }, fileName: 'orders-day.csv', actor: 'bench', now: new Date(NOW.getTime() + DAY) });
-    const tOrders = performance.now() - t1;
-    const t2 = performance.now();
-    const re = await runImport(store, { workspaceId: 1, entity: 'events', input: { path: day.events }, fileName: 'events-day.csv', actor: 'bench', now: new Date(NOW.getTime() + DAY) });
-    const tEvents = performance.now() - t2;
-    if (ro.inserted !== day.nOrders || re.inserted !== day.nEvents) throw new Error(`day import: ${ro.inserted}/${day.nOrders} orders, ${re.inserted}/${day.nEvents} events`);
-    console.log(`  day import: ${fmt(day.nOrders)} orders in ${secs(tOrders)}, ${fmt(day.nEvents)} events in ${secs(tEvents)} (load average ${load()})`);
-    const inc = await measure(() => runPipeline(store, { workspaceId: 1, now: new Date(NOW.getTime() + DAY), steps: cpuTimed(STEPS, pgName, cpuInc), mode: 'incremental' }));
-    console.log(`  incremental run (load average ${load()}):`);
-    const incAnalytics = printSteps('incremental', inc.value.steps);
-    printCpu('incremental', cpuInc);
+    // Incremental days: each imports a day of new orders and events through the import
+    // path, then runs the incremental pass at the end of that day. LIUKE_BENCH_DAYS runs
+    // several in a row (the daily case: the later ones start from an incremental run).
+    const days = Math.max(1, Number(process.env.LIUKE_BENCH_DAYS ?? 1));
+    let inc!: { value: RunResult; serverPeak: number };
+    let incAnalytics = 0;
+    for (let k = 1; k <= days; k++) {
+      const end = new Date(NOW.getTime() + k * DAY);
+      const day = await writeDay(store, dir, customers, k);
+      const t1 = performance.now();
+      const ro = await runImport(store, { workspaceId: 1, entity: 'orders', input: { path: day.orders }, fileName: 'orders-day.csv', actor: 'bench', now: end });
+      const tOrders = performance.now() - t1;
+      const t2 = performance.now();
+      const re = await runImport(store, { workspaceId: 1, entity: 'events', input: { path: day.events }, fileName: 'events-day.csv', actor: 'bench', now: end });
+      const tEvents = performance.now() - t2;
+      if (ro.inserted !== day.nOrders || re.inserted !== day.nEvents) throw new Error(`day import: ${ro.inserted}/${day.nOrders} orders, ${re.inserted}/${day.nEvents} events`);
+      console.log(`  day ${k} import: ${fmt(day.nOrders)} orders in ${secs(tOrders)}, ${fmt(day.nEvents)} events in ${secs(tEvents)} (load average ${load()})`);
+      cpuInc.clear();
+      inc = await measure(() => runPipeline(store, { workspaceId: 1, now: end, steps: cpuTimed(STEPS, pgName, cpuInc), mode: 'incremental' }));
+      console.log(`  incremental run, day ${k} (load average ${load()}):`);
+      incAnalytics = printSteps('incremental', inc.value.steps);
+      printCpu('incremental', cpuInc);
+    }
     const mode = inc.value.steps.find((s) => s.name === 'customer_metrics')?.result?.mode;
     console.log(`  customer_metrics ran as: ${mode ?? '(not run)'}; peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}`);
     console.log(
