@@ -273,6 +273,45 @@ forEachStore('imports: direct load', (get, kind) => {
     assert.equal(loadStats.direct, d0);
   });
 
+  it('tallies the customers\' figures in Node as the records pass: the figures the aggregate gives; the aggregate where the time zone changes offset', async () => {
+    for (const ws of [46, 47, 48, 49]) await workspace(get(), ws);
+    await sql`update workspaces set time_zone = 'America/New_York' where id in (48, 49)`.execute(get().db);
+    const p = file(
+      '订单号,客户ID,下单时间,实付金额,订单状态\n' +
+        'T1,P1,2024-03-09 23:00,1.005,已支付\n' + // rounded to cents as numeric(14, 2) rounds
+        'T2,P1,2024-03-10 12:00:30,2.994999,\n' + // empty status: paid
+        'T3,P1,2024-03-10,0.125,已退款\n' +
+        'T4,P2,2024-01-01,5,已退款\n' + // only a refunded order
+        'T5,P3,2024-11-02 01:30,10,paid\n' +
+        'T6,P3,2024-11-04,99999999999.995,已支付\n' +
+        'T7,"P4",2024-05-01,3,已支付\n' + // quoted: checked in Node, its figures merged in SQL
+        'T8,P1,2024-06-01 08:00,7.5,已支付\n' +
+        'T9,P4,2024-04-30 23:59:59,0.5,已退货\n' +
+        'T10,P1,2024-03-09 22:59:59.5,1,已支付\n', // not a plain time: checked in Node
+    );
+    for (const [direct, rows, tallied] of [
+      [46, 47, 1],
+      [48, 49, 0],
+    ] as const) {
+      await emptyTables();
+      const d0 = loadStats.direct;
+      const t0 = loadStats.tallied;
+      const r = await run('orders', p, { workspaceId: direct });
+      assert.deepEqual([loadStats.direct, loadStats.tallied], [d0 + 1, t0 + tallied]);
+      const byRows = await viaRows(() => run('orders', p, { workspaceId: rows }));
+      assert.deepEqual(counts(r).slice(2), counts(byRows).slice(2));
+      assert.deepEqual(await stored(direct), await stored(rows));
+    }
+    // Without a status column every order is paid.
+    await emptyTables();
+    const t0 = loadStats.tallied;
+    const q = file('订单号,客户ID,下单时间,实付金额\nU1,Q1,2024-01-01,1\nU2,Q1,2024-01-02 10:00,2.5\nU3,Q2,2024-01-03,3\nU4,Q3,2024-01-03,3\n');
+    await run('orders', q, { workspaceId: 46 });
+    await viaRows(() => run('orders', q, { workspaceId: 47 }));
+    assert.equal(loadStats.tallied, t0 + 1);
+    assert.deepEqual(await stored(46), await stored(47));
+  });
+
   it('stores the same rows and reports the same rejected rows as the Node path; dry run and strict write nothing', async () => {
     for (const ws of [31, 32, 33]) await workspace(get(), ws);
     await emptyTables();

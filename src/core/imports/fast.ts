@@ -23,6 +23,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Session } from '../../db/store.ts';
 import type { EntitySpec, FastRule } from './entities.ts';
+import type { FigureTally } from './figures.ts';
 import type { Mapping } from './mapping.ts';
 import type { Encoding, Input, Source } from './reader.ts';
 import { KeyIndex, type MappedColumn, type RowChecker, type RowIssue } from './validate.ts';
@@ -249,6 +250,8 @@ export class RowSorter {
   #badBytes = 0;
   /** Direct load: whether records end in CR LF (decided by the first one; COPY refuses a mix). */
   #crlf: boolean | null = null;
+  /** Direct load of orders: each plain record's figures go to the tally (figures.ts); the file columns it reads. */
+  #tally: { tally: FigureTally; customer: number; time: number; amount: number; status: number; paid: Map<number, [Buffer, boolean][]>; emptyPaid: boolean } | null = null;
   /**
    * `trackKeys: false` — a first load into a workspace without rows, where the
    * rebuilt primary key finds duplicates anyway: no memory spent on keys.
@@ -277,6 +280,20 @@ export class RowSorter {
       this.#longest = Math.max(this.#longest, r.empty?.length ?? 0);
       for (const ws of r.words.values()) for (const [, v] of ws) this.#longest = Math.max(this.#longest, v?.length ?? 0);
     }
+  }
+  /**
+   * Direct load of orders: tally each plain record's customer figures (figures.ts).
+   * `status` -1: the file has no status column (every order is paid, the column's default).
+   */
+  tallyFigures(tally: FigureTally, cols: { customer: number; time: number; amount: number; status: number }): void {
+    const paid = new Map<number, [Buffer, boolean][]>();
+    let emptyPaid = true;
+    const r = cols.status >= 0 ? this.#rules[cols.status] : null;
+    if (r) {
+      for (const [len, ws] of r.words) paid.set(len, ws.map(([w, v]) => [w, v?.toString() === 'paid']));
+      emptyPaid = r.empty?.toString() === 'paid';
+    }
+    this.#tally = { tally, ...cols, paid, emptyPaid };
   }
   /** Records seen. */
   get records(): number {
@@ -397,9 +414,31 @@ export class RowSorter {
       }
       out.set(suffix, w);
       w += suffix.length;
+      if (this.#tally) this.#tallyRecord(buf);
       pos = nl + 1;
     }
     return out.subarray(0, w);
+  }
+  /** The plain record #plain last passed, into the tally. */
+  #tallyRecord(buf: Buffer): void {
+    const t = this.#tally!;
+    const from = this.#from;
+    const to = this.#to;
+    let paid = true;
+    if (t.status >= 0) {
+      const a = from[t.status]!;
+      const b = to[t.status]!;
+      if (a === b) paid = t.emptyPaid;
+      else {
+        paid = false;
+        next: for (const [w, p] of t.paid.get(b - a) ?? []) {
+          for (let k = 0; k < w.length; k++) if (buf[a + k] !== w[k]) continue next;
+          paid = p;
+          break;
+        }
+      }
+    }
+    t.tally.add(buf, from[t.customer]!, to[t.customer]!, from[t.time]!, to[t.time]!, from[t.amount]!, to[t.amount]!, paid);
   }
   #lineEnd(crlf: boolean): void {
     if (this.#crlf === null) this.#crlf = crlf;
@@ -621,6 +660,8 @@ export async function copyDirect(
     workspaceId: number;
     /** Columns every row gives the same value (as text): loaded as the column's default for the COPY. */
     extras: readonly { name: string; text: string }[];
+    /** Orders: the plain records' customer figures are tallied here as they pass. */
+    tally?: FigureTally | undefined;
     path: string;
     encoding: Encoding;
     onBytes?: ((n: number) => void) | undefined;
@@ -629,6 +670,10 @@ export async function copyDirect(
   const cols = Array.from({ length: o.width }, (_, i) => `c${i}`);
   await sql.raw(`create temporary table ${RAW} (rn integer, ${cols.map((c) => `${c} text`).join(', ')}) on commit drop`).execute(s.db);
   const sorter = new RowSorter(o.width, o.mapped, [], false);
+  if (o.tally) {
+    const col = (name: string) => o.mapped.find((m) => m.field.name === name)?.col ?? -1;
+    sorter.tallyFigures(o.tally, { customer: col('customer_id'), time: col('ordered_at'), amount: col('amount'), status: col('status') });
+  }
   const loadedCols = [...o.mapped].sort((a, b) => a.col - b.col);
   const shape: DirectShape = {
     prefix: Buffer.from(`${o.workspaceId},`),

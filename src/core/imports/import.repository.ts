@@ -116,8 +116,9 @@ export async function collectFigures(db: Kysely<Database>, workspaceId: number):
  * customers to filter by) and TOUCHED is its customer ids (what finishRefs
  * would have collected). Returns how many.
  */
-export async function figuresOfWorkspace(db: Kysely<Database>, workspaceId: number): Promise<number> {
-  await sql`create temporary table ${sql.raw(FIGURES)} on commit drop as ${orderFigures(workspaceId, sql``)}`.execute(db);
+export async function figuresOfWorkspace(db: Kysely<Database>, workspaceId: number, o: { tallied?: boolean } = {}): Promise<number> {
+  // `tallied`: FIGURES was filled from the figures Node tallied during the load (figures.ts).
+  if (!o.tallied) await sql`create temporary table ${sql.raw(FIGURES)} on commit drop as ${orderFigures(workspaceId, sql``)}`.execute(db);
   await sql.raw(`analyze ${FIGURES}`).execute(db);
   await sql.raw(`create temporary table ${TOUCHED} on commit drop as select customer_id from ${FIGURES}`).execute(db);
   await sql.raw(`analyze ${TOUCHED}`).execute(db);

@@ -4,7 +4,7 @@
 // behind). --strict rolls back when any row was rejected; --dry-run always
 // rolls back, so its counts are exactly what a real run would do.
 import { open } from 'node:fs/promises';
-import { refreshCustomerStats } from '../customers/customers.stats.ts';
+import { orderFigures, refreshCustomerStats } from '../customers/customers.stats.ts';
 import type { Store } from '../../db/store.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { type ImportEntity, SPECS } from './entities.ts';
@@ -12,6 +12,7 @@ import * as repo from './import.repository.ts';
 import { type ExplicitMapping, resolveMapping } from './mapping.ts';
 import { type Encoding, fileSize, ImportFileError, type Input, openSource, type Source } from './reader.ts';
 import { checkSlowRows, copyDirect, copyRaw, countRejected, emitIssues, findDuplicates, type RowSorter, rawPathFits, sortRaw } from './fast.ts';
+import { FigureTally, figuresFromTally } from './figures.ts';
 import { mappedColumns, type RowIssue, rowChecker } from './validate.ts';
 
 export interface ImportOptions {
@@ -66,8 +67,8 @@ export interface ImportReport {
   errorsTruncated: boolean;
 }
 
-/** Imports that took the direct load, and the tables taken for a bulk load (for tests: the report does not say). */
-export const loadStats = { direct: 0, bulk: [] as string[] };
+/** Imports that took the direct load or used the figures tallied in Node, and the tables taken for a bulk load (for tests: the report does not say). */
+export const loadStats = { direct: 0, tallied: 0, bulk: [] as string[] };
 
 /** How many rejected rows a report (and the import_runs record) carries. */
 export const REPORT_ERRORS = 1000;
@@ -321,7 +322,12 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
         let touched = 0;
         if (stubs && !(o.strict && report.rejected > 0)) {
           // After a direct load every order of the workspace is the file's: their figures name the customers.
-          touched = direct ? await repo.figuresOfWorkspace(s.db, o.workspaceId) : await repo.finishRefs(s.db);
+          // The figures Node tallied during a direct load of orders, where exact (figures.ts); else one aggregate.
+          const tallied =
+            direct?.tally !== undefined &&
+            (await figuresFromTally(s, direct.tally, { table: repo.FIGURES, extraOrders: direct.slowValid > 0 ? repo.STAGE : null, orderFigures: (f) => orderFigures(o.workspaceId, f) }));
+          if (tallied) loadStats.tallied++;
+          touched = direct ? await repo.figuresOfWorkspace(s.db, o.workspaceId, { tallied }) : await repo.finishRefs(s.db);
           const fresh = touched > 0 ? await repo.countNewCustomers(s.db, o.workspaceId) : 0;
           // Many new customers for the size of the table: the same bulk load for customers.
           // An orders file that adds orders rewrites the figures (customers.stats_*) of the existing customers it
@@ -420,7 +426,7 @@ async function loadDirect(
     now: Date;
     onBytes: (n: number) => void;
   },
-): Promise<{ rowsRead: number; inserted: number; rejected: number; keys: repo.DroppedKeys } | 'busy' | null> {
+): Promise<{ rowsRead: number; inserted: number; rejected: number; keys: repo.DroppedKeys; tally?: FigureTally; slowValid: number } | 'busy' | null> {
   if (process.env.LIUKE_IMPORT_DIRECT === '0') return null;
   const estimate = await estimateRecords(o.raw.path, o.size);
   if (estimate < o.batchRows || (await repo.hasRows(s.db, o.spec, o.workspaceId))) return null;
@@ -439,7 +445,9 @@ async function loadDirect(
       ...(o.spec.entity === 'customers' ? [{ name: 'is_stub', text: 'false' }] : []),
       ...(o.spec.updatedAt ? [{ name: 'updated_at', text: o.now.toISOString() }] : []),
     ];
-    const { loaded } = await copyDirect(s, { width: o.width, mapped: o.mapped, table: o.spec.table, workspaceId: o.workspaceId, extras, path: o.raw.path, encoding: o.raw.encoding, onBytes: o.onBytes });
+    // Orders: each customer's figures tallied as the records pass (figures.ts), instead of an aggregate over them afterwards.
+    const tally = o.spec.entity === 'orders' && process.env.LIUKE_IMPORT_TALLY !== '0' ? new FigureTally() : undefined;
+    const { loaded } = await copyDirect(s, { width: o.width, mapped: o.mapped, table: o.spec.table, workspaceId: o.workspaceId, extras, tally, path: o.raw.path, encoding: o.raw.encoding, onBytes: o.onBytes });
     await repo.restoreConstraints(s.db, keys, s.kind === 'postgres');
     await repo.createStage(s.db, o.columns, { rn: true });
     const slow = await checkSlowRows(s, { width: o.width, checker: o.checker, stage: repo.STAGE, stageColumns: o.columns.map((c) => c.name), onlyNoted: false });
@@ -448,7 +456,7 @@ async function loadDirect(
     const rejected = await countRejected(s.db);
     await repo.releaseSavepoint(s.db, 'liuke_import_direct');
     loadStats.direct++;
-    return { rowsRead: loaded + slow.rowsRead, inserted: loaded + more, rejected, keys };
+    return { rowsRead: loaded + slow.rowsRead, inserted: loaded + more, rejected, keys, ...(tally ? { tally } : {}), slowValid: slow.valid };
   } catch (e) {
     await repo.rollbackToSavepoint(s.db, 'liuke_import_direct');
     await repo.releaseSavepoint(s.db, 'liuke_import_direct');
