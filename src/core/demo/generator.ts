@@ -49,8 +49,12 @@ export const DEMO_COLUMNS = {
   customers: [
     'workspace_id', 'id', 'name', 'phone', 'email', 'gender', 'birthday', 'region', 'city', 'time_zone', 'registered_at',
     'acquisition_channel', 'membership_level', 'membership_expires_at', 'owner', 'preferred_channel', 'consent', 'attributes',
-    'created_at', 'updated_at',
+    'created_at', 'updated_at', 'stats_first_order_at', 'stats_last_order_at', 'stats_orders', 'stats_spend',
   ],
+  // The customer list's order summary, as the pipeline's first pass would write it (every
+  // customer, every order): written with the customers, that pass finds nothing to change
+  // instead of rewriting every customer row (non-HOT, into all of customers' indexes).
+  customer_stats: ['workspace_id', 'customer_id', 'first_order_at', 'last_order_at', 'orders', 'spend', 'refunded_orders', 'refreshed_at'],
   products: ['workspace_id', 'id', 'name', 'category', 'price', 'attributes', 'created_at', 'updated_at'],
   orders: [
     'workspace_id', 'id', 'customer_id', 'ordered_at', 'amount', 'discount', 'coupon_code', 'status', 'store', 'channel',
@@ -103,6 +107,40 @@ export function ts(ms: number): string {
   r -= h * 3600;
   const mi = (r / 60) | 0;
   return dateOf(day) + ' ' + P2[h] + ':' + P2[mi] + ':' + P2[r - mi * 60] + '+00';
+}
+
+/**
+ * A customer's order summary as customer_stats and customers.stats_* hold it
+ * (customers.stats.ts): first and last paid order, paid orders and spend, other orders.
+ */
+class OrderStats {
+  first = Number.POSITIVE_INFINITY;
+  last = Number.NEGATIVE_INFINITY;
+  orders = 0;
+  cents = 0;
+  other = 0;
+  add(at: number, cents: number, paid: boolean): void {
+    if (!paid) {
+      this.other++;
+      return;
+    }
+    this.orders++;
+    this.cents += cents;
+    if (at < this.first) this.first = at;
+    if (at > this.last) this.last = at;
+  }
+  #common(): string {
+    const paid = this.orders > 0;
+    return `${paid ? ts(this.first) : ''},${paid ? ts(this.last) : ''},${this.orders},${Math.floor(this.cents / 100)}.${P2[this.cents % 100]}`;
+  }
+  /** stats_first_order_at, stats_last_order_at, stats_orders, stats_spend */
+  customerColumns(): string {
+    return this.#common();
+  }
+  /** first_order_at … refunded_orders, refreshed_at */
+  statsColumns(refreshedAt: string): string {
+    return `${this.#common()},${this.other},${refreshedAt}`;
+  }
 }
 
 /** cents → '123.45' */
@@ -293,6 +331,7 @@ function generateInto<C extends string | Uint8Array>(sink: Sink<C>, params: Demo
   const ind = cat.industry;
   const ws = params.workspaceId;
   const now = Math.floor(params.now.getTime() / 1000) * 1000;
+  const nowTs = ts(now);
   const start = now - HISTORY_DAYS * DAY;
   const N = params.customers;
   const seed = params.seed | 0;
@@ -348,6 +387,7 @@ function generateInto<C extends string | Uint8Array>(sink: Sink<C>, params: Demo
     const memberIntervals: number[] = []; // [start, end, start, end, …]
     let memberUntil = 0;
     let spent12m = 0;
+    const stats = new OrderStats();
     let paidVisits = 0;
     let nCoupons = 0;
     let currentCourse = '';
@@ -446,6 +486,7 @@ function generateInto<C extends string | Uint8Array>(sink: Sink<C>, params: Demo
       if (status === 'paid') {
         if (ot > now - 365 * DAY) spent12m += amount;
       }
+      stats.add(ot, amount, status === 'paid');
       const store = channel === 'store' || channel === 'dine_in' || channel === 'front_desk' || channel === 'offline_campus' ? homeStore : '';
       const ots = ts(ot);
       sink.add(
@@ -632,9 +673,10 @@ function generateInto<C extends string | Uint8Array>(sink: Sink<C>, params: Demo
     if (ind.key === 'fitness' && memberUntil) attributes.renewal_date = dateOf(Math.floor(memberUntil / DAY));
     if (ind.key === 'restaurant') attributes.punch_card = paidVisits % 5;
     const regTs = ts(reg);
-    const customerLine = (id: string, mail: string, regAt: string, acqCh: string) =>
-      `${ws},${id},${q(name)},${phone},${mail},${gender},${birthday},${region},${city},${tz},${regAt},${acqCh},${level},${expires},${owner && q(owner)},${preferred},${json(consent)},${json(attributes)},${regAt},${regAt}`;
-    sink.add('customers', customerLine(cid, email, regTs, acq));
+    const customerLine = (id: string, mail: string, regAt: string, acqCh: string, st: OrderStats) =>
+      `${ws},${id},${q(name)},${phone},${mail},${gender},${birthday},${region},${city},${tz},${regAt},${acqCh},${level},${expires},${owner && q(owner)},${preferred},${json(consent)},${json(attributes)},${regAt},${regAt},${st.customerColumns()}`;
+    sink.add('customers', customerLine(cid, email, regTs, acq, stats));
+    sink.add('customer_stats', `${ws},${cid},${stats.statsColumns(nowTs)}`);
 
     // --- ground truth
     let segment: string;
@@ -652,9 +694,12 @@ function generateInto<C extends string | Uint8Array>(sink: Sink<C>, params: Demo
     if (i > 0 && orderTimes.length > 1 && rng.chance(0.006)) {
       const did = 'M' + cid.slice(1);
       const dupReg = reg + Math.floor(rng.next() * (lastOrder - reg));
-      sink.add('customers', customerLine(did, '', ts(dupReg), 'wechat'));
       const ot = dupReg + Math.floor(rng.next() * (lastOrder - dupReg));
       const pr = cat.byCategory[favCat]![0]!;
+      const dupStats = new OrderStats();
+      dupStats.add(ot, pr.price * 100, true);
+      sink.add('customers', customerLine(did, '', ts(dupReg), 'wechat', dupStats));
+      sink.add('customer_stats', `${ws},${did},${dupStats.statsColumns(nowTs)}`);
       const ots = ts(ot);
       sink.add('orders', `${ws},${did}-1,${did},${ots},${money(pr.price * 100)},0.00,,paid,,wechat_mini_program,{},${ots},${ots}`);
       sink.add('order_lines', `${ws},${did}-1,1,${pr.id},${q(pr.category)},1,${money(pr.price * 100)}`);

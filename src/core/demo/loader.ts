@@ -20,6 +20,7 @@ export const BUSINESS_TABLES = [
   'referrals',
   'coupons',
   'demo_truth',
+  'customer_stats',
   'customers',
   'products',
 ] as const;
