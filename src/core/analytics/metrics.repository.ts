@@ -199,6 +199,10 @@ async function figuresOfAll(db: Db, ws: number, e: Edges, s: AnalyticsSettings):
       left join sv on sv.customer_id = c.id
       left join rf on rf.customer_id = c.id
     where c.workspace_id = ${ws}
+    -- offset 0 keeps g a subquery computed once per row: pulled up, its columns were pasted
+    -- into each use, and the last event's index probe for the half of the customers without
+    -- an event in 60 days ran twice (for cm_diff and for the output; 2.5 s at 1M customers)
+    offset 0
     ) g
       left join customer_metrics cm on cm.workspace_id = ${ws} and cm.customer_id = g.customer_id
       left join customer_stats s on s.workspace_id = ${ws} and s.customer_id = g.customer_id`.execute(db);
