@@ -337,12 +337,15 @@ async function updateBuyers(trx: Trx, ws: number, now: Date, inc: KpisSince, col
   // and kd's customers with a paid order added (new buyers unless they had a row: recomputed
   // below). Without statistics, right after a full pass, the planner sorted all of
   // kpi_buyers for a merge join: hash joins only.
-  const merged = (col: string, kCol: string, nCol: string, op: 'greatest' | 'plus') => {
+  // A change applied to a stored row (k) — the one rule for the count and for the write below.
+  const applied = (kCol: string, nCol: string, op: 'greatest' | 'plus') => {
     const k = sql.ref(`k.${kCol}`);
     const n = sql.ref(`n.${nCol}`);
-    return sql`case when n.id is null then ${k} when n.replace then ${n} when k.tid is null then null
-                    else ${op === 'plus' ? sql`${k} + ${n}` : sql`greatest(${k}, ${n})`} end as ${sql.ref(col)}`;
+    return sql`case when n.replace then ${n} else ${op === 'plus' ? sql`${k} + ${n}` : sql`greatest(${k}, ${n})`} end`;
   };
+  const merged = (col: string, kCol: string, nCol: string, op: 'greatest' | 'plus') =>
+    sql`case when n.id is null then ${sql.ref(`k.${kCol}`)} when k.tid is null and not n.replace then null
+             else ${applied(kCol, nCol, op)} end as ${sql.ref(col)}`;
   await sql`set local enable_mergejoin = off`.execute(trx);
   await sql`
     create temp table kc on commit drop as
@@ -373,10 +376,10 @@ async function updateBuyers(trx: Trx, ws: number, now: Date, inc: KpisSince, col
   if (Number(kc.writes) > 0) {
     await sql`
       update kpi_buyers k set
-        last_paid_at = case when n.replace then n.paid_at else greatest(k.last_paid_at, n.paid_at) end,
-        last_paid_30d_ago = case when n.replace then n.then else greatest(k.last_paid_30d_ago, n.then) end,
-        paid_12m = case when n.replace then n.dn else k.paid_12m + n.dn end,
-        last_active_at = case when n.replace then n.active else greatest(k.last_active_at, n.active) end
+        last_paid_at = ${applied('last_paid_at', 'paid_at', 'greatest')},
+        last_paid_30d_ago = ${applied('last_paid_30d_ago', 'then', 'greatest')},
+        paid_12m = ${applied('paid_12m', 'dn', 'plus')},
+        last_active_at = ${applied('last_active_at', 'active', 'greatest')}
       from kn n where k.ctid = any((select writes from kc)::tid[]) and n.id = k.customer_id`.execute(trx);
   }
   let inserted = 0;

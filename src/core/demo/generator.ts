@@ -129,17 +129,14 @@ class OrderStats {
     if (at < this.first) this.first = at;
     if (at > this.last) this.last = at;
   }
-  #common(): string {
-    const paid = this.orders > 0;
-    return `${paid ? ts(this.first) : ''},${paid ? ts(this.last) : ''},${this.orders},${Math.floor(this.cents / 100)}.${P2[this.cents % 100]}`;
-  }
   /** stats_first_order_at, stats_last_order_at, stats_orders, stats_spend */
   customerColumns(): string {
-    return this.#common();
+    const paid = this.orders > 0;
+    return `${paid ? ts(this.first) : ''},${paid ? ts(this.last) : ''},${this.orders},${money(this.cents)}`;
   }
-  /** first_order_at … refunded_orders, refreshed_at */
+  /** first_order_at … refunded_orders, refreshed_at: the same four, then the other orders and the time */
   statsColumns(refreshedAt: string): string {
-    return `${this.#common()},${this.other},${refreshedAt}`;
+    return `${this.customerColumns()},${this.other},${refreshedAt}`;
   }
 }
 
