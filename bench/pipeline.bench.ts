@@ -19,6 +19,7 @@
 //   LIUKE_BENCH_DAYS=3                                # incremental days in a row after the full run (default 1)
 //   LIUKE_BENCH_VACUUM=1                              # vacuum analyze before each day, as autovacuum would
 //   LIUKE_BENCH_WORKER_JOBS=4 LIUKE_BENCH_WORKER_CUSTOMERS=20000
+//   LIUKE_BENCH_CONCURRENCY=1                         # steps at once (default: the runner's, 2 on PostgreSQL)
 //
 // Every PostgreSQL run gets a throw-away database on the local server, dropped
 // afterwards; PGlite runs in a temporary folder, removed afterwards. Each case
@@ -51,6 +52,8 @@ const ANALYTICS = ['customer_metrics', 'rfm_lifecycle', 'cohorts', 'kpis'];
 const VACUUM = process.env.LIUKE_BENCH_VACUUM === '1';
 const STEP_NAMES = process.env.LIUKE_BENCH_STEPS?.split(',').filter(Boolean);
 const STEPS = STEP_NAMES ? PIPELINE_STEPS.filter((s) => STEP_NAMES.includes(s.name)) : PIPELINE_STEPS;
+/** LIUKE_BENCH_CONCURRENCY: how many independent steps run at once (unset: the runner's default). */
+const CONCURRENCY = process.env.LIUKE_BENCH_CONCURRENCY ? { concurrency: Number(process.env.LIUKE_BENCH_CONCURRENCY) } : {};
 const SAFE_DB = /^liuke_bench_pipeline_\d+(_[a-z0-9]+)?$/;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
@@ -141,7 +144,7 @@ function cpuTimed(steps: typeof STEPS, dbName: string | null, into: Map<string, 
   }));
 }
 
-function printCpu(label: string, cpu: Map<string, { server: number; client: number }>): void {
+function printCpu(label: string, cpu: Map<string, { server: number; client: number }>, run?: number): void {
   let server = 0;
   let client = 0;
   for (const [name, v] of cpu) {
@@ -151,21 +154,45 @@ function printCpu(label: string, cpu: Map<string, { server: number; client: numb
     }
     console.log(`  ${label.padEnd(12)} ${name.padEnd(18)} CPU: server ${v.server.toFixed(2)} s, bench process ${v.client.toFixed(2)} s`);
   }
-  console.log(`  ${label.padEnd(12)} ${'analytics'.padEnd(18)} CPU: server ${server.toFixed(2)} s, bench process ${client.toFixed(2)} s`);
+  console.log(`  ${label.padEnd(12)} ${'analytics'.padEnd(18)} CPU: server ${server.toFixed(2)} s, bench process ${client.toFixed(2)} s (per step: steps running at once count each other's)`);
+  if (run !== undefined) console.log(`  ${label.padEnd(12)} ${'whole run'.padEnd(18)} CPU: server ${run.toFixed(2)} s`);
 }
 
+/** The database's backends' CPU seconds spent while fn ran (0 without a server database). */
+async function runCpu<T>(dbName: string | null, fn: () => Promise<T>): Promise<{ value: T; cpu: number }> {
+  const a = dbName ? await serverCpu(dbName) : new Map<number, number>();
+  const value = await fn();
+  const b = dbName ? await serverCpu(dbName) : new Map<number, number>();
+  let cpu = 0;
+  for (const [pid, v] of b) cpu += v - (a.get(pid) ?? 0);
+  return { value, cpu };
+}
+
+/**
+ * Prints each step's time and returns the analytics steps' wall time: from the first
+ * one's start to the last one's end (steps that run at once overlap; their sum is
+ * printed too).
+ */
 function printSteps(label: string, steps: StepState[]): number {
-  let analytics = 0;
+  let sum = 0;
   let total = 0;
+  let from = Infinity;
+  let to = -Infinity;
   for (const s of steps) {
     const ms = s.durationMs ?? 0;
     total += ms;
-    if (ANALYTICS.includes(s.name)) analytics += ms;
-    console.log(`  ${label.padEnd(12)} ${s.name.padEnd(18)} ${s.status.padEnd(7)} ${secs(ms).padStart(9)}${s.error ? `  ${s.error}` : ''}`);
+    if (ANALYTICS.includes(s.name)) {
+      sum += ms;
+      if (s.startedAt) from = Math.min(from, Date.parse(s.startedAt));
+      if (s.finishedAt) to = Math.max(to, Date.parse(s.finishedAt));
+    }
+    const span = s.startedAt && s.finishedAt ? `  (${((Date.parse(s.startedAt) - Date.parse(steps[0]!.startedAt!)) / 1000).toFixed(1)} → ${((Date.parse(s.finishedAt) - Date.parse(steps[0]!.startedAt!)) / 1000).toFixed(1)} s)` : '';
+    console.log(`  ${label.padEnd(12)} ${s.name.padEnd(18)} ${s.status.padEnd(7)} ${secs(ms).padStart(9)}${span}${s.error ? `  ${s.error}` : ''}`);
   }
-  console.log(`  ${label.padEnd(12)} ${'analytics'.padEnd(18)} ${''.padEnd(7)} ${secs(analytics).padStart(9)}   (customer_metrics + rfm_lifecycle + cohorts + kpis)`);
-  console.log(`  ${label.padEnd(12)} ${'all steps'.padEnd(18)} ${''.padEnd(7)} ${secs(total).padStart(9)}`);
-  return analytics;
+  const wall = Number.isFinite(from) ? to - from : 0;
+  console.log(`  ${label.padEnd(12)} ${'analytics'.padEnd(18)} ${''.padEnd(7)} ${secs(wall).padStart(9)}   wall, first start to last end of customer_metrics, rfm_lifecycle, cohorts, kpis (their sum ${secs(sum)})`);
+  console.log(`  ${label.padEnd(12)} ${'all steps'.padEnd(18)} ${''.padEnd(7)} ${secs(total).padStart(9)}   (sum)`);
+  return wall;
 }
 
 /** Day k (1, 2, …) after NOW: new orders and events for existing customers, as CSV files. */
@@ -238,10 +265,13 @@ async function pipelineCase(kind: 'postgres' | 'pglite', customers: number): Pro
     const cpuFull = new Map<string, { server: number; client: number }>();
     const cpuInc = new Map<string, { server: number; client: number }>();
     const pgName = kind === 'postgres' ? name : null;
-    const full = await measure(() => runPipeline(store, { workspaceId: 1, now: NOW, steps: cpuTimed(STEPS, pgName, cpuFull), mode: 'full' }));
+    const fullRun = await runCpu(pgName, () =>
+      measure(() => runPipeline(store, { workspaceId: 1, now: NOW, steps: cpuTimed(STEPS, pgName, cpuFull), mode: 'full', ...CONCURRENCY })),
+    );
+    const full = fullRun.value;
     console.log(`  full run (load average ${load()}):`);
     const analytics = printSteps('full', full.value.steps);
-    printCpu('full', cpuFull);
+    printCpu('full', cpuFull, pgName ? fullRun.cpu : undefined);
     const fullPeak = process.resourceUsage().maxRSS * 1024;
     console.log(
       `  peak RSS: bench process ${mb(fullPeak)} (${mb(before)} before the run)${kind === 'postgres' ? `, largest PostgreSQL backend ${mb(full.serverPeak)}` : ' (PGlite runs inside it)'}`,
@@ -273,10 +303,13 @@ async function pipelineCase(kind: 'postgres' | 'pglite', customers: number): Pro
       if (ro.inserted !== day.nOrders || re.inserted !== day.nEvents) throw new Error(`day import: ${ro.inserted}/${day.nOrders} orders, ${re.inserted}/${day.nEvents} events`);
       console.log(`  day ${k} import: ${fmt(day.nOrders)} orders in ${secs(tOrders)}, ${fmt(day.nEvents)} events in ${secs(tEvents)} (load average ${load()})`);
       cpuInc.clear();
-      inc = await measure(() => runPipeline(store, { workspaceId: 1, now: end, steps: cpuTimed(STEPS, pgName, cpuInc), mode: 'incremental' }));
+      const incRun = await runCpu(pgName, () =>
+        measure(() => runPipeline(store, { workspaceId: 1, now: end, steps: cpuTimed(STEPS, pgName, cpuInc), mode: 'incremental', ...CONCURRENCY })),
+      );
+      inc = incRun.value;
       console.log(`  incremental run, day ${k} (load average ${load()}):`);
       incAnalytics = printSteps('incremental', inc.value.steps);
-      printCpu('incremental', cpuInc);
+      printCpu('incremental', cpuInc, pgName ? incRun.cpu : undefined);
     }
     const mode = inc.value.steps.find((s) => s.name === 'customer_metrics')?.result?.mode;
     console.log(`  customer_metrics ran as: ${mode ?? '(not run)'}; peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}`);

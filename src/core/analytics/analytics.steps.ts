@@ -10,6 +10,8 @@ import { loadAnalyticsSettings } from './settings.ts';
 export const customerMetricsStep: Step = {
   name: 'customer_metrics',
   title: { en: 'Customer figures (orders, activity, service)', zh: '客户指标（订单、活跃、服务）' },
+  // reads only the business data
+  after: [],
   async run(ctx) {
     const s = await loadAnalyticsSettings(ctx.db, ctx.workspaceId);
     const incremental = ctx.mode === 'incremental';
@@ -50,17 +52,23 @@ async function analyzeStale(ctx: StepContext, tables: string[]): Promise<void> {
 export const scoringStep: Step = {
   name: 'rfm_lifecycle',
   title: { en: 'RFM scores, value tiers and lifecycle stages', zh: 'RFM 评分、价值分层与生命周期' },
+  after: ['customer_metrics'],
   run: runScoringStep,
 };
 
 export const cohortsStep: Step = {
   name: 'cohorts',
   title: { en: 'Cohort retention by first-purchase month', zh: '首购月份同期群留存' },
+  // orders, events and customers' first purchases only: runs beside the figures and scores
+  after: [],
   run: runCohortsStep,
 };
 
 export const kpisStep: Step = {
   name: 'kpis',
   title: { en: 'KPIs with targets, trend and anomaly flags', zh: '关键指标、目标、趋势与异常' },
+  // Business data, and tier history as of 90 days ago, which this run's scoring does not
+  // change (it closes open rows at now and opens rows from now): runs beside the scoring.
+  after: [],
   run: runKpisStep,
 };

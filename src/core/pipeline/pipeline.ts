@@ -1,6 +1,11 @@
 // The daily pipeline: a chain of named steps, each testable alone. A run is a
 // row in pipeline_runs whose `steps` array shows each step's status, progress,
 // duration and error as it goes, so the CLI and UI can follow it.
+//
+// A step names the steps whose results it reads (`after`); on a PostgreSQL server
+// two steps that do not depend on each other run at once, each on its own
+// connection, so the second core works too (most of a step is one backend's
+// CPU). PGlite has one connection: there the steps run one after another.
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
@@ -27,6 +32,11 @@ export interface Step {
   name: string;
   /** One line for people, English and Chinese. */
   title: { en: string; zh: string };
+  /**
+   * The steps (by name) whose results this one reads: it starts once they are done.
+   * Omitted, it waits for every step listed before it. Only earlier steps may be named.
+   */
+  after?: readonly string[];
   run(ctx: StepContext): Promise<Record<string, unknown> | undefined>;
 }
 
@@ -55,6 +65,11 @@ export interface RunOptions {
   log?: (msg: string) => void;
   /** Called after each state change (for a progress display). */
   onUpdate?: (steps: StepState[]) => void;
+  /**
+   * How many independent steps may run at once: default 2 on a PostgreSQL server
+   * (these machines have two cores), 1 on PGlite (one connection).
+   */
+  concurrency?: number;
 }
 
 export interface RunResult {
@@ -90,6 +105,8 @@ export async function runPipeline(store: Store, opts: RunOptions): Promise<RunRe
     throw new Error(`unknown pipeline step ${unknown.join(', ')}; the steps are: ${opts.steps.map((s) => s.name).join(', ')}`);
   }
   const chosen = opts.only?.length ? opts.steps.filter((s) => opts.only!.includes(s.name)) : opts.steps;
+  const waitsFor = dependencies(opts.steps, chosen);
+  const limit = Math.max(1, Math.floor(opts.concurrency ?? (store.kind === 'postgres' ? 2 : 1)));
   const states: StepState[] = chosen.map((s) => ({ name: s.name, title: s.title, status: 'pending' }));
   const last = opts.mode === 'incremental' ? await lastSuccessfulRun(db, opts.workspaceId, kind) : null;
   // Incremental needs a previous run that covered every step, at an earlier reference time.
@@ -113,26 +130,34 @@ export async function runPipeline(store: Store, opts: RunOptions): Promise<RunRe
     .returning('id')
     .executeTakeFirstOrThrow();
   const runId = row.id;
-  const save = async (extra: { status?: 'done' | 'failed'; error?: string } = {}) => {
+  // Steps running at once save the whole array: one write at a time, in order, so an
+  // older picture never lands after a newer one.
+  let saving: Promise<void> = Promise.resolve();
+  const save = (extra: { status?: 'done' | 'failed'; error?: string } = {}): Promise<void> => {
     opts.onUpdate?.(states);
-    await db
-      .updateTable('pipeline_runs')
-      .set({
-        steps: JSON.stringify(states),
-        ...(extra.status ? { status: extra.status, finished_at: new Date(), error: extra.error ?? null } : {}),
-      })
-      .where('id', '=', runId)
-      .execute();
+    const json = JSON.stringify(states);
+    const write = saving.then(async () => {
+      await db
+        .updateTable('pipeline_runs')
+        .set({
+          steps: json,
+          ...(extra.status ? { status: extra.status, finished_at: new Date(), error: extra.error ?? null } : {}),
+        })
+        .where('id', '=', runId)
+        .execute();
+    });
+    saving = write.catch(() => {});
+    return write;
   };
 
-  for (let i = 0; i < chosen.length; i++) {
+  const runStep = async (i: number): Promise<void> => {
     const step = chosen[i]!;
     const st = states[i]!;
     const t0 = performance.now();
     st.status = 'running';
     st.startedAt = new Date().toISOString();
-    await save();
     try {
+      await save();
       const result = await step.run({
         store,
         db,
@@ -157,15 +182,50 @@ export async function runPipeline(store: Store, opts: RunOptions): Promise<RunRe
     st.finishedAt = new Date().toISOString();
     st.durationMs = Math.round(performance.now() - t0);
     log(`${step.name}: ${st.status} in ${st.durationMs} ms${st.error ? ` — ${st.error}` : ''}`);
-    if (st.status === 'failed') {
-      for (const rest of states.slice(i + 1)) rest.status = 'skipped';
-      const error = `step ${step.name} failed: ${st.error}`;
-      await save({ status: 'failed', error });
-      return { runId, status: 'failed', steps: states, error };
+  };
+
+  // Start, in pipeline order, every step whose dependencies are done while a slot is
+  // free. After a failure nothing new starts; the steps already running finish.
+  const running = new Map<number, Promise<void>>();
+  const failed = () => states.findIndex((s) => s.status === 'failed');
+  for (;;) {
+    if (failed() < 0) {
+      for (let i = 0; i < chosen.length && running.size < limit; i++) {
+        if (states[i]!.status !== 'pending' || running.has(i)) continue;
+        if (![...waitsFor[i]!].every((k) => states[k]!.status === 'done')) continue;
+        running.set(i, runStep(i).finally(() => running.delete(i)));
+      }
     }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+  const f = failed();
+  if (f >= 0) {
+    for (const rest of states) if (rest.status === 'pending') rest.status = 'skipped';
+    const error = `step ${states[f]!.name} failed: ${states[f]!.error}`;
+    await save({ status: 'failed', error });
+    return { runId, status: 'failed', steps: states, error };
   }
   await save({ status: 'done' });
   return { runId, status: 'done', steps: states };
+}
+
+/**
+ * For each chosen step, the indexes (into `chosen`) of the chosen steps it waits for:
+ * those it names in `after`, or every chosen step before it. A step not chosen is
+ * not waited for (a partial run asked for the steps it runs).
+ */
+function dependencies(all: readonly Step[], chosen: readonly Step[]): Set<number>[] {
+  return chosen.map((s, i) => {
+    if (!s.after) return new Set(chosen.slice(0, i).map((_, k) => k));
+    // A name absent from the steps given is not waited for (a caller running only some
+    // steps left it out); one listed after this step would be a cycle.
+    const at = all.indexOf(s);
+    for (const n of s.after) {
+      if (all.findIndex((x) => x.name === n) >= at) throw new Error(`pipeline step ${s.name} waits for ${n}, which comes after it`);
+    }
+    return new Set(chosen.flatMap((c, k) => (s.after!.includes(c.name) ? [k] : [])));
+  });
 }
 
 export function listRuns(db: Kysely<Database>, workspaceId: number, limit = 20) {
