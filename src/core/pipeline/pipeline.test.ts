@@ -100,7 +100,7 @@ forEachStore('pipeline runner', (get) => {
     }
     // the saved run shows every step done, in pipeline order, whatever order they finished in
     const [run] = await listRuns(get().db, 1, 1);
-    assert.deepEqual((run?.steps as { name: string; status: string }[]).map((s) => `${s.name}:${s.status}`), ['figures:done', 'scores:done', 'cohorts:done', 'report:done']);
+    assert.deepEqual(((run?.steps ?? []) as { name: string; status: string }[]).map((s) => `${s.name}:${s.status}`), ['figures:done', 'scores:done', 'cohorts:done', 'report:done']);
   });
 
   it('lets a step already running beside a failed one finish, starts nothing new, and names the failure', async () => {
