@@ -424,7 +424,8 @@ async function shiftWindows(db: Db, ws: number, p: Edges, n: Edges, s: Analytics
       group by customer_id
     ) d
     where ${moved}`.execute(db);
-  await sql`analyze cm_shift`.execute(db);
+  // the update joins on the key; the moves' other columns would only cost statistics
+  await sql`analyze cm_shift (customer_id)`.execute(db);
   // the scoring reads some of these counts: a move of one of those is a change of its inputs
   const inputs = sql.join(names.filter((c) => (SCORED_FIGURES as readonly string[]).includes(c)).map((c) => sql`d.${sql.ref(c)} <> 0`), sql` or `);
   const r = await sql`
@@ -498,7 +499,9 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
     if (usable && recomputed >= 0) {
       await figuresOfSome(trx, workspaceId, e, s);
       await sql`alter table cm_fig add primary key (customer_id)`.execute(trx);
-      await sql`analyze cm_fig`.execute(trx);
+      // Statistics of the columns the writes join and filter on only: all thirty took
+      // 0.3 s for 40k rows at 1M customers, on the day's critical path.
+      await sql`analyze cm_fig (customer_id, merged, known, o)`.execute(trx);
       const w = await writeFigures(trx, workspaceId, now, true);
       await writeCustomerStats(trx, workspaceId, sql`${statsOf} where o`, sql`select id from cm_ids where o`, now);
       const shifted = await shiftWindows(trx, workspaceId, await edgesAt(trx, state.as_of, s.rfm.windowMonths), e, s);
@@ -510,7 +513,7 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
       }
       await figuresOfAll(trx, workspaceId, e, s);
       // The writes pick the rows that differ out of a million: plan them on counted flags.
-      await sql`analyze cm_fig`.execute(trx);
+      await sql`analyze cm_fig (customer_id, merged, known, cm_diff, st_diff, c_diff)`.execute(trx);
       const w = await writeFigures(trx, workspaceId, now, false);
       await writeStatsOfAll(trx, workspaceId, now);
       result = { mode: 'full', customers: w.written, removed: w.removed };
