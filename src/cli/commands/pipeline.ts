@@ -47,7 +47,10 @@ export function registerPipeline(program: Command): void {
           mode: opts.full ? 'full' : 'incremental',
           ...(only ? { only } : {}),
           onUpdate: (steps) =>
-            bar?.update(steps.filter((s) => s.status === 'done').length, { step: steps.find((s) => s.status === 'running')?.name ?? '' }),
+            bar?.update(steps.filter((s) => s.status === 'done').length, {
+              // two steps can run at once on a server
+              step: steps.filter((s) => s.status === 'running').map((s) => s.name).join(' + '),
+            }),
         });
         bar?.stop();
         if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

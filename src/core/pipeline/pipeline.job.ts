@@ -18,7 +18,7 @@ export const pipelineHandler: JobHandler = async (ctx) => {
     ...(only ? { only } : {}),
     onUpdate: (steps) => {
       const done = steps.filter((s) => s.status === 'done').length;
-      void ctx.progress({ done, total: steps.length, current: steps.find((s) => s.status === 'running')?.name ?? null });
+      void ctx.progress({ done, total: steps.length, current: steps.filter((s) => s.status === 'running').map((s) => s.name).join(' + ') || null });
     },
   });
   if (result.status === 'failed') throw new Error(result.error);
