@@ -131,15 +131,11 @@ function cpuTimed(steps: typeof STEPS, dbName: string | null, into: Map<string, 
   return steps.map((step) => ({
     ...step,
     async run(ctx) {
-      const a = dbName ? await serverCpu(dbName) : new Map<number, number>();
       const c0 = process.cpuUsage();
-      const result = await step.run(ctx);
+      const { value, cpu } = await runCpu(dbName, () => step.run(ctx));
       const c1 = process.cpuUsage(c0);
-      const b = dbName ? await serverCpu(dbName) : new Map<number, number>();
-      let server = 0;
-      for (const [pid, v] of b) server += v - (a.get(pid) ?? 0);
-      into.set(step.name, { server, client: (c1.user + c1.system) / 1e6 });
-      return result;
+      into.set(step.name, { server: cpu, client: (c1.user + c1.system) / 1e6 });
+      return value;
     },
   }));
 }
