@@ -209,5 +209,14 @@ forEachStore('customer figures: incremental passes equal a full recompute', (get
     assert.deepEqual([...(await figures(db)).keys()].filter((k) => k.startsWith('g')), ['g0', 'g1', 'g2', 'g3', 'g4']);
     const after = await stats(db);
     assert.deepEqual(after.stats, want.stats.filter((r) => (r as { customer_id: string }).customer_id !== 'g5'));
+    // a customer merged into another: its figures go and the other's take its orders
+    await moveRows(db, 1, 'g1', ['g0'], new Date());
+    await markMerged(db, 1, ['g0'], 'g1', new Date());
+    const merged = await full();
+    assert.equal(merged.status, 'done');
+    assert.equal((merged.steps[0]!.result as { removed: number }).removed, 1);
+    const left = await figures(db);
+    assert.deepEqual([...left.keys()].filter((k) => k.startsWith('g')), ['g1', 'g2', 'g3', 'g4']);
+    assert.equal(left.get('g1')!.orders_total, (metrics.get('g0')!.orders_total as number) + (metrics.get('g1')!.orders_total as number));
   });
 });
