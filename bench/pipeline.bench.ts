@@ -174,6 +174,9 @@ function printSteps(label: string, steps: StepState[]): number {
   let total = 0;
   let from = Infinity;
   let to = -Infinity;
+  // each step's start and end are printed from the run's first start (a step may not have run)
+  const t0 = Math.min(...steps.flatMap((s) => (s.startedAt ? [Date.parse(s.startedAt)] : [])));
+  const at = (iso: string) => ((Date.parse(iso) - t0) / 1000).toFixed(1);
   for (const s of steps) {
     const ms = s.durationMs ?? 0;
     total += ms;
@@ -182,7 +185,7 @@ function printSteps(label: string, steps: StepState[]): number {
       if (s.startedAt) from = Math.min(from, Date.parse(s.startedAt));
       if (s.finishedAt) to = Math.max(to, Date.parse(s.finishedAt));
     }
-    const span = s.startedAt && s.finishedAt ? `  (${((Date.parse(s.startedAt) - Date.parse(steps[0]!.startedAt!)) / 1000).toFixed(1)} → ${((Date.parse(s.finishedAt) - Date.parse(steps[0]!.startedAt!)) / 1000).toFixed(1)} s)` : '';
+    const span = s.startedAt && s.finishedAt ? `  (${at(s.startedAt)} → ${at(s.finishedAt)} s)` : '';
     console.log(`  ${label.padEnd(12)} ${s.name.padEnd(18)} ${s.status.padEnd(7)} ${secs(ms).padStart(9)}${span}${s.error ? `  ${s.error}` : ''}`);
   }
   const wall = Number.isFinite(from) ? to - from : 0;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { backfillHistory } from '../../core/analytics/backfill.ts';
-import { listRuns, runPipeline, type StepState } from '../../core/pipeline/pipeline.ts';
+import { listRuns, runningSteps, runPipeline, type StepState } from '../../core/pipeline/pipeline.ts';
 import { PIPELINE_STEPS } from '../../core/pipeline/steps.ts';
 import { DEFAULT_WORKSPACE_ID } from '../../db/schema.ts';
 import { runningServer, UserError, withStore } from '../context.ts';
@@ -47,10 +47,7 @@ export function registerPipeline(program: Command): void {
           mode: opts.full ? 'full' : 'incremental',
           ...(only ? { only } : {}),
           onUpdate: (steps) =>
-            bar?.update(steps.filter((s) => s.status === 'done').length, {
-              // two steps can run at once on a server
-              step: steps.filter((s) => s.status === 'running').map((s) => s.name).join(' + '),
-            }),
+            bar?.update(steps.filter((s) => s.status === 'done').length, { step: runningSteps(steps) }),
         });
         bar?.stop();
         if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -283,31 +283,30 @@ async function writeFigures(db: Db, ws: number, now: Date, some: boolean): Promi
   // Among all customers, the rows of customers gone are looked for only when there are any:
   // when customer_metrics holds more rows than those cm_fig found (known) and those just inserted.
   const orphans = !some && (await moreRowsThan(db, sql`customer_metrics`, ws, sql`known or not merged`));
-  // A full pass's cm_fig has no index, and on a new workspace's first pass the statistics
-  // (made of the other workspaces' rows) put its customer_metrics rows at one: any join of
-  // the two then ran as a loop over cm_fig for each of the rows just inserted (120 s for
-  // 20,000 customers beside a workspace of 20,000; hours beside a larger one). Merged
-  // customers with figures are looked for first; a first pass has none.
-  const merged = !some && !orphans && (await sql<{ x: number }>`select 1 as x from cm_fig where merged and known limit 1`.execute(db)).rows.length > 0;
-  const d = some
-    ? // the few candidates (merged or gone) are found among cm_ids first, then probed
-      await sql`
-        delete from customer_metrics cm
-        where cm.workspace_id = ${ws}
-          and cm.customer_id in (select i.id from cm_ids i where not exists (select 1 from cm_fig g where g.customer_id = i.id and not g.merged))
-          and not exists (select 1 from cm_fig f where f.customer_id = cm.customer_id and not f.merged)`.execute(db)
-    : orphans
-      ? // customers gone: only in a workspace whose rows the statistics know (a new one has
-        // none gone), so the anti-join is planned on the right counts
-        await sql`
-          delete from customer_metrics cm
-          where cm.workspace_id = ${ws} and not exists (select 1 from cm_fig f where f.customer_id = cm.customer_id and not f.merged)`.execute(db)
-      : merged
-        ? // customers merged into others (cm_fig has one row per customer)
-          await sql`
-            delete from customer_metrics cm using cm_fig f
-            where cm.workspace_id = ${ws} and cm.customer_id = f.customer_id and f.merged and f.known`.execute(db)
-        : null;
+  // A row goes when cm_fig holds no figures for its customer (gone, or merged into another).
+  const noFigures = sql`not exists (select 1 from cm_fig f where f.customer_id = cm.customer_id and not f.merged)`;
+  let d: { numAffectedRows?: bigint } | null = null;
+  if (some) {
+    // the few candidates (merged or gone) are found among cm_ids first, then probed
+    d = await sql`
+      delete from customer_metrics cm
+      where cm.workspace_id = ${ws}
+        and cm.customer_id in (select i.id from cm_ids i where not exists (select 1 from cm_fig g where g.customer_id = i.id and not g.merged))
+        and ${noFigures}`.execute(db);
+  } else if (orphans) {
+    // customers gone: only in a workspace whose rows the statistics know (a new one has
+    // none gone), so the anti-join is planned on the right counts
+    d = await sql`delete from customer_metrics cm where cm.workspace_id = ${ws} and ${noFigures}`.execute(db);
+  } else if ((await sql`select 1 as x from cm_fig where merged and known limit 1`.execute(db)).rows.length > 0) {
+    // Customers merged into others (cm_fig has one row per customer), looked for first: a
+    // full pass's cm_fig has no index, and on a new workspace's first pass the statistics
+    // (made of the other workspaces' rows) put its customer_metrics rows at one, so any
+    // join of the two ran as a loop over cm_fig for each of the rows just inserted (120 s
+    // for 20,000 customers beside a workspace of 20,000; hours beside a larger one).
+    d = await sql`
+      delete from customer_metrics cm using cm_fig f
+      where cm.workspace_id = ${ws} and cm.customer_id = f.customer_id and f.merged and f.known`.execute(db);
+  }
   return { written: Number(u.numAffectedRows ?? 0) + Number(i.numAffectedRows ?? 0), removed: Number(d?.numAffectedRows ?? 0) };
 }
 

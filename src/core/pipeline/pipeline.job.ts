@@ -4,7 +4,7 @@ import type { Database } from '../../db/schema.ts';
 import type { Store } from '../../db/store.ts';
 import { createWorker, type JobHandler, upsertSchedule, type Worker } from '../jobs/queue.ts';
 import { MODEL_TRAIN_TASK, modelTrainHandler } from '../churn/churn.job.ts';
-import { runPipeline } from './pipeline.ts';
+import { runningSteps, runPipeline } from './pipeline.ts';
 import { DAILY_SCHEDULE, PIPELINE_STEPS, PIPELINE_TASK } from './steps.ts';
 
 export const pipelineHandler: JobHandler = async (ctx) => {
@@ -18,7 +18,7 @@ export const pipelineHandler: JobHandler = async (ctx) => {
     ...(only ? { only } : {}),
     onUpdate: (steps) => {
       const done = steps.filter((s) => s.status === 'done').length;
-      void ctx.progress({ done, total: steps.length, current: steps.filter((s) => s.status === 'running').map((s) => s.name).join(' + ') || null });
+      void ctx.progress({ done, total: steps.length, current: runningSteps(steps) || null });
     },
   });
   if (result.status === 'failed') throw new Error(result.error);

@@ -191,7 +191,7 @@ export async function runPipeline(store: Store, opts: RunOptions): Promise<RunRe
   for (;;) {
     if (failed() < 0) {
       for (let i = 0; i < chosen.length && running.size < limit; i++) {
-        if (states[i]!.status !== 'pending' || running.has(i)) continue;
+        if (states[i]!.status !== 'pending') continue; // runStep marks it running at once
         if (![...waitsFor[i]!].every((k) => states[k]!.status === 'done')) continue;
         running.set(i, runStep(i).finally(() => running.delete(i)));
       }
@@ -226,6 +226,11 @@ function dependencies(all: readonly Step[], chosen: readonly Step[]): Set<number
     }
     return new Set(chosen.flatMap((c, k) => (s.after!.includes(c.name) ? [k] : [])));
   });
+}
+
+/** The steps running now, for a one-line progress display ("a + b": two can run at once on a server). */
+export function runningSteps(steps: readonly StepState[]): string {
+  return steps.filter((s) => s.status === 'running').map((s) => s.name).join(' + ');
 }
 
 export function listRuns(db: Kysely<Database>, workspaceId: number, limit = 20) {
