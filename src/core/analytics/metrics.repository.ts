@@ -18,6 +18,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { copyFiguresToCustomers, STATS_UPSERT, writeCustomerStats } from '../customers/customers.stats.ts';
+import { countRows, estimatedRows } from './planner.ts';
 import { SCORED_FIGURES } from './scoring.repository.ts';
 import { type AnalyticsSettings, analyticsSession } from './settings.ts';
 
@@ -444,11 +445,8 @@ async function shiftWindows(db: Db, ws: number, p: Edges, n: Edges, s: Analytics
   // Key lookups in key order while the moves are a small share of the customers: a hash join
   // read the whole of customer_metrics to find them (124k of 1M a day: 0.9 s of the join's
   // 1.0 s, against 0.35 s for the lookups); past a third, the one pass costs less.
-  const share = await sql<{ n: number; rows: number }>`
-    select count(*)::int as n, (select greatest(reltuples, 0)::float8 from pg_class where oid = 'customer_metrics'::regclass) as rows
-    from cm_shift`.execute(db);
-  const { n: moves, rows } = share.rows[0]!;
-  if (moves * 3 <= rows) await sql`set local enable_hashjoin = off`.execute(db);
+  const moves = await countRows(db, 'cm_shift');
+  if (moves * 3 <= (await estimatedRows(db, 'customer_metrics'))) await sql`set local enable_hashjoin = off`.execute(db);
   // the scoring reads some of these counts: a move of one of those is a change of its inputs
   const inputs = sql.join(names.filter((c) => (SCORED_FIGURES as readonly string[]).includes(c)).map((c) => sql`d.${sql.ref(c)} <> 0`), sql` or `);
   const r = await sql`
@@ -516,8 +514,7 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
       recomputed = await changedCustomers(trx, workspaceId, state.since, state.as_of, now);
       // Index probes per customer beat whole passes only for a small share of customers
       // (a large import can change most of them): past a third, recompute everyone.
-      const all = await sql<{ n: number }>`select greatest(reltuples, 0)::float8 as n from pg_class where oid = 'customers'::regclass`.execute(trx);
-      if (recomputed > all.rows[0]!.n / 3) recomputed = -1;
+      if (recomputed > (await estimatedRows(trx, 'customers')) / 3) recomputed = -1;
     }
     if (usable && recomputed >= 0) {
       await figuresOfSome(trx, workspaceId, e, s);

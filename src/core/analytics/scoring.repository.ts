@@ -12,6 +12,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { StepContext } from '../pipeline/pipeline.ts';
+import { countRows, estimatedRows } from './planner.ts';
 import { type AnalyticsSettings, analyticsSession, loadAnalyticsSettings } from './settings.ts';
 
 /**
@@ -288,10 +289,8 @@ export async function scoreCustomers(
       // Only for a small share of the table: when most rows change (a backfill's monthly
       // runs, a small workspace), nested loops without hashes cost ten times more than the
       // hashed writes (2,000 customers on PGlite: 0.06 s became 0.6–1.2 s per run).
-      const kept = await sql<{ n: number; rows: number }>`
-        select count(*)::int as n, (select greatest(reltuples, 0)::float8 from pg_class where oid = 'customer_metrics'::regclass) as rows
-        from scoring_changed`.execute(trx);
-      const { n, rows } = kept.rows[0]!;
+      const n = await countRows(trx, 'scoring_changed');
+      const rows = await estimatedRows(trx, 'customer_metrics');
       if (n <= KEYED_WRITES && n * 10 <= rows) {
         await sql`set local enable_hashjoin = off`.execute(trx);
         await sql`set local enable_mergejoin = off`.execute(trx);
