@@ -420,9 +420,9 @@ async function shiftWindows(db: Db, ws: number, p: Edges, n: Edges, s: Analytics
   const set = sql.join(names.map((c) => sql`${sql.ref(c)} = cm.${sql.ref(c)} + d.${sql.ref(c)}`));
   const moved = sql.join(names.map((c) => sql`${sql.ref(c)} <> 0`), sql` or `);
   // The moves are summed first in a read-only statement, the update then joins their table.
-  // Hash joins again from here: the crossed rows (a quarter million a day at 1M customers)
-  // are better matched against a hash of cm_ids than probed one by one, and the update
-  // below may hash the moves (with their number known) and walk customer_metrics once.
+  // Hash joins again for this read: the crossed rows (a quarter million a day at 1M
+  // customers) are better matched against a hash of cm_ids than probed one by one. The
+  // update after it chooses again, on the number of moves.
   await sql`reset enable_hashjoin`.execute(db);
   await sql`
     create temp table cm_shift on commit drop as
