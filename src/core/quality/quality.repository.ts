@@ -288,7 +288,8 @@ export async function lineStats(db: Db, workspaceId: number, sample: number): Pr
 // ---- duplicate identities ---------------------------------------------------
 
 export type DuplicateKey = 'phone' | 'email';
-// The grouping expression per key; `lower(email)` matches the customers_email index.
+// The grouping expression per key; `lower(email)` and `phone` match the customers_email_prefix
+// and customers_phone_prefix indexes (text_pattern_ops also answers equality: migration 0027).
 const KEY_EXPR: Record<DuplicateKey, { expr: string; present: string }> = {
   phone: { expr: 'phone', present: `phone is not null and btrim(phone) <> ''` },
   email: { expr: 'lower(email)', present: `email is not null and btrim(email) <> ''` },
