@@ -18,7 +18,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { copyFiguresToCustomers, STATS_UPSERT, writeCustomerStats } from '../customers/customers.stats.ts';
-import { countRows, estimatedRows } from './planner.ts';
+import { countRows, estimatedRows } from '../../db/planner.ts';
 import { SCORED_FIGURES } from './scoring.repository.ts';
 import { type AnalyticsSettings, analyticsSession } from './settings.ts';
 

@@ -12,7 +12,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { StepContext } from '../pipeline/pipeline.ts';
-import { countRows, estimatedRows } from './planner.ts';
+import { countRows, estimatedRows } from '../../db/planner.ts';
 import { type AnalyticsSettings, analyticsSession, loadAnalyticsSettings } from './settings.ts';
 
 /**

@@ -4,6 +4,7 @@
 // in the table yet); stub customers for unknown customer ids, once per file;
 // the import_runs record. Identifiers come only from the entity specs (a whitelist).
 import { type Kysely, sql } from 'kysely';
+import { estimatedRows } from '../../db/planner.ts';
 import type { Database } from '../../db/schema.ts';
 import { copyFiguresToCustomers, orderFigures, STATS_UPSERT } from '../customers/customers.stats.ts';
 import type { EntitySpec } from './entities.ts';
@@ -104,9 +105,21 @@ export async function countNewCustomers(db: Kysely<Database>, workspaceId: numbe
 /** Order figures of the touched customers, computed once for the stubs, customer_stats and the customer rows. */
 export const FIGURES = 'liuke_import_figures';
 
-export async function collectFigures(db: Kysely<Database>, workspaceId: number): Promise<void> {
+export async function collectFigures(db: Kysely<Database>, workspaceId: number, touched: number): Promise<void> {
+  // A day's file touches a few percent of the customers: their orders through the
+  // (workspace, customer, time) index, each customer's range in turn. The planner, which
+  // puts far too many orders on each customer (it undercounts distinct customers in a
+  // sample of orders), hashed the touched ids against a pass over every order instead:
+  // 14k customers at 1M customers and 8.6M orders, 1.7-1.9 s against 0.2-0.6 s. A file
+  // touching a large share of the customers keeps the planner's choice.
+  const few = touched * 3 <= (await estimatedRows(db, 'customers'));
+  if (few) await sql`select set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`.execute(db);
   await sql`create temporary table ${sql.raw(FIGURES)} on commit drop as
     ${orderFigures(workspaceId, sql`and o.customer_id in (select t.customer_id from ${sql.raw(TOUCHED)} t)`)}`.execute(db);
+  if (few) {
+    await sql`reset enable_hashjoin`.execute(db);
+    await sql`reset enable_mergejoin`.execute(db);
+  }
   await sql.raw(`analyze ${FIGURES}`).execute(db);
 }
 

@@ -340,7 +340,7 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           const customersDropped = typeof customersTaken === 'object';
           if (customersDropped) dropped.push(customersTaken);
           // Orders: each touched customer's figures once, for the stubs and the stats refresh below.
-          if (!direct && o.entity === 'orders' && touched > 0 && (fresh > 0 || report.inserted + report.updated > 0)) await repo.collectFigures(s.db, o.workspaceId);
+          if (!direct && o.entity === 'orders' && touched > 0 && (fresh > 0 || report.inserted + report.updated > 0)) await repo.collectFigures(s.db, o.workspaceId, touched);
           report.stubCustomers = fresh > 0 ? await repo.createStubCustomers(s.db, o.workspaceId, o.now, { keysDropped: customersDropped, withFigures: o.entity === 'orders' }) : 0;
         }
         if (keep) {

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database } from '../../db/schema.ts';
+import type { Database } from './schema.ts';
 
 /**
  * The planner's count of a table's rows, all workspaces (pg_class.reltuples; 0 before
