@@ -39,7 +39,7 @@ async function q(url: string, text: string): Promise<pg.QueryResult> {
 async function prepare(): Promise<void> {
   const exists = (await q(ADMIN_URL, `select 1 from pg_database where datname = '${DB}'`)).rowCount === 1;
   if (exists && !process.env.CUSTOMERS_BENCH_REBUILD) {
-    const n = await q(dbUrl, 'select (select count(*) from customers) as c, (select count(*) from orders) as o, (select count(*) from customer_stats) as s').catch(() => null);
+    const n = await q(dbUrl, 'select (select count(*) from customers) as c, (select count(*) from orders) as o, (select count(*) from customers where stats_orders is not null) as s').catch(() => null);
     const r = n?.rows[0];
     if (r && Number(r.c) === CUSTOMERS && Number(r.o) === ORDERS && Number(r.s) === CUSTOMERS) {
       console.log(`reusing ${DB}: ${CUSTOMERS} customers, ${ORDERS} orders`);

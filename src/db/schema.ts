@@ -44,7 +44,7 @@ export interface CustomersTable {
   erased_at: Timestamp | null;
   created_at: DefaultTimestamp;
   updated_at: DefaultTimestamp;
-  /** Copies of customer_stats for the list (migration 0010), written only by refreshCustomerStats; null until the first refresh. */
+  /** The list's order summary (migration 0010; the only copy since 0028), written only through customers.stats.ts; null until the first refresh. */
   stats_first_order_at: Timestamp | null;
   stats_last_order_at: Timestamp | null;
   stats_orders: number | null;
@@ -286,17 +286,6 @@ export interface LoginAttemptsTable {
   email: string;
   ip: string;
   at: Timestamp;
-}
-
-export interface CustomerStatsTable {
-  workspace_id: number;
-  customer_id: string;
-  first_order_at: Timestamp | null;
-  last_order_at: Timestamp | null;
-  orders: Generated<number>;
-  spend: Generated<number>;
-  refunded_orders: Generated<number>;
-  refreshed_at: DefaultTimestamp;
 }
 
 export interface ScoringStateTable {
@@ -552,7 +541,6 @@ export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   login_attempts: LoginAttemptsTable;
-  customer_stats: CustomerStatsTable;
   jobs: JobsTable;
   cohort_retention: CohortRetentionTable;
   kpi_values: KpiValuesTable;

@@ -19,9 +19,7 @@ export const customerMetricsStep: Step = {
     if (!incremental) await analyzeStale(ctx, ['customers', 'orders', 'order_lines', 'events', 'tickets', 'survey_responses']);
     const r = await refreshCustomerFigures(ctx.db, ctx.workspaceId, ctx.now, s, incremental);
     // The scoring pass reads every row of customer_metrics: plan it on fresh counts, not on an empty table's.
-    // customer_stats too: a first pass fills it, and without statistics the next incremental
-    // pass's update of a few of its rows walked all of them (1.1 s of server CPU at 1M).
-    if (r.mode === 'full') await analyzeStale(ctx, ['customer_metrics', 'customer_stats']);
+    if (r.mode === 'full') await analyzeStale(ctx, ['customer_metrics']);
     return { ...r };
   },
 };

@@ -4,7 +4,7 @@
 // A full pass computes every customer's figures into a temporary table in one
 // read-only statement (PostgreSQL runs it with parallel workers: writing
 // statements never get parallel plans), then writes only the rows that differ.
-// The same pass feeds the customer list's order summary (customer_stats).
+// The same pass feeds the customer list's order summary (customers.stats_*).
 //
 // An incremental pass starts from the figures as of the last pass (its reference
 // time and start are kept in customer_metrics_state, written in the same
@@ -17,7 +17,7 @@
 // Figures move only by those two ways, so the result equals a full recompute.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { copyFiguresToCustomers, STATS_UPSERT, writeCustomerStats } from '../customers/customers.stats.ts';
+import { copyFiguresToCustomers } from '../customers/customers.stats.ts';
 import { countRows, estimatedRows } from '../../db/planner.ts';
 import { SCORED_FIGURES } from './scoring.repository.ts';
 import { type AnalyticsSettings, analyticsSession } from './settings.ts';
@@ -83,14 +83,13 @@ function orderAggregates(e: Edges): RawBuilder<unknown> {
 
 /**
  * Orders after the reference time: not in the figures, but in the customer list's
- * summary (customer_stats counts every order). Usually none.
+ * summary (customers.stats_* count every order). Usually none.
  */
 const laterOrderAggregates = sql`
     min(o.ordered_at) filter (where o.status = 'paid') as first_order_at,
     max(o.ordered_at) filter (where o.status = 'paid') as last_order_at,
     count(*) filter (where o.status = 'paid') as orders,
-    sum(o.amount) filter (where o.status = 'paid') as spend,
-    count(*) filter (where o.status <> 'paid') as refunded_orders`;
+    sum(o.amount) filter (where o.status = 'paid') as spend`;
 
 /** Aggregates over the events (alias e) of the 60 days to the reference time. */
 function eventAggregates(e: Edges, s: AnalyticsSettings): RawBuilder<unknown> {
@@ -117,7 +116,7 @@ const surveyAggregates = sql`
 /**
  * The select list of the figures table, for customer c from the joined aggregates
  * o, lo (later orders), e, tk, sv, rf: the figures with the types of
- * customer_metrics, and st_* for customer_stats (every order, whatever its time).
+ * customer_metrics, and st_* for customers.stats_* (every order, whatever its time).
  * The last event is the latest of the 60 days that e covers, and only for the
  * customers without one there, one backward step of the (customer, time) index:
  * cheaper than a pass over all events' history.
@@ -141,8 +140,7 @@ const figureColumns = (ws: number, e: Edges, eventGate: RawBuilder<unknown>) => 
     least(o.first_order_at, lo.first_order_at) as st_first_order_at,
     greatest(o.last_order_at, lo.last_order_at) as st_last_order_at,
     (coalesce(o.orders_total, 0) + coalesce(lo.orders, 0))::int as st_orders,
-    (coalesce(o.spend_total, 0) + coalesce(lo.spend, 0))::numeric(16, 2) as st_spend,
-    (coalesce(o.refunded_orders, 0) + coalesce(lo.refunded_orders, 0))::int as st_refunded_orders`;
+    (coalesce(o.spend_total, 0) + coalesce(lo.spend, 0))::numeric(16, 2) as st_spend`;
 
 /** Every customer of the workspace (merged ones flagged: they keep a list summary, not figures) into cm_fig. */
 async function figuresOfAll(db: Db, ws: number, e: Edges, s: AnalyticsSettings): Promise<void> {
@@ -182,9 +180,6 @@ async function figuresOfAll(db: Db, ws: number, e: Edges, s: AnalyticsSettings):
     )
     select g.*, cm.customer_id is not null as known,
       (${sql.join(FIGURES.map((c) => sql.ref(`cm.${c}`)))}) is distinct from (${sql.join(FIGURES.map((c) => sql.ref(`g.${c}`)))}) as cm_diff,
-      s.customer_id is not null as st_known,
-      (s.first_order_at, s.last_order_at, s.orders, s.spend, s.refunded_orders)
-        is distinct from (g.st_first_order_at, g.st_last_order_at, g.st_orders, g.st_spend, g.st_refunded_orders) as st_diff,
       (g.c_first_order_at, g.c_last_order_at, g.c_orders, g.c_spend)
         is distinct from (g.st_first_order_at, g.st_last_order_at, g.st_orders, g.st_spend) as c_diff
     from (
@@ -205,8 +200,7 @@ async function figuresOfAll(db: Db, ws: number, e: Edges, s: AnalyticsSettings):
     -- an event in 60 days ran twice (for cm_diff and for the output; 2.5 s at 1M customers)
     offset 0
     ) g
-      left join customer_metrics cm on cm.workspace_id = ${ws} and cm.customer_id = g.customer_id
-      left join customer_stats s on s.workspace_id = ${ws} and s.customer_id = g.customer_id`.execute(db);
+      left join customer_metrics cm on cm.workspace_id = ${ws} and cm.customer_id = g.customer_id`.execute(db);
 }
 
 /**
@@ -224,7 +218,7 @@ async function figuresOfSome(db: Db, ws: number, e: Edges, s: AnalyticsSettings)
   await sql`
     create temp table cm_fig on commit drop as
     select g.customer_id, g.merged, cm.customer_id is not null as known, g.o, ${kept},
-      g.st_first_order_at, g.st_last_order_at, g.st_orders, g.st_spend, g.st_refunded_orders
+      g.st_first_order_at, g.st_last_order_at, g.st_orders, g.st_spend
     from (
       select c.id as customer_id, c.merged_into is not null as merged, i.o, i.ev, i.ot, ${figureColumns(ws, e, sql`i.ev`)}
       from cm_ids i
@@ -316,27 +310,6 @@ async function moreRowsThan(db: Db, table: RawBuilder<unknown>, ws: number, flag
   const r = await sql<{ more: boolean }>`
     select (select count(*) from ${table} where workspace_id = ${ws}) > (select count(*) from cm_fig where ${flag}) as more`.execute(db);
   return r.rows[0]!.more;
-}
-
-/**
- * A full pass's list summary (as writeCustomerStats writes it, same rows): cm_fig
- * compared every customer with customer_stats and the customers.stats_* copies as it
- * read them (st_known, st_diff, c_diff), so only the rows that differ are visited.
- */
-async function writeStatsOfAll(db: Db, ws: number, now: Date): Promise<void> {
-  await sql`
-    insert into customer_stats (workspace_id, customer_id, first_order_at, last_order_at, orders, spend, refunded_orders, refreshed_at)
-    select ${ws}::int, f.customer_id, f.first_order_at, f.last_order_at, f.orders, f.spend, f.refunded_orders, ${now}
-    from (${statsOf} where st_diff) f
-    order by f.customer_id
-    ${STATS_UPSERT}`.execute(db);
-  await copyFiguresToCustomers(db, ws, sql`(${statsOf} where c_diff)`);
-  // every customer has a row now: more rows than customers means some of customers gone
-  if (await moreRowsThan(db, sql`customer_stats`, ws, sql`true`)) {
-    await sql`
-      delete from customer_stats s
-      where s.workspace_id = ${ws} and not exists (select 1 from cm_fig f where f.customer_id = s.customer_id)`.execute(db);
-  }
 }
 
 /**
@@ -523,7 +496,7 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
       // 0.3 s for 40k rows at 1M customers, on the day's critical path.
       await sql`analyze cm_fig (customer_id, merged, known, o)`.execute(trx);
       const w = await writeFigures(trx, workspaceId, now, true);
-      await writeCustomerStats(trx, workspaceId, sql`${statsOf} where o`, sql`select id from cm_ids where o`, now);
+      await copyFiguresToCustomers(trx, workspaceId, sql`(${statsOf} where o)`);
       const shifted = await shiftWindows(trx, workspaceId, await edgesAt(trx, state.as_of, s.rfm.windowMonths), e, s);
       result = { mode: 'incremental', customers: w.written + shifted, recomputed, removed: w.removed };
     } else {
@@ -533,9 +506,10 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
       }
       await figuresOfAll(trx, workspaceId, e, s);
       // The writes pick the rows that differ out of a million: plan them on counted flags.
-      await sql`analyze cm_fig (customer_id, merged, known, cm_diff, st_diff, c_diff)`.execute(trx);
+      await sql`analyze cm_fig (customer_id, merged, known, cm_diff, c_diff)`.execute(trx);
       const w = await writeFigures(trx, workspaceId, now, false);
-      await writeStatsOfAll(trx, workspaceId, now);
+      // The list's figures: cm_fig compared them with the customer rows as it read them (c_diff).
+      await copyFiguresToCustomers(trx, workspaceId, sql`(${statsOf} where c_diff)`);
       result = { mode: 'full', customers: w.written, removed: w.removed };
     }
     await sql`
@@ -547,10 +521,9 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
   });
 }
 
-/** cm_fig's list summary columns, as writeCustomerStats reads them. */
+/** cm_fig's list summary columns, as copyFiguresToCustomers reads them. */
 const statsOf = sql`
-  select customer_id, st_first_order_at as first_order_at, st_last_order_at as last_order_at,
-         st_orders as orders, st_spend as spend, st_refunded_orders as refunded_orders
+  select customer_id, st_first_order_at as first_order_at, st_last_order_at as last_order_at, st_orders as orders, st_spend as spend
   from cm_fig`;
 
 /**

@@ -51,10 +51,6 @@ export const DEMO_COLUMNS = {
     'acquisition_channel', 'membership_level', 'membership_expires_at', 'owner', 'preferred_channel', 'consent', 'attributes',
     'created_at', 'updated_at', 'stats_first_order_at', 'stats_last_order_at', 'stats_orders', 'stats_spend',
   ],
-  // The customer list's order summary, as the pipeline's first pass would write it (every
-  // customer, every order): written with the customers, that pass finds nothing to change
-  // instead of rewriting every customer row (non-HOT, into all of customers' indexes).
-  customer_stats: ['workspace_id', 'customer_id', 'first_order_at', 'last_order_at', 'orders', 'spend', 'refunded_orders', 'refreshed_at'],
   products: ['workspace_id', 'id', 'name', 'category', 'price', 'attributes', 'created_at', 'updated_at'],
   orders: [
     'workspace_id', 'id', 'customer_id', 'ordered_at', 'amount', 'discount', 'coupon_code', 'status', 'store', 'channel',
@@ -110,20 +106,18 @@ export function ts(ms: number): string {
 }
 
 /**
- * A customer's order summary as customer_stats and customers.stats_* hold it
- * (customers.stats.ts): first and last paid order, paid orders and spend, other orders.
+ * A customer's order summary as customers.stats_* hold it (customers.stats.ts): first
+ * and last paid order, paid orders and spend. Written with the customer, the pipeline's
+ * first pass finds nothing to change instead of rewriting every customer row (non-HOT,
+ * into all of customers' indexes).
  */
 class OrderStats {
   first = Number.POSITIVE_INFINITY;
   last = Number.NEGATIVE_INFINITY;
   orders = 0;
   cents = 0;
-  other = 0;
   add(at: number, cents: number, paid: boolean): void {
-    if (!paid) {
-      this.other++;
-      return;
-    }
+    if (!paid) return;
     this.orders++;
     this.cents += cents;
     if (at < this.first) this.first = at;
@@ -133,10 +127,6 @@ class OrderStats {
   customerColumns(): string {
     const paid = this.orders > 0;
     return `${paid ? ts(this.first) : ''},${paid ? ts(this.last) : ''},${this.orders},${money(this.cents)}`;
-  }
-  /** first_order_at … refunded_orders, refreshed_at: the same four, then the other orders and the time */
-  statsColumns(refreshedAt: string): string {
-    return `${this.customerColumns()},${this.other},${refreshedAt}`;
   }
 }
 
@@ -328,7 +318,6 @@ function generateInto<C extends string | Uint8Array>(sink: Sink<C>, params: Demo
   const ind = cat.industry;
   const ws = params.workspaceId;
   const now = Math.floor(params.now.getTime() / 1000) * 1000;
-  const nowTs = ts(now);
   const start = now - HISTORY_DAYS * DAY;
   const N = params.customers;
   const seed = params.seed | 0;
@@ -673,7 +662,6 @@ function generateInto<C extends string | Uint8Array>(sink: Sink<C>, params: Demo
     const customerLine = (id: string, mail: string, regAt: string, acqCh: string, st: OrderStats) =>
       `${ws},${id},${q(name)},${phone},${mail},${gender},${birthday},${region},${city},${tz},${regAt},${acqCh},${level},${expires},${owner && q(owner)},${preferred},${json(consent)},${json(attributes)},${regAt},${regAt},${st.customerColumns()}`;
     sink.add('customers', customerLine(cid, email, regTs, acq, stats));
-    sink.add('customer_stats', `${ws},${cid},${stats.statsColumns(nowTs)}`);
 
     // --- ground truth
     let segment: string;
@@ -696,7 +684,6 @@ function generateInto<C extends string | Uint8Array>(sink: Sink<C>, params: Demo
       const dupStats = new OrderStats();
       dupStats.add(ot, pr.price * 100, true);
       sink.add('customers', customerLine(did, '', ts(dupReg), 'wechat', dupStats));
-      sink.add('customer_stats', `${ws},${did},${dupStats.statsColumns(nowTs)}`);
       const ots = ts(ot);
       sink.add('orders', `${ws},${did}-1,${did},${ots},${money(pr.price * 100)},0.00,,paid,,wechat_mini_program,{},${ots},${ots}`);
       sink.add('order_lines', `${ws},${did}-1,1,${pr.id},${q(pr.category)},1,${money(pr.price * 100)}`);

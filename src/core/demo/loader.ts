@@ -20,7 +20,6 @@ export const BUSINESS_TABLES = [
   'referrals',
   'coupons',
   'demo_truth',
-  'customer_stats',
   'customers',
   'products',
 ] as const;

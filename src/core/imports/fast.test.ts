@@ -74,10 +74,7 @@ forEachStore('imports: raw CSV path', (get) => {
     const customers = await sql`
       select id, is_stub, stats_first_order_at, stats_last_order_at, stats_orders, stats_spend
       from customers where workspace_id = ${ws} order by id`.execute(db);
-    const stats = await sql`
-      select customer_id, first_order_at, last_order_at, orders, spend, refunded_orders
-      from customer_stats where workspace_id = ${ws} order by customer_id`.execute(db);
-    return { orders: orders.rows, customers: customers.rows, stats: stats.rows };
+    return { orders: orders.rows, customers: customers.rows };
   }
 
   const counts = (r: ImportReport) => ({
@@ -183,7 +180,7 @@ forEachStore('imports: raw CSV path', (get) => {
     assert.deepEqual([strict.loader, strict.status, strict.rejected, strict.inserted], ['raw-csv', 'failed', 5, 0]);
     const dry = await run('orders', p, { workspaceId: 27, dryRun: true });
     assert.deepEqual([dry.status, dry.inserted, dry.rejected, dry.stubCustomers], ['dry_run', 9, 5, 6]);
-    assert.deepEqual(await stored(27), { orders: [], customers: [], stats: [] });
+    assert.deepEqual(await stored(27), { orders: [], customers: [] });
   });
 
   it('refuses a workspace that does not exist before writing anything (orders have no foreign key to catch it)', async () => {
@@ -206,13 +203,12 @@ forEachStore('imports: direct load', (get, kind) => {
     return {
       orders: await q(sql`select id, customer_id, ordered_at, amount, discount, coupon_code, status, store, channel, updated_at from orders where workspace_id = ${ws} order by id`),
       customers: await q(sql`select id, is_stub, stats_first_order_at, stats_last_order_at, stats_orders, stats_spend from customers where workspace_id = ${ws} order by id`),
-      stats: await q(sql`select customer_id, first_order_at, last_order_at, orders, spend, refunded_orders from customer_stats where workspace_id = ${ws} order by customer_id`),
     };
   }
   /** What a direct load takes off the tables for a while: keys, indexes, column defaults. */
   const keysAndIndexes = async () => {
     const db = get().db;
-    const indexes = await sql`select tablename, indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename in ('orders', 'customers', 'customer_stats') order by indexname`.execute(db);
+    const indexes = await sql`select tablename, indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename in ('orders', 'customers') order by indexname`.execute(db);
     const defaults = await sql`
       select table_name, column_name, column_default from information_schema.columns
       where table_schema = current_schema() and table_name in ('orders', 'customers') order by table_name, column_name`.execute(db);
@@ -220,7 +216,7 @@ forEachStore('imports: direct load', (get, kind) => {
   };
   /** A bulk load needs a table small next to the file: each test starts from empty tables. */
   async function emptyTables(): Promise<void> {
-    for (const t of ['orders', 'customer_stats', 'customers']) await sql`delete from ${sql.table(t)}`.execute(get().db);
+    for (const t of ['orders', 'customers']) await sql`delete from ${sql.table(t)}`.execute(get().db);
   }
   const counts = (r: ImportReport) => [r.status, r.loader, r.rowsRead, r.inserted, r.updated, r.unchanged, r.rejected, r.stubCustomers, r.errors];
   // MIXED without its duplicate key (a duplicate sends the file down the raw path: see below).
@@ -323,7 +319,7 @@ forEachStore('imports: direct load', (get, kind) => {
     assert.equal(loadStats.direct, d0 + 2);
     assert.deepEqual([dry.status, dry.inserted, dry.rejected, dry.stubCustomers], ['dry_run', 10, 4, 6]);
     assert.deepEqual([strict.status, strict.inserted, strict.rejected, strict.stubCustomers], ['failed', 0, 4, 0]);
-    assert.deepEqual(await stored(31), { orders: [], customers: [], stats: [] });
+    assert.deepEqual(await stored(31), { orders: [], customers: [] });
     assert.deepEqual(await keysAndIndexes(), before);
 
     const issues: unknown[] = [];

@@ -6,7 +6,7 @@
 import { type Kysely, sql } from 'kysely';
 import { estimatedRows } from '../../db/planner.ts';
 import type { Database } from '../../db/schema.ts';
-import { copyFiguresToCustomers, orderFigures, STATS_UPSERT } from '../customers/customers.stats.ts';
+import { copyFiguresToCustomers, orderFigures } from '../customers/customers.stats.ts';
 import type { EntitySpec } from './entities.ts';
 import type { LoadColumn } from './validate.ts';
 
@@ -65,7 +65,7 @@ export async function clearStage(db: Kysely<Database>): Promise<void> {
 
 /** Customer ids named by the file so far, one row per batch and id (deduplicated into TOUCHED at the end). */
 export const REFS = 'liuke_import_refs';
-/** The distinct customer ids the file named: for stubs and the customer_stats refresh. */
+/** The distinct customer ids the file named: for stubs and the refresh of their order figures. */
 export const TOUCHED = 'liuke_import_touched';
 
 export async function createRefs(db: Kysely<Database>): Promise<void> {
@@ -102,7 +102,7 @@ export async function countNewCustomers(db: Kysely<Database>, workspaceId: numbe
   return Number(r.rows[0]?.n ?? 0);
 }
 
-/** Order figures of the touched customers, computed once for the stubs, customer_stats and the customer rows. */
+/** Order figures of the touched customers, computed once for the stubs and the customer rows. */
 export const FIGURES = 'liuke_import_figures';
 
 export async function collectFigures(db: Kysely<Database>, workspaceId: number, touched: number): Promise<void> {
@@ -140,49 +140,13 @@ export async function figuresOfWorkspace(db: Kysely<Database>, workspaceId: numb
 }
 
 /**
- * What refreshCustomerStats does for the touched customers of an orders
- * import (which created none of them without creating its stub first), from
- * FIGURES instead of a second pass over their orders: customer_stats upserted
- * where the figures differ (a plain INSERT when the workspace has no stats
- * yet), and the figures copied onto existing customers' rows (the stubs got
- * theirs when they were made).
+ * What refreshCustomerStats does for the touched customers of an orders import
+ * (which created none of them without creating its stub first), from FIGURES
+ * instead of a second pass over their orders: the figures copied onto existing
+ * customers' rows where they differ (the stubs got theirs when they were made).
  */
-export async function refreshTouchedStats(db: Kysely<Database>, workspaceId: number, now: Date, o: { keysDropped?: boolean } = {}): Promise<void> {
-  const rows = sql`
-    select ${workspaceId}::integer, t.customer_id, f.first_order_at, f.last_order_at, coalesce(f.orders, 0), coalesce(f.spend, 0), coalesce(f.refunded_orders, 0), ${now}::timestamptz
-    from ${sql.raw(TOUCHED)} t left join ${sql.raw(FIGURES)} f on f.customer_id = t.customer_id
-    order by t.customer_id`;
-  const cols = sql`(workspace_id, customer_id, first_order_at, last_order_at, orders, spend, refunded_orders, refreshed_at)`;
-  let done = false;
-  if (o.keysDropped) {
-    // Bulk (the table is ours and held none of the workspace's rows): a plain insert, in key order for the rebuild.
-    await sql`insert into customer_stats ${cols} ${rows}`.execute(db);
-    done = true;
-  } else if (!(await hasStats(db, workspaceId))) {
-    // A refresh by someone else meanwhile (ingestion) would break the plain INSERT: the upsert then.
-    await sql`savepoint liuke_import_stats`.execute(db);
-    try {
-      await sql`insert into customer_stats ${cols} ${rows}`.execute(db);
-      await sql`release savepoint liuke_import_stats`.execute(db);
-      done = true;
-    } catch (e) {
-      if ((e as { code?: string }).code !== '23505') throw e;
-      await sql`rollback to savepoint liuke_import_stats`.execute(db);
-      await sql`release savepoint liuke_import_stats`.execute(db);
-    }
-  }
-  if (!done) {
-    await sql`
-      insert into customer_stats ${cols} ${rows}
-      ${STATS_UPSERT}`.execute(db);
-  }
+export async function refreshTouchedStats(db: Kysely<Database>, workspaceId: number): Promise<void> {
   await copyFiguresToCustomers(db, workspaceId, sql.raw(FIGURES), sql`and f.customer_id not in (select n.customer_id from ${sql.raw(FRESH)} n)`);
-}
-
-/** Whether the workspace has any customer_stats row. */
-export async function hasStats(db: Kysely<Database>, workspaceId: number): Promise<boolean> {
-  const r = await sql<{ e: boolean }>`select exists (select 1 from customer_stats where workspace_id = ${workspaceId}) as e`.execute(db);
-  return Boolean(r.rows[0]?.e);
 }
 
 /**

@@ -355,18 +355,12 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
               at: o.now,
             });
           }
-          // The customer list sorts on customer_stats: refresh it with the same commit.
+          // The customer list sorts on the order figures (customers.stats_*): refresh them with the same commit.
           if (['customers', 'orders', 'order-lines'].includes(o.entity) && report.inserted + report.updated > 0) {
             // New orders only touch the customers they name; an updated order may have
             // moved to another customer, so updates refresh everyone.
-            if (o.entity === 'orders' && stubs && report.updated === 0) {
-              // The first stats of a workspace, many of them for the size of the table: the same bulk load for customer_stats.
-              const noStats = async () => !(await repo.hasStats(s.db, o.workspaceId));
-              const statsTaken = touched >= batchRows && (await noStats()) ? await takeForBulkLoad(s.db, 'customer_stats', touched, noStats) : 'no';
-              const statsDropped = typeof statsTaken === 'object';
-              if (statsDropped) dropped.push(statsTaken);
-              await repo.refreshTouchedStats(s.db, o.workspaceId, o.now, { keysDropped: statsDropped });
-            } else await refreshCustomerStats(s.db, o.workspaceId, undefined, o.now);
+            if (o.entity === 'orders' && stubs && report.updated === 0) await repo.refreshTouchedStats(s.db, o.workspaceId);
+            else await refreshCustomerStats(s.db, o.workspaceId);
           }
           for (const d of dropped) await repo.restoreKeys(s.db, d, s.kind === 'postgres');
           await repo.sqlCommit(s.db);

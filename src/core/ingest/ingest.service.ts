@@ -333,7 +333,7 @@ async function applySideEffects(trx: Kysely<Database>, ctx: IngestContext, msgs:
   const orders = msgs.filter((p) => p.order).map((p) => p.order!);
   if (orders.length) {
     await storeEventOrders(trx, ctx, orders);
-    await refreshCustomerStats(trx, ctx.workspaceId, orders.map((o) => o.customerId), ctx.now);
+    await refreshCustomerStats(trx, ctx.workspaceId, orders.map((o) => o.customerId));
   }
 
   if (patches.size) {
@@ -448,8 +448,8 @@ export async function upsertOrders(db: Kysely<Database>, ctx: IngestContext, inp
       ),
     );
     await audit(trx, ctx, 'order', orders.map((o) => o.id), { ...r, stub_customers: stubs });
-    // The customer list sorts on customer_stats: keep it current for the buyers touched.
-    await refreshCustomerStats(trx, ctx.workspaceId, orders.map((o) => o.customer_id), ctx.now);
+    // The customer list sorts on the buyers' order figures (customers.stats_*): keep them current.
+    await refreshCustomerStats(trx, ctx.workspaceId, orders.map((o) => o.customer_id));
     return { success: true as const, ...r, stub_customers: stubs };
   });
 }
