@@ -6,7 +6,7 @@
 import { type Kysely, sql } from 'kysely';
 import { estimatedRows } from '../../db/planner.ts';
 import type { Database } from '../../db/schema.ts';
-import { copyFiguresToCustomers, orderFigures } from '../customers/customers.stats.ts';
+import { copyFiguresToCustomers, orderFigures, refreshCustomerStats } from '../customers/customers.stats.ts';
 import type { EntitySpec } from './entities.ts';
 import type { LoadColumn } from './validate.ts';
 
@@ -147,6 +147,19 @@ export async function figuresOfWorkspace(db: Kysely<Database>, workspaceId: numb
  */
 export async function refreshTouchedStats(db: Kysely<Database>, workspaceId: number): Promise<void> {
   await copyFiguresToCustomers(db, workspaceId, sql.raw(FIGURES), sql`and f.customer_id not in (select n.customer_id from ${sql.raw(FRESH)} n)`);
+}
+
+/**
+ * Figures for the workspace's customers that have none yet (null until a first
+ * refresh: a customers file's new customers), from their orders (zeros for those
+ * without any), instead of a refresh of every customer, which at 1M customers
+ * aggregates all of their orders for a file that changed none.
+ */
+export async function refreshStatsOfUnrefreshed(db: Kysely<Database>, workspaceId: number): Promise<void> {
+  await sql`create temporary table liuke_import_unrefreshed on commit drop as
+    select id as customer_id from customers where workspace_id = ${workspaceId} and stats_orders is null`.execute(db);
+  await sql`analyze liuke_import_unrefreshed`.execute(db);
+  await refreshCustomerStats(db, workspaceId, { table: 'liuke_import_unrefreshed' });
 }
 
 /**

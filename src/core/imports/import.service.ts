@@ -356,10 +356,14 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
             });
           }
           // The customer list sorts on the order figures (customers.stats_*): refresh them with the same commit.
-          if (['customers', 'orders', 'order-lines'].includes(o.entity) && report.inserted + report.updated > 0) {
+          // Order lines do not enter them (orders carry the amounts).
+          if (o.entity === 'customers' && report.inserted + report.updated > 0) {
+            // A customers file changes no order: only its new customers need figures (zeros).
+            await repo.refreshStatsOfUnrefreshed(s.db, o.workspaceId);
+          } else if (o.entity === 'orders' && report.inserted + report.updated > 0) {
             // New orders only touch the customers they name; an updated order may have
             // moved to another customer, so updates refresh everyone.
-            if (o.entity === 'orders' && stubs && report.updated === 0) await repo.refreshTouchedStats(s.db, o.workspaceId);
+            if (stubs && report.updated === 0) await repo.refreshTouchedStats(s.db, o.workspaceId);
             else await refreshCustomerStats(s.db, o.workspaceId);
           }
           for (const d of dropped) await repo.restoreKeys(s.db, d, s.kind === 'postgres');

@@ -193,6 +193,25 @@ forEachStore('imports', (get) => {
     assert.deepEqual(c, { name: '赵六', is_stub: false });
   });
 
+  it('a customers file gives its new customers zero order figures and leaves the others\' alone; order lines change none', async () => {
+    const db = get().db;
+    await sql`insert into workspaces (id, slug, name) values (9, 'figures-scope', 'Figures scope') on conflict do nothing`.execute(db);
+    const listed = async () =>
+      Object.fromEntries(
+        (await sql<{ id: string; o: number | null; s: number | null }>`select id, stats_orders as o, stats_spend as s from customers where workspace_id = 9 order by id`.execute(db)).rows.map(
+          (r) => [r.id, [r.o, r.s]],
+        ),
+      );
+    await run('customers', file('会员号,姓名\nY1,甲\nY2,乙\n'), { workspaceId: 9 });
+    await run('orders', file('订单号,客户ID,下单时间,订单金额\nY-O1,Y1,2024-01-01,10\n'), { workspaceId: 9 });
+    assert.deepEqual(await listed(), { Y1: [1, 10], Y2: [0, 0] });
+    // A figure made stale behind the import's back stays so: neither file refreshes every customer.
+    await sql`update customers set stats_orders = 42 where workspace_id = 9 and id = 'Y2'`.execute(db);
+    await run('customers', file('会员号,姓名\nY3,丙\nY1,甲一\n'), { workspaceId: 9 });
+    assert.equal((await run('order-lines', file('订单号,行号,商品ID,单价\nY-O1,1,P1,10\n'), { workspaceId: 9 })).inserted, 1);
+    assert.deepEqual(await listed(), { Y1: [1, 10], Y2: [42, 0], Y3: [0, 0] });
+  });
+
   it('a file large next to the table loads with its indexes dropped and rebuilt: same rows, same keys, re-import unchanged', async () => {
     const db = get().db;
     await sql`insert into workspaces (id, slug, name) values (7, 'bulk', 'Bulk') on conflict do nothing`.execute(db);
