@@ -277,7 +277,7 @@ async function writeFigures(db: Db, ws: number, now: Date, some: boolean): Promi
     order by f.customer_id`.execute(db);
   // Among all customers, the rows of customers gone are looked for only when there are any:
   // when customer_metrics holds more rows than those cm_fig found (known) and those just inserted.
-  const orphans = !some && (await moreRowsThan(db, sql`customer_metrics`, ws, sql`known or not merged`));
+  const orphans = !some && (await hasRowsOfGoneCustomers(db, ws));
   // A row goes when cm_fig holds no figures for its customer (gone, or merged into another).
   const noFigures = sql`not exists (select 1 from cm_fig f where f.customer_id = cm.customer_id and not f.merged)`;
   let d: { numAffectedRows?: bigint } | null = null;
@@ -305,10 +305,13 @@ async function writeFigures(db: Db, ws: number, now: Date, some: boolean): Promi
   return { written: Number(u.numAffectedRows ?? 0) + Number(i.numAffectedRows ?? 0), removed: Number(d?.numAffectedRows ?? 0) };
 }
 
-/** Whether `table` holds more rows of the workspace than cm_fig has rows matching `flag` (then some are of customers gone). */
-async function moreRowsThan(db: Db, table: RawBuilder<unknown>, ws: number, flag: RawBuilder<unknown>): Promise<boolean> {
+/**
+ * Whether customer_metrics holds more rows of the workspace than cm_fig has customers
+ * with a row there or figures now (then some rows are of customers gone).
+ */
+async function hasRowsOfGoneCustomers(db: Db, ws: number): Promise<boolean> {
   const r = await sql<{ more: boolean }>`
-    select (select count(*) from ${table} where workspace_id = ${ws}) > (select count(*) from cm_fig where ${flag}) as more`.execute(db);
+    select (select count(*) from customer_metrics where workspace_id = ${ws}) > (select count(*) from cm_fig where known or not merged) as more`.execute(db);
   return r.rows[0]!.more;
 }
 

@@ -96,9 +96,8 @@ const ORDER_SQL: Record<CustomerSort, Record<'asc' | 'desc', string>> = {
   orders: { asc: 'c.stats_orders asc, c.id asc', desc: 'c.stats_orders desc, c.id desc' },
   spend: { asc: 'c.stats_spend asc, c.id asc', desc: 'c.stats_spend desc, c.id desc' },
 };
-// A figure sort lists only customers with figures (refreshed at least once);
-// the condition is on the sorted column so
-// the index still drives the order.
+// A figure sort lists only customers with figures (refreshed at least once); the
+// condition is on the sorted column so the index still drives the order.
 const STATS_ONLY: Partial<Record<CustomerSort, string>> = {
   last_order_at: 'c.stats_orders is not null',
   orders: 'c.stats_orders is not null',

@@ -17,7 +17,7 @@ import type { Database } from '../../db/schema.ts';
 /**
  * The figures per customer, from orders (alias o) of the workspace matching
  * `filter` (an `and …` on o): customer_id, first_order_at, last_order_at,
- * orders, spend, refunded_orders. Also used by imports to create stub
+ * orders, spend (paid orders only). Also used by imports to create stub
  * customers with their figures already in place.
  */
 export function orderFigures(workspaceId: number, filter: RawBuilder<unknown>): RawBuilder<unknown> {
@@ -26,8 +26,7 @@ export function orderFigures(workspaceId: number, filter: RawBuilder<unknown>): 
              min(o.ordered_at) filter (where o.status = 'paid') as first_order_at,
              max(o.ordered_at) filter (where o.status = 'paid') as last_order_at,
              count(*) filter (where o.status = 'paid') as orders,
-             coalesce(sum(o.amount) filter (where o.status = 'paid'), 0) as spend,
-             count(*) filter (where o.status <> 'paid') as refunded_orders
+             coalesce(sum(o.amount) filter (where o.status = 'paid'), 0) as spend
       from orders o
       where o.workspace_id = ${workspaceId} ${filter}
       group by o.customer_id`;

@@ -4,7 +4,7 @@
 // aggregate the million rows it has just written (about 1 s of backend CPU per
 // million orders, all of it on the import's one serial backend). The figures
 // are those of orderFigures (customers.stats.ts) over the file's rows:
-// first and last paid order, paid orders, paid spend, other orders.
+// first and last paid order, paid orders, paid spend.
 //
 // They equal SQL's only where Node can be exact, so the tally gives up (the
 // aggregate in SQL then runs, as before) rather than guess:
@@ -40,7 +40,6 @@ export class FigureTally {
   #last = new Float64Array(1 << 16);
   #spend = new Float64Array(1 << 16);
   #orders = new Int32Array(1 << 16);
-  #other = new Int32Array(1 << 16);
   /** Why the tally cannot be used (null: it can). */
   failed: string | null = null;
   /** Wall-clock seconds of the file's earliest and latest order (for the offset check). */
@@ -63,10 +62,7 @@ export class FigureTally {
     const t = wallSeconds(buf, ta, tb);
     if (t < this.minTime) this.minTime = t;
     if (t > this.maxTime) this.maxTime = t;
-    if (!paid) {
-      this.#other[k]!++;
-      return;
-    }
+    if (!paid) return;
     this.#orders[k]!++;
     if (t < this.#first[k]!) this.#first[k] = t;
     if (t > this.#last[k]!) this.#last[k] = t;
@@ -119,7 +115,6 @@ export class FigureTally {
     this.#last[k] = Number.NEGATIVE_INFINITY;
     this.#spend[k] = 0;
     this.#orders[k] = 0;
-    this.#other[k] = 0;
     this.#n = k + 1;
     if (this.#n * 2 > slots.length) this.#rehash();
     else {
@@ -148,7 +143,7 @@ export class FigureTally {
     this.#slots = new Int32Array(0);
     this.#arena = Buffer.alloc(0);
     this.#first = this.#last = this.#spend = new Float64Array(0);
-    this.#at = this.#len = this.#hash = this.#orders = this.#other = new Int32Array(0);
+    this.#at = this.#len = this.#hash = this.#orders = new Int32Array(0);
   }
 
   #grow(): void {
@@ -170,15 +165,14 @@ export class FigureTally {
     this.#len = i32(this.#len);
     this.#hash = i32(this.#hash);
     this.#orders = i32(this.#orders);
-    this.#other = i32(this.#other);
   }
 
-  /** The figures as COPY input (customer_id, first_order_at, last_order_at, orders, spend, refunded_orders), a few thousand rows a piece. */
+  /** The figures as COPY input (customer_id, first_order_at, last_order_at, orders, spend), a few thousand rows a piece. */
   *lines(): Iterable<Buffer> {
     const per = 8192;
     for (let k0 = 0; k0 < this.#n; k0 += per) {
       const k1 = Math.min(this.#n, k0 + per);
-      // The id's bytes, then at most 2 × 19 + 3 × 16 + 6 bytes of figures.
+      // The id's bytes, then at most 2 × 19 + 2 × 16 + 5 bytes of figures.
       let out = Buffer.allocUnsafe((k1 - k0) * 100 + (this.#at[k1 - 1]! + this.#len[k1 - 1]! - this.#at[k0]!));
       let w = 0;
       for (let k = k0; k < k1; k++) {
@@ -186,7 +180,7 @@ export class FigureTally {
         w += this.#arena.copy(out, w, at, at + this.#len[k]!);
         const paid = this.#orders[k]! > 0;
         const spend = this.#spend[k]!;
-        const tail = `,${paid ? wallText(this.#first[k]!) : ''},${paid ? wallText(this.#last[k]!) : ''},${this.#orders[k]},${Math.floor(spend / 100)}.${String(spend % 100).padStart(2, '0')},${this.#other[k]}\n`;
+        const tail = `,${paid ? wallText(this.#first[k]!) : ''},${paid ? wallText(this.#last[k]!) : ''},${this.#orders[k]},${Math.floor(spend / 100)}.${String(spend % 100).padStart(2, '0')}\n`;
         w += out.write(tail, w, 'latin1');
       }
       out = out.subarray(0, w);
@@ -255,14 +249,14 @@ export async function figuresFromTally(
   if (!(await oneOffset(s.db, tally.minTime, tally.maxTime))) return false;
   const tallied = o.extraOrders ? 'liuke_import_tallied' : o.table;
   await sql
-    .raw(`create temporary table ${tallied} (customer_id text collate "C", first_order_at timestamptz, last_order_at timestamptz, orders bigint, spend numeric, refunded_orders bigint) on commit drop`)
+    .raw(`create temporary table ${tallied} (customer_id text collate "C", first_order_at timestamptz, last_order_at timestamptz, orders bigint, spend numeric) on commit drop`)
     .execute(s.db);
-  await s.copyCsv(tallied, ['customer_id', 'first_order_at', 'last_order_at', 'orders', 'spend', 'refunded_orders'], tally.lines());
+  await s.copyCsv(tallied, ['customer_id', 'first_order_at', 'last_order_at', 'orders', 'spend'], tally.lines());
   if (o.extraOrders) {
     const extra = o.orderFigures(sql`and o.id in (select x.id from ${sql.raw(o.extraOrders)} x)`);
     await sql`create temporary table ${sql.raw(o.table)} on commit drop as
       select customer_id, min(first_order_at) as first_order_at, max(last_order_at) as last_order_at,
-             sum(orders)::bigint as orders, sum(spend) as spend, sum(refunded_orders)::bigint as refunded_orders
+             sum(orders)::bigint as orders, sum(spend) as spend
       from (select * from ${sql.raw(tallied)} union all ${extra}) x
       group by customer_id`.execute(s.db);
   }
