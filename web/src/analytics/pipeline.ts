@@ -31,13 +31,14 @@ export function usePipeline(): PipelineState {
   const wasActive = useRef(false);
 
   const refresh = useCallback(async (signal?: AbortSignal) => {
+    // The job first, then the runs: a job is done only after its run is, so a job seen done
+    // comes with its finished run. Read the other way round, a short run could start and
+    // finish between the two reads, and the page stopped polling on the previous run.
+    const j = jobId !== null ? await api<{ jobs: Job[] }>('/api/jobs?task=pipeline', { signal }) : null;
     const r = await api<{ runs: PipelineRun[] }>('/api/pipeline/runs?limit=5', { signal });
     // The newest run that covers the whole pipeline or was asked for here (backfill runs are internal).
     setRun(r.runs.find((x) => !x.kind.startsWith('backfill')) ?? null);
-    if (jobId !== null) {
-      const j = await api<{ jobs: Job[] }>('/api/jobs?task=pipeline', { signal });
-      setJob(j.jobs.find((x) => x.id === jobId) ?? null);
-    }
+    if (j) setJob(j.jobs.find((x) => x.id === jobId) ?? null);
   }, [jobId]);
 
   const jobActive = job !== null && (job.status === 'queued' || job.status === 'running');
