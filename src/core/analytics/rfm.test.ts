@@ -295,7 +295,7 @@ function scoringSequence(method: 'quintile' | 'breakpoints') {
         tiers: (await db.selectFrom('tier_history').selectAll().orderBy('customer_id').orderBy('valid_from').execute()).map((r) => JSON.stringify(r)),
         transitions: (await db.selectFrom('lifecycle_transitions').selectAll().orderBy('customer_id').orderBy('at').execute()).map((r) => JSON.stringify(r)),
       });
-      const sequence = async (mode: 'full' | 'incremental') => {
+      const sequence = async (mode: 'full' | 'incremental', shards = 1) => {
         await sql`delete from customer_metrics`.execute(db);
         await sql`delete from tier_history`.execute(db);
         await sql`delete from lifecycle_transitions`.execute(db);
@@ -306,7 +306,8 @@ function scoringSequence(method: 'quintile' | 'breakpoints') {
           await setAnalytics(db, settingsAt(i));
           const r = await runPipeline(get(), { workspaceId: 1, now, steps: [customerMetricsStep], mode: 'full' });
           assert.equal(r.status, 'done', r.error);
-          modes.push((await scoreCustomers(db, 1, now, await loadAnalyticsSettings(db, 1), mode)).mode);
+          const opts = { shards, parallel: get().kind === 'postgres' };
+          modes.push((await scoreCustomers(db, 1, now, await loadAnalyticsSettings(db, 1), mode, opts)).mode);
           out.push(await snapshot());
         }
         return { out, modes };
@@ -314,17 +315,25 @@ function scoringSequence(method: 'quintile' | 'breakpoints') {
       const inc = await sequence('incremental');
       // the first run and the one after the settings changed rescore everyone
       assert.deepEqual(inc.modes, ['full', 'incremental', 'incremental', 'incremental', 'incremental', 'full', 'incremental', 'incremental', 'incremental', 'incremental']);
+      // Three shards (by block ranges of customer_metrics; at once on a server): the same
+      // rows again. The table spans enough blocks for each shard to have some.
+      const sharded = await sequence('incremental', 3);
+      assert.deepEqual(sharded.modes, inc.modes);
+      const blocks = await sql<{ n: number }>`select (pg_relation_size('customer_metrics') / current_setting('block_size')::int)::int as n`.execute(db);
+      assert.ok(blocks.rows[0]!.n >= 6, `customer_metrics has ${blocks.rows[0]!.n} blocks`);
       const full = await sequence('full');
       const stages = new Set(full.out.at(-1)!.metrics.map((m) => JSON.parse(m).lifecycle_stage));
       assert.ok(stages.size >= 5, `stages seen: ${[...stages]}`);
-      full.out.forEach((f, i) => {
-        const n = inc.out[i]!;
-        for (const k of ['metrics', 'tiers', 'transitions'] as const) {
-          const diff = f[k].filter((x, j) => n[k][j] !== x);
-          assert.equal(n[k].length, f[k].length, `run ${i}: ${k} rows`);
-          assert.deepEqual(diff, [], `run ${i} (${times[i]!.toISOString()}): ${k} differ, first incremental row ${n[k][f[k].indexOf(diff[0]!)]}`);
-        }
-      });
+      for (const [name, other] of [['incremental', inc], ['sharded incremental', sharded]] as const) {
+        full.out.forEach((f, i) => {
+          const n = other.out[i]!;
+          for (const k of ['metrics', 'tiers', 'transitions'] as const) {
+            const diff = f[k].filter((x, j) => n[k][j] !== x);
+            assert.equal(n[k].length, f[k].length, `${name} run ${i}: ${k} rows`);
+            assert.deepEqual(diff, [], `${name} run ${i} (${times[i]!.toISOString()}): ${k} differ, first row ${n[k][f[k].indexOf(diff[0]!)]}`);
+          }
+        });
+      }
       const stageAt = (run: number, id: string) => JSON.parse(full.out[run]!.metrics.find((m) => JSON.parse(m).customer_id === id)!).lifecycle_stage;
       assert.deepEqual(
         ['edge-new', 'edge-grown', 'edge-idle', 'edge-drop'].map((id) => [stageAt(1, id), stageAt(2, id)]),
@@ -342,3 +351,61 @@ function scoringSequence(method: 'quintile' | 'breakpoints') {
 }
 scoringSequence('quintile');
 scoringSequence('breakpoints');
+
+forEachStore('a sharded scoring run that fails part-way', (get) => {
+  it('leaves no baseline behind: the next run rescores everyone and gets the scores right', async () => {
+    const { db } = get();
+    const t0 = new Date('2026-05-01T06:00:00Z');
+    const t1 = new Date(t0.getTime() + DAY);
+    const rnd = prng(11);
+    for (let c = 0; c < 240; c++) {
+      const id = `c${String(c).padStart(3, '0')}`;
+      await addCustomer(db, id);
+      await addOrders(db, id, Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => ({ at: daysBefore(t0, 5 + rnd() * 300), amount: 100 + Math.round(rnd() * 400) })));
+    }
+    const s = await loadAnalyticsSettings(db, 1);
+    const figures = async (now: Date) => assert.equal((await runPipeline(get(), { workspaceId: 1, now, steps: [customerMetricsStep], mode: 'full' })).status, 'done');
+    const opts = { shards: 3, parallel: get().kind === 'postgres' };
+    await figures(t0);
+    await scoreCustomers(db, 1, t0, s, 'full', opts);
+    const scoresOf = async (id: string) => {
+      const r = await db.selectFrom('customer_metrics').select(['r_score', 'f_score', 'm_score', 'tier']).where('customer_id', '=', id).executeTakeFirstOrThrow();
+      return [r.r_score, r.f_score, r.m_score, r.tier];
+    };
+    // Before t1 two customers buy a lot: the one stored first and the one stored last in
+    // customer_metrics, so that they fall in the first and the last shard (block ranges).
+    const placed = async () =>
+      (
+        await sql<{ customer_id: string }>`select customer_id from customer_metrics where workspace_id = 1 order by ctid`.execute(db)
+      ).rows;
+    const top = JSON.stringify([5, 5, 5, 'A']);
+    const notTop: string[] = [];
+    for (const r of await placed()) if (JSON.stringify(await scoresOf(r.customer_id)) !== top) notTop.push(r.customer_id);
+    const [survivor, victim] = [notTop[0]!, notTop.at(-1)!];
+    assert.ok(/^c\d{3}$/.test(victim));
+    const before = await scoresOf(victim);
+    for (const id of [survivor, victim]) await addOrders(db, id, Array.from({ length: 12 }, (_, i) => ({ at: daysBefore(t1, 0.5 + i), amount: 5000 })));
+    await figures(t1);
+    // The last shard fails when it writes the victim's scores.
+    await sql`create function liuke_test_fail() returns trigger language plpgsql as $$ begin raise exception 'the last shard failed'; end $$`.execute(db);
+    await sql.raw(`create trigger liuke_test_fail before update on customer_metrics for each row when (new.customer_id = '${victim}') execute function liuke_test_fail()`).execute(db);
+    await assert.rejects(scoreCustomers(db, 1, t1, s, 'incremental', opts), /the last shard failed/);
+    // The first shard committed the survivor's new scores, but the run left no baseline.
+    assert.deepEqual(await scoresOf(survivor), [5, 5, 5, 'A']);
+    assert.deepEqual(await scoresOf(victim), before);
+    assert.equal((await sql`select 1 from scoring_state where workspace_id = 1`.execute(db)).rows.length, 0);
+    await sql`drop trigger liuke_test_fail on customer_metrics`.execute(db);
+    await sql`drop function liuke_test_fail()`.execute(db);
+    // The next run, at the same time, rescores everyone (the history rows the first shard
+    // wrote are taken over) and ends where an unsharded run would: a full one after it
+    // finds nothing to change.
+    const again = await scoreCustomers(db, 1, t1, s, 'incremental', opts);
+    assert.equal(again.mode, 'full');
+    assert.deepEqual(await scoresOf(victim), [5, 5, 5, 'A']);
+    assert.equal((await scoreCustomers(db, 1, t1, s, 'full')).changed, 0);
+    const state = await sql<{ as_of: Date }>`select as_of from scoring_state where workspace_id = 1`.execute(db);
+    assert.equal(new Date(state.rows[0]!.as_of).getTime(), t1.getTime());
+    const open = await sql<{ n: number }>`select count(*)::int as n from tier_history where workspace_id = 1 and valid_to is null and customer_id in (${survivor}, ${victim})`.execute(db);
+    assert.equal(open.rows[0]!.n, 2);
+  });
+});
