@@ -13,4 +13,7 @@ it('fails on a bad variable with a message naming it', () => {
   assert.throws(() => loadConfig({ LIUKE_SESSION_TTL_HOURS: 'soon' }), (e: Error) => e instanceof ConfigError && /LIUKE_SESSION_TTL_HOURS/.test(e.message));
   assert.throws(() => loadConfig({ LIUKE_COOKIE_SECURE: 'yes' }), (e: Error) => e instanceof ConfigError && /LIUKE_COOKIE_SECURE/.test(e.message));
   assert.throws(() => loadConfig({ LIUKE_PORT: '99999' }), /LIUKE_PORT/);
+  assert.throws(() => loadConfig({ LIUKE_ANALYTICS_SHARDS: '0' }), /LIUKE_ANALYTICS_SHARDS/);
+  assert.throws(() => loadConfig({ LIUKE_ANALYTICS_SHARDS: 'two' }), /LIUKE_ANALYTICS_SHARDS/);
+  assert.equal(loadConfig({ LIUKE_ANALYTICS_SHARDS: '4' }).LIUKE_ANALYTICS_SHARDS, 4);
 });

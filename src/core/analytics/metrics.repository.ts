@@ -323,7 +323,7 @@ async function hasRowsOfGoneCustomers(db: Db, ws: number): Promise<boolean> {
  * prev and now. A changed customer row (and the customer it was merged into), or
  * a customer without figures yet, is recomputed from every table. One index range per table and condition.
  */
-async function changedCustomers(db: Db, ws: number, since: Date, prev: Date, now: Date): Promise<number> {
+async function changedCustomers(db: Db, ws: number, since: Date, prev: Date, now: Date, range: KeyRange | null = null): Promise<number> {
   const p = ts(prev);
   const n = ts(now);
   const s = ts(since);
@@ -346,6 +346,7 @@ async function changedCustomers(db: Db, ws: number, since: Date, prev: Date, now
     create temp table cm_ids on commit drop as
     select id, bool_or(g in ('o', 'c')) as o, bool_or(g in ('e', 'c')) as ev, bool_or(g in ('t', 'c')) as ot
     from (${sql.join(parts, sql` union all `)}) x
+    ${range ? sql`where ${inRange(sql.ref('x.id'), range)}` : sql``}
     group by id`.execute(db);
   await sql`alter table cm_ids add primary key (id)`.execute(db);
   await sql`
@@ -365,7 +366,7 @@ async function changedCustomers(db: Db, ws: number, since: Date, prev: Date, now
  * spend_window, coupon_orders_window, orders_90d, orders_prev_90d, orders_base,
  * events_30d, logins_30d, logins_7d, core_uses_30d, events_prev_30d, complaints_90d.
  */
-async function shiftWindows(db: Db, ws: number, p: Edges, n: Edges, s: AnalyticsSettings): Promise<number> {
+async function shiftWindows(db: Db, ws: number, p: Edges, n: Edges, s: AnalyticsSettings, range: KeyRange | null = null): Promise<number> {
   const crossed = (col: string, a: Date, b: Date) => sql`${sql.ref(col)} > ${ts(a)} and ${sql.ref(col)} <= ${ts(b)}`;
   const zero = sql`'o', 0, 0::numeric, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0`;
   const login = sql`(type = 'login')::int`;
@@ -411,6 +412,7 @@ async function shiftWindows(db: Db, ws: number, p: Edges, n: Edges, s: Analytics
       -- a customer recomputed from a table has that table's rows counted already
       where not exists (select 1 from cm_ids i
                         where i.id = x.customer_id and case x.g when 'o' then i.o when 'e' then i.ev else i.ot end)
+        ${range ? sql`and ${inRange(sql.ref('x.customer_id'), range)}` : sql``}
       group by customer_id
     ) d
     where ${moved}
@@ -447,6 +449,8 @@ export interface FiguresResult {
   recomputed?: number;
   /** customer_metrics rows removed (customers gone or merged). */
   removed: number;
+  /** Incremental in shards (docs/analytics.md): how many. */
+  shards?: number;
 }
 
 /**
@@ -455,7 +459,19 @@ export interface FiguresResult {
  * baseline allows it (same window settings, a reference time not after now);
  * otherwise every customer is recomputed.
  */
-export async function refreshCustomerFigures(db: Db, workspaceId: number, now: Date, s: AnalyticsSettings, incremental: boolean): Promise<FiguresResult> {
+export async function refreshCustomerFigures(
+  db: Db,
+  workspaceId: number,
+  now: Date,
+  s: AnalyticsSettings,
+  incremental: boolean,
+  opts: { shards?: number; parallel?: boolean } = {},
+): Promise<FiguresResult> {
+  const shards = Math.max(1, Math.floor(opts.shards ?? 1));
+  if (incremental && shards > 1) {
+    const r = await shardedIncremental(db, workspaceId, now, s, shards, opts.parallel === true);
+    if (r) return r;
+  }
   return db.transaction().execute(async (trx) => {
     await analyticsSession(trx);
     // Two passes over one workspace at once would both move the same windows from the
@@ -464,20 +480,9 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
     // Rows written by transactions still open now can be missing from what this pass
     // reads, and their updated_at is their transaction's start: the next pass looks
     // for changes from the earliest such start.
-    const since = (
-      await sql<{ since: Date }>`
-        select least(now(), (select min(xact_start) from pg_stat_activity
-                             where datname = current_database() and backend_type = 'client backend')) as since`.execute(trx)
-    ).rows[0]!.since;
-    const state = (
-      await sql<State>`select as_of, since, window_months, core_event_types from customer_metrics_state where workspace_id = ${workspaceId}`.execute(trx)
-    ).rows[0];
-    const usable =
-      incremental &&
-      state !== undefined &&
-      state.as_of.getTime() <= now.getTime() &&
-      state.window_months === s.rfm.windowMonths &&
-      [...state.core_event_types].sort().join('\n') === [...s.activity.coreEventTypes].sort().join('\n');
+    const since = await changesSince(trx);
+    const state = await usableState(trx, workspaceId, now, s);
+    const usable = incremental && state !== undefined;
     const e = await edgesAt(trx, now, s.rfm.windowMonths);
     let result: FiguresResult;
     let recomputed = 0;
@@ -487,7 +492,7 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
       // four times a sequential one, picks whole scans of customers and customer_metrics).
       await sql`set local enable_hashjoin = off`.execute(trx);
       await sql`set local enable_mergejoin = off`.execute(trx);
-      recomputed = await changedCustomers(trx, workspaceId, state.since, state.as_of, now);
+      recomputed = await changedCustomers(trx, workspaceId, state!.since, state!.as_of, now);
       // Index probes per customer beat whole passes only for a small share of customers
       // (a large import can change most of them): past a third, recompute everyone.
       if (recomputed > (await estimatedRows(trx, 'customers')) / 3) recomputed = -1;
@@ -500,7 +505,7 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
       await sql`analyze cm_fig (customer_id, merged, known, o)`.execute(trx);
       const w = await writeFigures(trx, workspaceId, now, true);
       await copyFiguresToCustomers(trx, workspaceId, sql`(${statsOf} where o)`);
-      const shifted = await shiftWindows(trx, workspaceId, await edgesAt(trx, state.as_of, s.rfm.windowMonths), e, s);
+      const shifted = await shiftWindows(trx, workspaceId, await edgesAt(trx, state!.as_of, s.rfm.windowMonths), e, s);
       result = { mode: 'incremental', customers: w.written + shifted, recomputed, removed: w.removed };
     } else {
       if (usable) {
@@ -515,13 +520,136 @@ export async function refreshCustomerFigures(db: Db, workspaceId: number, now: D
       await copyFiguresToCustomers(trx, workspaceId, sql`(${statsOf} where c_diff)`);
       result = { mode: 'full', customers: w.written, removed: w.removed };
     }
-    await sql`
-      insert into customer_metrics_state (workspace_id, as_of, since, window_months, core_event_types)
-      values (${workspaceId}, ${now}, ${since}, ${s.rfm.windowMonths}, ${s.activity.coreEventTypes}::text[])
-      on conflict (workspace_id) do update set as_of = excluded.as_of, since = excluded.since,
-        window_months = excluded.window_months, core_event_types = excluded.core_event_types`.execute(trx);
+    await saveState(trx, workspaceId, now, since, s);
     return result;
   });
+}
+
+/** The state of the last pass when an incremental pass can start from it (same window settings, not after now). */
+async function usableState(db: Db, workspaceId: number, now: Date, s: AnalyticsSettings): Promise<State | undefined> {
+  const state = (
+    await sql<State>`select as_of, since, window_months, core_event_types from customer_metrics_state where workspace_id = ${workspaceId}`.execute(db)
+  ).rows[0];
+  const usable =
+    state !== undefined &&
+    state.as_of.getTime() <= now.getTime() &&
+    state.window_months === s.rfm.windowMonths &&
+    [...state.core_event_types].sort().join('\n') === [...s.activity.coreEventTypes].sort().join('\n');
+  return usable ? state : undefined;
+}
+
+async function saveState(db: Db, workspaceId: number, now: Date, since: Date, s: AnalyticsSettings): Promise<void> {
+  await sql`
+    insert into customer_metrics_state (workspace_id, as_of, since, window_months, core_event_types)
+    values (${workspaceId}, ${now}, ${since}, ${s.rfm.windowMonths}, ${s.activity.coreEventTypes}::text[])
+    on conflict (workspace_id) do update set as_of = excluded.as_of, since = excluded.since,
+      window_months = excluded.window_months, core_event_types = excluded.core_event_types`.execute(db);
+}
+
+/** Rows written since the transactions still open now started may be missing from what a pass reads: the next pass looks from here. */
+async function changesSince(db: Db): Promise<Date> {
+  return (
+    await sql<{ since: Date }>`
+      select least(now(), (select min(xact_start) from pg_stat_activity
+                           where datname = current_database() and backend_type = 'client backend')) as since`.execute(db)
+  ).rows[0]!.since;
+}
+
+/** Customers whose id is in [lo, hi) (null: unbounded), ids compared bytewise (COLLATE "C"). */
+interface KeyRange {
+  lo: string | null;
+  hi: string | null;
+}
+
+function inRange(col: RawBuilder<unknown>, r: KeyRange): RawBuilder<boolean> {
+  const parts = [r.lo !== null ? sql`${col} >= ${r.lo}` : null, r.hi !== null ? sql`${col} < ${r.hi}` : null].filter((x) => x !== null);
+  return parts.length ? sql<boolean>`${sql.join(parts, sql` and `)}` : sql<boolean>`true`;
+}
+
+/** A shard found more changed customers than an incremental pass is for: the caller runs a full pass. */
+class TooManyChanges extends Error {}
+
+/**
+ * The incremental pass in `n` shards by customer id (split where a sample of about
+ * 1,000 blocks of customer_metrics puts 1/n of the rows), each in its own
+ * transaction, at once when `parallel`. Window moves are deltas, so a run whose
+ * shards did not all commit must not be taken for a whole one: customer_metrics_state
+ * is removed before the first shard and written after the last, and a failure or
+ * crash in between leaves the next pass a full one, which recomputes every figure
+ * from the rows. One transaction holds the pass's advisory lock throughout, so no
+ * other pass of the workspace starts meanwhile (on a server). Null: no incremental pass possible
+ * (no usable state, or too many changes): the caller runs the ordinary one.
+ */
+async function shardedIncremental(db: Db, ws: number, now: Date, s: AnalyticsSettings, n: number, parallel: boolean): Promise<FiguresResult | null> {
+  // PGlite (not parallel) has one connection, and one process at a time: no lock to hold there.
+  if (!parallel) return shardedPass(db, ws, now, s, n, false);
+  return db.transaction().execute(async (lock) => {
+    await sql`select pg_advisory_xact_lock(${FIGURES_LOCK}::int, ${ws}::int)`.execute(lock);
+    return shardedPass(db, ws, now, s, n, true);
+  });
+}
+
+async function shardedPass(db: Db, ws: number, now: Date, s: AnalyticsSettings, n: number, parallel: boolean): Promise<FiguresResult | null> {
+  {
+    const start = await db.transaction().execute(async (trx) => {
+      const state = await usableState(trx, ws, now, s);
+      if (!state) return null;
+      const since = await changesSince(trx);
+      const edges = await keyEdges(trx, ws, n);
+      await sql`delete from customer_metrics_state where workspace_id = ${ws}`.execute(trx);
+      return { state, since, edges };
+    });
+    if (!start) return null;
+    const { state, since, edges } = start;
+    const customers = await estimatedRows(db, 'customers');
+    const shard = (range: KeyRange) =>
+      db.transaction().execute(async (trx) => {
+        await analyticsSession(trx);
+        await sql`set local enable_hashjoin = off`.execute(trx);
+        await sql`set local enable_mergejoin = off`.execute(trx);
+        const e = await edgesAt(trx, now, s.rfm.windowMonths);
+        const recomputed = await changedCustomers(trx, ws, state.since, state.as_of, now, range);
+        // the same limit as one pass's, for this shard's share of the customers
+        if (recomputed * n > customers / 3) throw new TooManyChanges();
+        await figuresOfSome(trx, ws, e, s);
+        await sql`alter table cm_fig add primary key (customer_id)`.execute(trx);
+        await sql`analyze cm_fig (customer_id, merged, known, o)`.execute(trx);
+        const w = await writeFigures(trx, ws, now, true);
+        await copyFiguresToCustomers(trx, ws, sql`(${statsOf} where o)`);
+        const shifted = await shiftWindows(trx, ws, await edgesAt(trx, state.as_of, s.rfm.windowMonths), e, s, range);
+        return { customers: w.written + shifted, recomputed, removed: w.removed };
+      });
+    const ranges = Array.from({ length: n }, (_, k) => ({ lo: k > 0 ? edges[k - 1]! : null, hi: k < n - 1 ? edges[k]! : null }));
+    const done: PromiseSettledResult<{ customers: number; recomputed: number; removed: number }>[] = [];
+    if (parallel) done.push(...(await Promise.allSettled(ranges.map(shard))));
+    else for (const r of ranges) done.push(...(await Promise.allSettled([shard(r)])));
+    const failed = done.find((d) => d.status === 'rejected');
+    // A shard with too many changes: the whole pass is a full one (it recomputes from the rows
+    // whatever the other shards wrote), once this transaction has let the lock go.
+    if (failed && failed.reason instanceof TooManyChanges) return null;
+    if (failed) throw failed.reason;
+    const ok = done.map((d) => (d as PromiseFulfilledResult<{ customers: number; recomputed: number; removed: number }>).value);
+    await db.transaction().execute((trx) => saveState(trx, ws, now, since, s));
+    return {
+      mode: 'incremental' as const,
+      customers: ok.reduce((a, x) => a + x.customers, 0),
+      recomputed: ok.reduce((a, x) => a + x.recomputed, 0),
+      removed: ok.reduce((a, x) => a + x.removed, 0),
+      shards: n,
+    };
+  }
+}
+
+/** The n − 1 customer ids that split the workspace's rows of customer_metrics into n parts of about as many rows (a sample of about 1,000 blocks). */
+async function keyEdges(db: Db, ws: number, n: number): Promise<string[]> {
+  const r = await sql<{ blocks: number }>`select (pg_relation_size('customer_metrics') / current_setting('block_size')::int)::int as blocks`.execute(db);
+  const blocks = Math.max(1, Number(r.rows[0]!.blocks));
+  const fractions = Array.from({ length: n - 1 }, (_, k) => (k + 1) / n);
+  const q = await sql<{ edges: string[] | null }>`
+    select percentile_disc(${fractions}::float8[]) within group (order by customer_id) as edges
+    from customer_metrics tablesample system (${Math.min(100, (1_000 * 100) / blocks)}) where workspace_id = ${ws}`.execute(db);
+  // no rows sampled: every customer in the last shard
+  return q.rows[0]?.edges ?? Array.from({ length: n - 1 }, () => '');
 }
 
 /** cm_fig's list summary columns, as copyFiguresToCustomers reads them. */

@@ -13,7 +13,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { StepContext } from '../pipeline/pipeline.ts';
 import { countRows, estimatedRows } from '../../db/planner.ts';
-import { type AnalyticsSettings, analyticsSession, loadAnalyticsSettings } from './settings.ts';
+import { type AnalyticsSettings, analyticsSession, analyticsShards, loadAnalyticsSettings } from './settings.ts';
 
 /**
  * The figures the scores and the stage are computed from. The figures pass stamps a
@@ -267,8 +267,6 @@ async function planScoring(
 
 /** A run that writes this many rows or more leaves the history tables' statistics stale. */
 const ANALYZE_AFTER = 10_000;
-/** customer_metrics rows (all workspaces) from which a PostgreSQL server scores in two shards at once. */
-const SHARD_FROM = 200_000;
 
 /**
  * Scores the workspace's customers at `now`. `incremental` scores only the
@@ -550,7 +548,5 @@ export async function runScoringStep(ctx: StepContext): Promise<Record<string, u
   const s = await loadAnalyticsSettings(ctx.db, ctx.workspaceId);
   // Two shards at once on a server (PGlite has one connection): the writes are one
   // backend's work, and the day's scoring at 1M customers was mostly writes.
-  const server = ctx.store.kind === 'postgres';
-  const shards = server && (await estimatedRows(ctx.db, 'customer_metrics')) >= SHARD_FROM ? 2 : 1;
-  return scoreCustomers(ctx.db, ctx.workspaceId, ctx.now, s, ctx.mode, { shards, parallel: server });
+  return scoreCustomers(ctx.db, ctx.workspaceId, ctx.now, s, ctx.mode, await analyticsShards(ctx));
 }

@@ -2,6 +2,7 @@
 // SPEC §2 names. Stored in workspaces.settings.analytics; anything missing
 // falls back to the industry preset, then to these defaults.
 import { type Kysely, sql } from 'kysely';
+import { estimatedRows } from '../../db/planner.ts';
 import type { Database } from '../../db/schema.ts';
 
 export interface RfmWeights {
@@ -132,4 +133,22 @@ export async function workspaceTimeZone(db: Kysely<Database>, workspaceId: numbe
 export async function analyticsSession(trx: Kysely<Database>): Promise<void> {
   await sql`set local work_mem = '256MB'`.execute(trx);
   await sql`set local jit = off`.execute(trx);
+}
+
+/** customer_metrics rows (all workspaces) from which a PostgreSQL server runs the figures and scoring passes in shards. */
+const SHARD_FROM = 200_000;
+
+/**
+ * Shards for the figures and scoring passes (docs/analytics.md): two on a
+ * PostgreSQL server once customer_metrics holds 200,000 rows, else one (PGlite
+ * has one connection). LIUKE_ANALYTICS_SHARDS sets the number (1: never shard;
+ * more for a server with more cores; on PGlite the shards run one after another).
+ */
+export async function analyticsShards(ctx: { store: { kind: string }; db: Kysely<Database> }): Promise<{ shards: number; parallel: boolean }> {
+  const server = ctx.store.kind === 'postgres';
+  // Checked at start-up (src/config.ts). Set on PGlite too (the tests do), the shards run one after another there.
+  const set = Number(process.env.LIUKE_ANALYTICS_SHARDS);
+  if (Number.isInteger(set) && set >= 1) return { shards: Math.min(set, 16), parallel: server };
+  if (!server) return { shards: 1, parallel: false };
+  return { shards: (await estimatedRows(ctx.db, 'customer_metrics')) >= SHARD_FROM ? 2 : 1, parallel: true };
 }
