@@ -590,54 +590,52 @@ async function shardedIncremental(db: Db, ws: number, now: Date, s: AnalyticsSet
 }
 
 async function shardedPass(db: Db, ws: number, now: Date, s: AnalyticsSettings, n: number, parallel: boolean): Promise<FiguresResult | null> {
-  {
-    const start = await db.transaction().execute(async (trx) => {
-      const state = await usableState(trx, ws, now, s);
-      if (!state) return null;
-      const since = await changesSince(trx);
-      const edges = await keyEdges(trx, ws, n);
-      await sql`delete from customer_metrics_state where workspace_id = ${ws}`.execute(trx);
-      return { state, since, edges };
+  const start = await db.transaction().execute(async (trx) => {
+    const state = await usableState(trx, ws, now, s);
+    if (!state) return null;
+    const since = await changesSince(trx);
+    const edges = await keyEdges(trx, ws, n);
+    await sql`delete from customer_metrics_state where workspace_id = ${ws}`.execute(trx);
+    return { state, since, edges };
+  });
+  if (!start) return null;
+  const { state, since, edges } = start;
+  const customers = await estimatedRows(db, 'customers');
+  const shard = (range: KeyRange) =>
+    db.transaction().execute(async (trx) => {
+      await analyticsSession(trx);
+      await sql`set local enable_hashjoin = off`.execute(trx);
+      await sql`set local enable_mergejoin = off`.execute(trx);
+      const e = await edgesAt(trx, now, s.rfm.windowMonths);
+      const recomputed = await changedCustomers(trx, ws, state.since, state.as_of, now, range);
+      // the same limit as one pass's, for this shard's share of the customers
+      if (recomputed * n > customers / 3) throw new TooManyChanges();
+      await figuresOfSome(trx, ws, e, s);
+      await sql`alter table cm_fig add primary key (customer_id)`.execute(trx);
+      await sql`analyze cm_fig (customer_id, merged, known, o)`.execute(trx);
+      const w = await writeFigures(trx, ws, now, true);
+      await copyFiguresToCustomers(trx, ws, sql`(${statsOf} where o)`);
+      const shifted = await shiftWindows(trx, ws, await edgesAt(trx, state.as_of, s.rfm.windowMonths), e, s, range);
+      return { customers: w.written + shifted, recomputed, removed: w.removed };
     });
-    if (!start) return null;
-    const { state, since, edges } = start;
-    const customers = await estimatedRows(db, 'customers');
-    const shard = (range: KeyRange) =>
-      db.transaction().execute(async (trx) => {
-        await analyticsSession(trx);
-        await sql`set local enable_hashjoin = off`.execute(trx);
-        await sql`set local enable_mergejoin = off`.execute(trx);
-        const e = await edgesAt(trx, now, s.rfm.windowMonths);
-        const recomputed = await changedCustomers(trx, ws, state.since, state.as_of, now, range);
-        // the same limit as one pass's, for this shard's share of the customers
-        if (recomputed * n > customers / 3) throw new TooManyChanges();
-        await figuresOfSome(trx, ws, e, s);
-        await sql`alter table cm_fig add primary key (customer_id)`.execute(trx);
-        await sql`analyze cm_fig (customer_id, merged, known, o)`.execute(trx);
-        const w = await writeFigures(trx, ws, now, true);
-        await copyFiguresToCustomers(trx, ws, sql`(${statsOf} where o)`);
-        const shifted = await shiftWindows(trx, ws, await edgesAt(trx, state.as_of, s.rfm.windowMonths), e, s, range);
-        return { customers: w.written + shifted, recomputed, removed: w.removed };
-      });
-    const ranges = Array.from({ length: n }, (_, k) => ({ lo: k > 0 ? edges[k - 1]! : null, hi: k < n - 1 ? edges[k]! : null }));
-    const done: PromiseSettledResult<{ customers: number; recomputed: number; removed: number }>[] = [];
-    if (parallel) done.push(...(await Promise.allSettled(ranges.map(shard))));
-    else for (const r of ranges) done.push(...(await Promise.allSettled([shard(r)])));
-    const failed = done.find((d) => d.status === 'rejected');
-    // A shard with too many changes: the whole pass is a full one (it recomputes from the rows
-    // whatever the other shards wrote), once this transaction has let the lock go.
-    if (failed && failed.reason instanceof TooManyChanges) return null;
-    if (failed) throw failed.reason;
-    const ok = done.map((d) => (d as PromiseFulfilledResult<{ customers: number; recomputed: number; removed: number }>).value);
-    await db.transaction().execute((trx) => saveState(trx, ws, now, since, s));
-    return {
-      mode: 'incremental' as const,
-      customers: ok.reduce((a, x) => a + x.customers, 0),
-      recomputed: ok.reduce((a, x) => a + x.recomputed, 0),
-      removed: ok.reduce((a, x) => a + x.removed, 0),
-      shards: n,
-    };
-  }
+  const ranges = Array.from({ length: n }, (_, k) => ({ lo: k > 0 ? edges[k - 1]! : null, hi: k < n - 1 ? edges[k]! : null }));
+  const done: PromiseSettledResult<{ customers: number; recomputed: number; removed: number }>[] = [];
+  if (parallel) done.push(...(await Promise.allSettled(ranges.map(shard))));
+  else for (const r of ranges) done.push(...(await Promise.allSettled([shard(r)])));
+  const failed = done.find((d) => d.status === 'rejected');
+  // A shard with too many changes: the whole pass is a full one (it recomputes from the rows
+  // whatever the other shards wrote), once this transaction has let the lock go.
+  if (failed && failed.reason instanceof TooManyChanges) return null;
+  if (failed) throw failed.reason;
+  const ok = done.map((d) => (d as PromiseFulfilledResult<{ customers: number; recomputed: number; removed: number }>).value);
+  await db.transaction().execute((trx) => saveState(trx, ws, now, since, s));
+  return {
+    mode: 'incremental' as const,
+    customers: ok.reduce((a, x) => a + x.customers, 0),
+    recomputed: ok.reduce((a, x) => a + x.recomputed, 0),
+    removed: ok.reduce((a, x) => a + x.removed, 0),
+    shards: n,
+  };
 }
 
 /** The n − 1 customer ids that split the workspace's rows of customer_metrics into n parts of about as many rows (a sample of about 1,000 blocks). */

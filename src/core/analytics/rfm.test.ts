@@ -400,7 +400,7 @@ forEachStore('a sharded scoring run that fails part-way', (get) => {
     // wrote are taken over) and ends where an unsharded run would: a full one after it
     // finds nothing to change.
     const again = await scoreCustomers(db, 1, t1, s, 'incremental', opts);
-    assert.equal(again.mode, 'full');
+    assert.deepEqual([again.mode, again.shards], ['full', 3]);
     assert.deepEqual(await scoresOf(victim), [5, 5, 5, 'A']);
     assert.equal((await scoreCustomers(db, 1, t1, s, 'full')).changed, 0);
     const state = await sql<{ as_of: Date }>`select as_of from scoring_state where workspace_id = 1`.execute(db);

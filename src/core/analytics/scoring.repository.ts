@@ -290,7 +290,7 @@ export async function scoreCustomers(
   s: AnalyticsSettings,
   mode: 'full' | 'incremental' = 'full',
   opts: { shards?: number; parallel?: boolean } = {},
-): Promise<{ mode: 'full' | 'incremental'; changed: number }> {
+): Promise<{ mode: 'full' | 'incremental'; changed: number; shards?: number }> {
   const shards = Math.max(1, Math.floor(opts.shards ?? 1));
   if (shards === 1) {
     return db.transaction().execute(async (trx) => {
@@ -365,7 +365,7 @@ export async function scoreCustomers(
     if (!plan.only && written >= ANALYZE_AFTER) await sql`analyze tier_history, lifecycle_transitions`.execute(trx);
     await saveState(trx, workspaceId, now, s, plan.cuts);
   });
-  return { mode: plan.only ? 'incremental' : 'full', changed: written };
+  return { mode: plan.only ? 'incremental' : 'full', changed: written, shards };
 }
 
 /**
