@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from './schema.ts';
 
 /**
@@ -15,4 +15,19 @@ export async function estimatedRows(db: Kysely<Database>, table: 'customers' | '
 export async function countRows(db: Kysely<Database>, temp: 'cm_shift' | 'scoring_changed'): Promise<number> {
   const r = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(temp)}`.execute(db);
   return Number(r.rows[0]!.n);
+}
+
+/**
+ * Quantiles (`fractions`) of `expr` over the workspace's rows of customer_metrics,
+ * from a sample of about 1,000 of its blocks (every block of a small table): where
+ * to cut the rows into shards of about as many rows. Null when no row was sampled.
+ */
+export async function sampledQuantiles<T>(db: Kysely<Database>, workspaceId: number, expr: RawBuilder<unknown>, fractions: number[]): Promise<T[] | null> {
+  const b = await sql<{ n: number }>`select (pg_relation_size('customer_metrics') / current_setting('block_size')::int)::int as n`.execute(db);
+  const percent = Math.min(100, (1_000 * 100) / Math.max(1, Number(b.rows[0]!.n)));
+  const r = await sql<{ q: T[] | null }>`
+    select percentile_disc(${fractions}::float8[]) within group (order by ${expr}) as q
+    from customer_metrics tablesample system (${percent}) where workspace_id = ${workspaceId}`.execute(db);
+  const q = r.rows[0]?.q;
+  return q && q.length === fractions.length ? q : null;
 }

@@ -18,7 +18,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { copyFiguresToCustomers } from '../customers/customers.stats.ts';
-import { countRows, estimatedRows } from '../../db/planner.ts';
+import { countRows, estimatedRows, sampledQuantiles } from '../../db/planner.ts';
 import { SCORED_FIGURES } from './scoring.repository.ts';
 import { type AnalyticsSettings, analyticsSession } from './settings.ts';
 
@@ -638,16 +638,11 @@ async function shardedPass(db: Db, ws: number, now: Date, s: AnalyticsSettings, 
   };
 }
 
-/** The n − 1 customer ids that split the workspace's rows of customer_metrics into n parts of about as many rows (a sample of about 1,000 blocks). */
+/** The n − 1 customer ids that split the workspace's rows of customer_metrics into n parts of about as many rows. */
 async function keyEdges(db: Db, ws: number, n: number): Promise<string[]> {
-  const r = await sql<{ blocks: number }>`select (pg_relation_size('customer_metrics') / current_setting('block_size')::int)::int as blocks`.execute(db);
-  const blocks = Math.max(1, Number(r.rows[0]!.blocks));
   const fractions = Array.from({ length: n - 1 }, (_, k) => (k + 1) / n);
-  const q = await sql<{ edges: string[] | null }>`
-    select percentile_disc(${fractions}::float8[]) within group (order by customer_id) as edges
-    from customer_metrics tablesample system (${Math.min(100, (1_000 * 100) / blocks)}) where workspace_id = ${ws}`.execute(db);
   // no rows sampled: every customer in the last shard
-  return q.rows[0]?.edges ?? Array.from({ length: n - 1 }, () => '');
+  return (await sampledQuantiles<string>(db, ws, sql`customer_id`, fractions)) ?? fractions.map(() => '');
 }
 
 /** cm_fig's list summary columns, as copyFiguresToCustomers reads them. */

@@ -12,7 +12,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { StepContext } from '../pipeline/pipeline.ts';
-import { countRows, estimatedRows } from '../../db/planner.ts';
+import { countRows, estimatedRows, sampledQuantiles } from '../../db/planner.ts';
 import { type AnalyticsSettings, analyticsSession, analyticsShards, loadAnalyticsSettings } from './settings.ts';
 
 /**
@@ -376,16 +376,12 @@ export async function scoreCustomers(
  * and equal block ranges held 390k and 620k of 1M rows. No rows: equal block ranges.
  */
 async function shardEdges(trx: Kysely<Database>, workspaceId: number, n: number): Promise<number[]> {
+  const fractions = Array.from({ length: n - 1 }, (_, k) => (k + 1) / n);
+  const q = await sampledQuantiles<number>(trx, workspaceId, sql`(ctid::text::point)[0]`, fractions);
+  if (q) return q.map(Number);
   const r = await sql<{ blocks: number }>`
     select (pg_relation_size('customer_metrics') / current_setting('block_size')::int)::int as blocks`.execute(trx);
-  const blocks = Number(r.rows[0]!.blocks);
-  const even = Array.from({ length: n - 1 }, (_, k) => Math.floor(((k + 1) * blocks) / n));
-  const fractions = even.map((_, k) => (k + 1) / n);
-  const q = await sql<{ edges: number[] | null }>`
-    select percentile_disc(${fractions}::float8[]) within group (order by (ctid::text::point)[0]) as edges
-    from customer_metrics tablesample system (${Math.min(100, (1_000 * 100) / Math.max(1, blocks))}) where workspace_id = ${workspaceId}`.execute(trx);
-  const edges = q.rows[0]?.edges?.map(Number);
-  return edges && edges.length === n - 1 ? edges : even;
+  return fractions.map((f) => Math.floor(f * Number(r.rows[0]!.blocks)));
 }
 
 /**
