@@ -8,7 +8,7 @@ import { runPipeline } from '../pipeline/pipeline.ts';
 import { PIPELINE_STEPS } from '../pipeline/steps.ts';
 import { customerMetricsStep } from './analytics.steps.ts';
 import { scoreCustomers, tierOn } from './scoring.repository.ts';
-import { loadAnalyticsSettings } from './settings.ts';
+import { analyticsShards, loadAnalyticsSettings } from './settings.ts';
 import { addCustomer, addEvents, addOrders, DAY, daysBefore, prng } from './testing.ts';
 
 const NOW = new Date('2026-06-30T02:00:00Z');
@@ -407,5 +407,29 @@ forEachStore('a sharded scoring run that fails part-way', (get) => {
     assert.equal(new Date(state.rows[0]!.as_of).getTime(), t1.getTime());
     const open = await sql<{ n: number }>`select count(*)::int as n from tier_history where workspace_id = 1 and valid_to is null and customer_id in (${survivor}, ${victim})`.execute(db);
     assert.equal(open.rows[0]!.n, 2);
+  });
+});
+
+forEachStore('how many shards the daily passes use', (get, kind) => {
+  it('one on PGlite and for small tables, the scoring in two from 200,000 rows on a server, or what LIUKE_ANALYTICS_SHARDS says', async () => {
+    const store = get();
+    const ctx = { store, db: store.db };
+    const server = kind === 'postgres';
+    assert.deepEqual(await analyticsShards(ctx, 'scoring'), { shards: 1, parallel: server });
+    assert.deepEqual(await analyticsShards(ctx, 'figures'), { shards: 1, parallel: server });
+    // what the planner believes of customer_metrics decides: make it believe 300,000 rows
+    if (server) {
+      await sql`update pg_class set reltuples = 300000 where oid = 'customer_metrics'::regclass`.execute(store.db);
+      assert.deepEqual(await analyticsShards(ctx, 'scoring'), { shards: 2, parallel: true });
+      assert.deepEqual(await analyticsShards(ctx, 'figures'), { shards: 1, parallel: true });
+      await sql`analyze customer_metrics`.execute(store.db);
+    }
+    process.env.LIUKE_ANALYTICS_SHARDS = '3';
+    try {
+      assert.deepEqual(await analyticsShards(ctx, 'figures'), { shards: 3, parallel: server });
+      assert.deepEqual(await analyticsShards(ctx, 'scoring'), { shards: 3, parallel: server });
+    } finally {
+      delete process.env.LIUKE_ANALYTICS_SHARDS;
+    }
   });
 });
