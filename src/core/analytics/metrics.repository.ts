@@ -20,7 +20,7 @@ import type { Database } from '../../db/schema.ts';
 import { copyFiguresToCustomers } from '../customers/customers.stats.ts';
 import { countRows, estimatedRows, sampledQuantiles } from '../../db/planner.ts';
 import { SCORED_FIGURES } from './scoring.repository.ts';
-import { type AnalyticsSettings, analyticsSession } from './settings.ts';
+import { type AnalyticsSettings, analyticsSession, eachShard } from './settings.ts';
 
 type Db = Kysely<Database>;
 
@@ -595,18 +595,20 @@ async function shardedPass(db: Db, ws: number, now: Date, s: AnalyticsSettings, 
     if (!state) return null;
     const since = await changesSince(trx);
     const edges = await keyEdges(trx, ws, n);
+    // the window edges now and at the last pass, the same for every shard
+    const e = await edgesAt(trx, now, s.rfm.windowMonths);
+    const prevEdges = await edgesAt(trx, state.as_of, s.rfm.windowMonths);
     await sql`delete from customer_metrics_state where workspace_id = ${ws}`.execute(trx);
-    return { state, since, edges };
+    return { state, since, edges, e, prevEdges };
   });
   if (!start) return null;
-  const { state, since, edges } = start;
+  const { state, since, edges, e, prevEdges } = start;
   const customers = await estimatedRows(db, 'customers');
   const shard = (range: KeyRange) =>
     db.transaction().execute(async (trx) => {
       await analyticsSession(trx);
       await sql`set local enable_hashjoin = off`.execute(trx);
       await sql`set local enable_mergejoin = off`.execute(trx);
-      const e = await edgesAt(trx, now, s.rfm.windowMonths);
       const recomputed = await changedCustomers(trx, ws, state.since, state.as_of, now, range);
       // the same limit as one pass's, for this shard's share of the customers
       if (recomputed * n > customers / 3) throw new TooManyChanges();
@@ -615,19 +617,19 @@ async function shardedPass(db: Db, ws: number, now: Date, s: AnalyticsSettings, 
       await sql`analyze cm_fig (customer_id, merged, known, o)`.execute(trx);
       const w = await writeFigures(trx, ws, now, true);
       await copyFiguresToCustomers(trx, ws, sql`(${statsOf} where o)`);
-      const shifted = await shiftWindows(trx, ws, await edgesAt(trx, state.as_of, s.rfm.windowMonths), e, s, range);
+      const shifted = await shiftWindows(trx, ws, prevEdges, e, s, range);
       return { customers: w.written + shifted, recomputed, removed: w.removed };
     });
   const ranges = Array.from({ length: n }, (_, k) => ({ lo: k > 0 ? edges[k - 1]! : null, hi: k < n - 1 ? edges[k]! : null }));
-  const done: PromiseSettledResult<{ customers: number; recomputed: number; removed: number }>[] = [];
-  if (parallel) done.push(...(await Promise.allSettled(ranges.map(shard))));
-  else for (const r of ranges) done.push(...(await Promise.allSettled([shard(r)])));
-  const failed = done.find((d) => d.status === 'rejected');
-  // A shard with too many changes: the whole pass is a full one (it recomputes from the rows
-  // whatever the other shards wrote), once this transaction has let the lock go.
-  if (failed && failed.reason instanceof TooManyChanges) return null;
-  if (failed) throw failed.reason;
-  const ok = done.map((d) => (d as PromiseFulfilledResult<{ customers: number; recomputed: number; removed: number }>).value);
+  let ok: { customers: number; recomputed: number; removed: number }[];
+  try {
+    ok = await eachShard(ranges, parallel, shard);
+  } catch (err) {
+    // A shard with too many changes: the whole pass is a full one (it recomputes from the rows
+    // whatever the other shards wrote), once the lock's transaction has let the lock go.
+    if (err instanceof TooManyChanges) return null;
+    throw err;
+  }
   await db.transaction().execute((trx) => saveState(trx, ws, now, since, s));
   return {
     mode: 'incremental' as const,

@@ -13,7 +13,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { StepContext } from '../pipeline/pipeline.ts';
 import { countRows, estimatedRows, sampledQuantiles } from '../../db/planner.ts';
-import { type AnalyticsSettings, analyticsSession, analyticsShards, loadAnalyticsSettings } from './settings.ts';
+import { type AnalyticsSettings, analyticsSession, analyticsShards, eachShard, loadAnalyticsSettings } from './settings.ts';
 
 /**
  * The figures the scores and the stage are computed from. The figures pass stamps a
@@ -318,30 +318,22 @@ export async function scoreCustomers(
       const read = async (queries: RawBuilder<HistRow>[]): Promise<HistRow[][]> => {
         // TID range scans, one per connection (a parallel plan would scan every block).
         await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
-        if (!opts.parallel) {
-          const out: HistRow[][] = [];
-          for (const q of queries) out.push((await q.execute(trx)).rows);
-          await sql`reset max_parallel_workers_per_gather`.execute(trx);
-          return out;
-        }
-        const id = (await sql<{ id: string }>`select pg_export_snapshot() as id`.execute(trx)).rows[0]!.id;
-        if (!/^[0-9A-Fa-f-]+$/.test(id)) throw new Error(`unexpected snapshot id ${id}`);
-        const [first, ...rest] = queries;
-        const others = rest.map((q) =>
-          db
+        const id = opts.parallel ? (await sql<{ id: string }>`select pg_export_snapshot() as id`.execute(trx)).rows[0]!.id : null;
+        if (id !== null && !/^[0-9A-Fa-f-]+$/.test(id)) throw new Error(`unexpected snapshot id ${id}`);
+        // The first range in this transaction, the others (at once) in transactions of its snapshot.
+        const out = await eachShard(queries, id !== null, async (q, k) => {
+          if (k === 0 || id === null) return (await q.execute(trx)).rows;
+          return db
             .transaction()
             .setIsolationLevel('repeatable read')
             .execute(async (t) => {
               await sql.raw(`set transaction snapshot '${id}'`).execute(t);
               await sql`set local max_parallel_workers_per_gather = 0`.execute(t);
               return (await q.execute(t)).rows;
-            }),
-        );
-        const mine = first!.execute(trx).then((x) => x.rows);
-        const done = await Promise.allSettled([mine, ...others]);
-        for (const d of done) if (d.status === 'rejected') throw d.reason;
+            });
+        });
         await sql`reset max_parallel_workers_per_gather`.execute(trx);
-        return done.map((d) => (d.status === 'fulfilled' ? d.value : []));
+        return out;
       };
       const plan = await planScoring(trx, workspaceId, now, s, mode, () => shardedQuintileCuts(trx, workspaceId, now, ranges, read));
       await sql`delete from scoring_state where workspace_id = ${workspaceId}`.execute(trx);
@@ -354,13 +346,7 @@ export async function scoreCustomers(
       await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
       return writeScores(trx, workspaceId, now, s, plan, range);
     });
-  let written = 0;
-  if (opts.parallel) {
-    // Every shard settles before the run reports: none is left writing behind a failure.
-    const done = await Promise.allSettled(ranges.map(shard));
-    for (const d of done) if (d.status === 'rejected') throw d.reason;
-    written = done.reduce((a, d) => a + (d.status === 'fulfilled' ? d.value : 0), 0);
-  } else for (const r of ranges) written += await shard(r);
+  const written = (await eachShard(ranges, opts.parallel === true, shard)).reduce((a, b) => a + b, 0);
   await db.transaction().execute(async (trx) => {
     if (!plan.only && written >= ANALYZE_AFTER) await sql`analyze tier_history, lifecycle_transitions`.execute(trx);
     await saveState(trx, workspaceId, now, s, plan.cuts);
@@ -373,15 +359,12 @@ export async function scoreCustomers(
  * n parts of about as many rows, from a sample of about 1,000 blocks (all of a
  * small table's): rows are not spread evenly over the blocks (updates that did not
  * fit their page moved to the end, a first pass filled pages to the fill factor),
- * and equal block ranges held 390k and 620k of 1M rows. No rows: equal block ranges.
+ * and equal block ranges held 390k and 620k of 1M rows.
  */
 async function shardEdges(trx: Kysely<Database>, workspaceId: number, n: number): Promise<number[]> {
   const fractions = Array.from({ length: n - 1 }, (_, k) => (k + 1) / n);
-  const q = await sampledQuantiles<number>(trx, workspaceId, sql`(ctid::text::point)[0]`, fractions);
-  if (q) return q.map(Number);
-  const r = await sql<{ blocks: number }>`
-    select (pg_relation_size('customer_metrics') / current_setting('block_size')::int)::int as blocks`.execute(trx);
-  return fractions.map((f) => Math.floor(f * Number(r.rows[0]!.blocks)));
+  // none sampled (a workspace of a few rows in a large table): every row in the last shard
+  return (await sampledQuantiles<number>(trx, workspaceId, sql`(ctid::text::point)[0]`, fractions))?.map(Number) ?? fractions.map(() => 0);
 }
 
 /**

@@ -159,3 +159,20 @@ export async function analyticsShards(
   if (!server || pass === 'figures') return { shards: 1, parallel: server };
   return { shards: (await estimatedRows(ctx.db, 'customer_metrics')) >= SHARD_FROM ? 2 : 1, parallel: true };
 }
+
+/**
+ * Runs `fn` for each shard: at once when `parallel`, where every shard settles
+ * before the first failure is thrown (none is left writing behind it), else one
+ * after another, stopping at the first failure.
+ */
+export async function eachShard<S, T>(shards: readonly S[], parallel: boolean, fn: (shard: S, k: number) => Promise<T>): Promise<T[]> {
+  if (!parallel) {
+    const out: T[] = [];
+    for (const [k, x] of shards.entries()) out.push(await fn(x, k));
+    return out;
+  }
+  const done = await Promise.allSettled(shards.map(fn));
+  const failed = done.find((d) => d.status === 'rejected');
+  if (failed) throw failed.reason;
+  return done.map((d) => (d as PromiseFulfilledResult<T>).value);
+}
