@@ -233,6 +233,33 @@ forEachStore('customer figures: incremental passes equal a full recompute', (get
   });
 });
 
+forEachStore('customer figures: money', (get) => {
+  it('sums spend exactly to the cent, up to the largest amount an order holds', async () => {
+    const { db } = get();
+    const now = new Date('2026-05-01T03:00:00Z');
+    await addCustomer(db, 'm1');
+    // 0.01 + 0.10 + 999,999,999,999.99 (numeric(14,2)'s largest), a refund left out
+    await addOrders(db, 'm1', [
+      { at: daysBefore(now, 400), amount: 0.01 },
+      { at: daysBefore(now, 30), amount: 0.1 },
+      { at: daysBefore(now, 20), amount: 999999999999.99 },
+      { at: daysBefore(now, 10), amount: 7.77, status: 'refunded' },
+    ]);
+    await addCustomer(db, 'm2');
+    await addOrders(db, 'm2', Array.from({ length: 10 }, (_, i) => ({ at: daysBefore(now, 5 + i), amount: 0.1 })));
+    assert.equal((await runPipeline(get(), { workspaceId: 1, now, steps: [customerMetricsStep], mode: 'full' })).status, 'done');
+    const m = await sql<{ t: string; w: string }>`
+      select spend_total::text as t, spend_window::text as w from customer_metrics where workspace_id = 1 and customer_id in ('m1', 'm2') order by customer_id`.execute(db);
+    assert.deepEqual(m.rows, [{ t: '1000000000000.10', w: '1000000000000.09' }, { t: '1.00', w: '1.00' }]);
+    // the same as PostgreSQL's own numeric sum, and on the customer list too
+    const want = await sql<{ id: string; s: string }>`
+      select customer_id as id, sum(amount)::text as s from orders where workspace_id = 1 and status = 'paid' group by customer_id order by 1`.execute(db);
+    assert.deepEqual(want.rows.map((r) => r.s), ['1000000000000.10', '1.00']);
+    const list = await sql<{ s: string }>`select stats_spend::text as s from customers where workspace_id = 1 and id in ('m1', 'm2') order by id`.execute(db);
+    assert.deepEqual(list.rows.map((r) => r.s), ['1000000000000.10', '1.00']);
+  });
+});
+
 forEachStore('customer figures: the incremental pass in three shards equals a full recompute', (get) => {
   it('after the same changes, each shard a range of customer ids in its own transaction', async () => {
     process.env.LIUKE_ANALYTICS_SHARDS = '3';

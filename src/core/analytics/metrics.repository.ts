@@ -18,6 +18,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { copyFiguresToCustomers } from '../customers/customers.stats.ts';
+import { sumMoney } from '../../db/money.ts';
 import { countRows, estimatedRows, sampledQuantiles } from '../../db/planner.ts';
 import { SCORED_FIGURES } from './scoring.repository.ts';
 import { type AnalyticsSettings, analyticsSession, eachShard } from './settings.ts';
@@ -70,9 +71,9 @@ function orderAggregates(e: Edges): RawBuilder<unknown> {
     min(o.ordered_at) filter (where ${paid}) as first_order_at,
     max(o.ordered_at) filter (where ${paid}) as last_order_at,
     count(*) filter (where ${paid}) as orders_total,
-    sum(o.amount) filter (where ${paid}) as spend_total,
+    ${sumMoney(sql`o.amount`, paid)} as spend_total,
     count(*) filter (where ${paid} and o.ordered_at > ${ts(e.win)}) as orders_window,
-    sum(o.amount) filter (where ${paid} and o.ordered_at > ${ts(e.win)}) as spend_window,
+    ${sumMoney(sql`o.amount`, sql`${paid} and o.ordered_at > ${ts(e.win)}`)} as spend_window,
     count(*) filter (where ${paid} and o.ordered_at > ${ts(e.d90)}) as orders_90d,
     count(*) filter (where ${paid} and o.ordered_at > ${ts(e.d180)} and o.ordered_at <= ${ts(e.d90)}) as orders_prev_90d,
     count(*) filter (where ${paid} and o.ordered_at > ${ts(e.d455)} and o.ordered_at <= ${ts(e.d90)}) as orders_base,
@@ -89,7 +90,7 @@ const laterOrderAggregates = sql`
     min(o.ordered_at) filter (where o.status = 'paid') as first_order_at,
     max(o.ordered_at) filter (where o.status = 'paid') as last_order_at,
     count(*) filter (where o.status = 'paid') as orders,
-    sum(o.amount) filter (where o.status = 'paid') as spend`;
+    ${sumMoney(sql`o.amount`, sql`o.status = 'paid'`)} as spend`;
 
 /** Aggregates over the events (alias e) of the 60 days to the reference time. */
 function eventAggregates(e: Edges, s: AnalyticsSettings): RawBuilder<unknown> {

@@ -12,6 +12,7 @@
 // those columns: imports and the analytics pipeline compute the same figures in
 // their own passes over orders and hand them to copyFiguresToCustomers.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { sumMoney } from '../../db/money.ts';
 import type { Database } from '../../db/schema.ts';
 
 /**
@@ -26,7 +27,7 @@ export function orderFigures(workspaceId: number, filter: RawBuilder<unknown>): 
              min(o.ordered_at) filter (where o.status = 'paid') as first_order_at,
              max(o.ordered_at) filter (where o.status = 'paid') as last_order_at,
              count(*) filter (where o.status = 'paid') as orders,
-             coalesce(sum(o.amount) filter (where o.status = 'paid'), 0) as spend
+             coalesce(${sumMoney(sql`o.amount`, sql`o.status = 'paid'`)}, 0) as spend
       from orders o
       where o.workspace_id = ${workspaceId} ${filter}
       group by o.customer_id`;
