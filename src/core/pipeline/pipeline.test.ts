@@ -122,6 +122,14 @@ forEachStore('pipeline runner', (get) => {
     assert.ok(!log.includes('scores:start') && !log.includes('report:start'), log.join(' '));
   });
 
+  it('refuses a workspace that does not exist before any step runs or any run is recorded', async () => {
+    let ran = false;
+    const steps = [step('a', async () => ((ran = true), undefined))];
+    await assert.rejects(runPipeline(get(), { workspaceId: 404, now: NOW, steps }), /workspace 404 does not exist/);
+    assert.equal(ran, false);
+    assert.deepEqual(await listRuns(get().db, 404, 5), []);
+  });
+
   it('refuses a step that waits for a later one', async () => {
     const steps = [step('a', undefined, ['b']), step('b')];
     await assert.rejects(runPipeline(get(), { workspaceId: 1, now: NOW, steps }), /pipeline step a waits for b, which comes after it/);

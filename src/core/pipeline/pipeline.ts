@@ -105,6 +105,9 @@ export async function runPipeline(store: Store, opts: RunOptions): Promise<RunRe
     throw new Error(`unknown pipeline step ${unknown.join(', ')}; the steps are: ${opts.steps.map((s) => s.name).join(', ')}`);
   }
   const chosen = opts.only?.length ? opts.steps.filter((s) => opts.only!.includes(s.name)) : opts.steps;
+  // The per-customer tables the steps write have no foreign key to workspaces (migration 0030): a run is for an existing one.
+  const ws = await db.selectFrom('workspaces').select('id').where('id', '=', opts.workspaceId).executeTakeFirst();
+  if (!ws) throw new Error(`workspace ${opts.workspaceId} does not exist: a pipeline runs for an existing workspace`);
   const waitsFor = dependencies(opts.steps, chosen);
   const limit = Math.max(1, Math.floor(opts.concurrency ?? (store.kind === 'postgres' ? 2 : 1)));
   const states: StepState[] = chosen.map((s) => ({ name: s.name, title: s.title, status: 'pending' }));
