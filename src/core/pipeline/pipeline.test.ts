@@ -124,7 +124,12 @@ forEachStore('pipeline runner', (get) => {
 
   it('refuses a workspace that does not exist before any step runs or any run is recorded', async () => {
     let ran = false;
-    const steps = [step('a', async () => ((ran = true), undefined))];
+    const steps = [
+      step('a', async () => {
+        ran = true;
+        return undefined;
+      }),
+    ];
     await assert.rejects(runPipeline(get(), { workspaceId: 404, now: NOW, steps }), /workspace 404 does not exist/);
     assert.equal(ran, false);
     assert.deepEqual(await listRuns(get().db, 404, 5), []);
