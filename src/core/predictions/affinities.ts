@@ -3,43 +3,90 @@
 //   by 1..maxLagDays days; support = such customers / all buyers, confidence = / buyers
 //   of A, lift = confidence / (buyers of B / all buyers), and the median lag in days;
 // - co-purchase A + B: both in one paid order; support, confidence and lift over orders.
-// Both read the session's temporary tables made by createPurchaseDays.
+// Both read the transaction's temporary tables made by createPurchaseDays.
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Session } from '../../db/store.ts';
 
-export async function dropPurchaseDays(s: Session): Promise<void> {
-  for (const t of ['pred_ol', 'pred_cp', 'pred_per']) await sql`drop table if exists ${sql.table(t)}`.execute(s.db);
+/** What createPurchaseDays counted: the denominators of support and lift. */
+export interface PurchaseDays {
+  /** products of paid orders, each once per order */
+  orderProducts: number;
+  /** customers with at least one paid product line */
+  customers: number;
+  /** paid orders with at least one product line */
+  orders: number;
 }
 
 /**
- * The session's temporary tables pred_ol(customer_id, order_id, product_id, day): the products of each
- * paid order; pred_cp: each product a customer bought on a UTC day; pred_per: per customer and product
- * the first and last such day; from
- * customer bought on a UTC day (paid orders up to `now`, merged customers left out).
+ * The transaction's temporary tables (dropped at its end), keyed by small integers so that the joins
+ * and groupings below hash and sort 4-byte keys instead of ids (at 100k customers that took the step
+ * from 37 to about 10 s; bench/RESULTS.md):
+ * - pred_cust(id, k): the workspace's customers that are not merged into another, k their number here;
+ * - pred_prod(product_id, p): the products on order lines;
+ * - pred_ol(k, o, p, day): each product of each paid order up to `now` once, o the order's number
+ *   here, day its UTC day (orders of customers not in pred_cust left out);
+ * - pred_per(k, p, first_day, last_day): per customer and product, the first and last such day.
+ * No indexes: every statement reads them whole, through hash joins and in-memory sorts (the caller
+ * sets analyticsSession's work_mem); an index scan of a temporary table larger than temp_buffers
+ * (8 MB) read it back from disk page by page (5.6 s of the 8.5 s repurchase statement at 100k).
  */
-export async function createPurchaseDays(s: Session, workspaceId: number, now: Date): Promise<number> {
-  await dropPurchaseDays(s);
+export async function createPurchaseDays(s: Session, workspaceId: number, now: Date): Promise<PurchaseDays> {
   await sql`
-    create temporary table pred_ol as
-    select o.customer_id, o.id as order_id, l.product_id, floor(extract(epoch from o.ordered_at) / 86400)::int as day
-    from orders o
-    join order_lines l on l.workspace_id = o.workspace_id and l.order_id = o.id
-    where o.workspace_id = ${workspaceId} and o.status = 'paid' and o.ordered_at <= ${now} and l.product_id is not null
-      and not exists (select 1 from customers c where c.workspace_id = o.workspace_id and c.id = o.customer_id and c.merged_into is not null)
-    group by 1, 2, 3, 4`.execute(s.db);
-  await sql`create temporary table pred_cp as select customer_id, product_id, day from pred_ol group by 1, 2, 3`.execute(s.db);
-  await sql`create temporary table pred_per as
-    select customer_id, product_id, min(day) as first_day, max(day) as last_day from pred_cp group by 1, 2`.execute(s.db);
-  await sql`create index on pred_ol (order_id)`.execute(s.db);
-  await sql`create index on pred_cp (customer_id, product_id, day)`.execute(s.db);
-  await sql`create index on pred_per (customer_id, product_id)`.execute(s.db);
+    create temporary table pred_cust on commit drop as
+    select id, (row_number() over ())::int as k from customers where workspace_id = ${workspaceId} and merged_into is null`.execute(s.db);
+  await sql`
+    create temporary table pred_prod on commit drop as
+    select product_id, (row_number() over ())::int as p
+    from (select distinct product_id from order_lines where workspace_id = ${workspaceId} and product_id is not null) x`.execute(s.db);
+  await sql`analyze pred_cust`.execute(s.db);
+  await sql`analyze pred_prod`.execute(s.db);
+  // A product once per order (two lines of it are one purchase); the customer and the day
+  // come with the order. DISTINCT ON sorts: a hash aggregate of these 1.6M nearly unique
+  // groups took twice as long (100k customers).
+  await sql`
+    create temporary table pred_ol on commit drop as
+    with po as (
+      select o.id, c.k, (o.ordered_at at time zone 'UTC')::date - date '1970-01-01' as day, (row_number() over ())::int as o
+      from orders o join pred_cust c on c.id = o.customer_id
+      where o.workspace_id = ${workspaceId} and o.status = 'paid' and o.ordered_at <= ${now}
+    )
+    select distinct on (po.o, pp.p) po.k, po.o, pp.p, po.day
+    from po
+    join order_lines l on l.workspace_id = ${workspaceId} and l.order_id = po.id
+    join pred_prod pp on pp.product_id = l.product_id
+    order by po.o, pp.p`.execute(s.db);
+  await sql`
+    create temporary table pred_per on commit drop as
+    select k, p, min(day) as first_day, max(day) as last_day from pred_ol group by k, p`.execute(s.db);
   await sql`analyze pred_ol`.execute(s.db);
-  await sql`analyze pred_cp`.execute(s.db);
   await sql`analyze pred_per`.execute(s.db);
-  const r = await sql<{ n: number }>`select count(*)::int as n from pred_cp`.execute(s.db);
-  return r.rows[0]!.n;
+  const r = await sql<PurchaseDays>`
+    select (select count(*) from pred_ol)::int as "orderProducts",
+      (select count(*) from (select k from pred_per group by 1) x)::int as customers,
+      (select count(*) from (select o from pred_ol group by 1) x)::int as orders`.execute(s.db);
+  return r.rows[0]!;
+}
+
+/**
+ * Per group of a histogram h(…groups, v, c) — c values v in the group — the number n of values and
+ * their median as percentile_cont(0.5) gives it (the mean of the two middle values when n is even).
+ * Counting the values first and taking the median from their running counts sorts thousands of
+ * rows where percentile_cont sorted millions.
+ */
+export function medianOf(h: string, groups: string[], v: string) {
+  const g = sql.join(groups.map((x) => sql.ref(x)));
+  const value = sql.ref(v);
+  return sql`
+    select ${g}, n, (min(${value}) filter (where hi >= (n + 1) / 2) + min(${value}) filter (where hi >= n / 2 + 1))::float8 / 2 as median
+    from (
+      select ${g}, ${value},
+        (sum(c) over (partition by ${g} order by ${value}))::bigint as hi,
+        (sum(c) over (partition by ${g}))::bigint as n
+      from ${sql.table(h)}
+    ) w
+    group by ${g}, n`;
 }
 
 export interface AffinityOptions {
@@ -47,45 +94,48 @@ export interface AffinityOptions {
   minCustomers: number;
 }
 
-/** Rewrites the workspace's product_affinities from pred_cp and the paid orders. Returns the patterns kept per kind. */
+/** Rewrites the workspace's product_affinities from pred_per, pred_ol and their counts. Returns the patterns kept per kind. */
 export async function refreshAffinities(
   s: Session,
   workspaceId: number,
   now: Date,
+  counts: PurchaseDays,
   opts: AffinityOptions,
 ): Promise<{ sequence: number; co_purchase: number }> {
   await s.db.deleteFrom('product_affinities').where('workspace_id', '=', workspaceId).execute();
+  const customers = sql`${counts.customers}::float8`;
+  const orders = sql`${counts.orders}::float8`;
   const seq = await sql`
     insert into product_affinities (workspace_id, kind, from_product, to_product, customers, support, confidence, lift, median_lag_days, computed_at)
-    with firsts as (select customer_id, product_id, first_day as day from pred_per), n_all as (
-      select count(distinct customer_id)::float8 as n from pred_cp
-    ), buyers as (
-      select product_id, count(*)::float8 as n from firsts group by 1
-    ), pairs as (
-      select a.product_id as a, b.product_id as b, b.day - a.day as lag
-      from firsts a join firsts b on b.customer_id = a.customer_id and b.product_id <> a.product_id
-       and b.day > a.day and b.day <= a.day + ${opts.maxLagDays}
-    )
-    select ${workspaceId}, 'sequence', p.a, p.b, count(*)::int,
-      count(*) / n_all.n, count(*) / ba.n, (count(*) / ba.n) / (bb.n / n_all.n),
-      percentile_cont(0.5) within group (order by p.lag), ${now}::timestamptz
-    from pairs p join buyers ba on ba.product_id = p.a join buyers bb on bb.product_id = p.b cross join n_all
-    group by p.a, p.b, ba.n, bb.n, n_all.n
-    having count(*) >= ${opts.minCustomers}`.execute(s.db);
+    with lags as (
+      -- (a, b) per lag: how many customers first bought b that many days after a
+      select a.p as a, b.p as b, b.first_day - a.first_day as lag, count(*) as c
+      from pred_per a join pred_per b on b.k = a.k and b.p <> a.p
+        and b.first_day > a.first_day and b.first_day <= a.first_day + ${opts.maxLagDays}::int
+      group by 1, 2, 3
+    ),
+    m as (${medianOf('lags', ['a', 'b'], 'lag')}),
+    buyers as (select p, count(*)::float8 as n from pred_per group by 1)
+    select ${workspaceId}, 'sequence', pa.product_id, pb.product_id, m.n::int,
+      m.n / ${customers}, m.n / ba.n, (m.n / ba.n) / (bb.n / ${customers}), m.median, ${now}::timestamptz
+    from m
+    join buyers ba on ba.p = m.a join buyers bb on bb.p = m.b
+    join pred_prod pa on pa.p = m.a join pred_prod pb on pb.p = m.b
+    where m.n >= ${opts.minCustomers}::int`.execute(s.db);
   const co = await sql`
     insert into product_affinities (workspace_id, kind, from_product, to_product, customers, support, confidence, lift, median_lag_days, computed_at)
-    with lines as (select order_id, product_id from pred_ol), n_all as (
-      select count(distinct order_id)::float8 as n from lines
-    ), orders_with as (
-      select product_id, count(*)::float8 as n from lines group by 1
+    with with_p as (select p, count(*)::float8 as n from pred_ol group by 1),
+    pairs as (
+      select a.p as a, b.p as b, count(*) as n
+      from pred_ol a join pred_ol b on b.o = a.o and b.p <> a.p
+      group by 1, 2
+      having count(*) >= ${opts.minCustomers}::int
     )
-    select ${workspaceId}, 'co_purchase', a.product_id, b.product_id, count(*)::int,
-      count(*) / n_all.n, count(*) / wa.n, (count(*) / wa.n) / (wb.n / n_all.n), null::float8, ${now}::timestamptz
-    from lines a join lines b on b.order_id = a.order_id and b.product_id <> a.product_id
-    join orders_with wa on wa.product_id = a.product_id join orders_with wb on wb.product_id = b.product_id
-    cross join n_all
-    group by a.product_id, b.product_id, wa.n, wb.n, n_all.n
-    having count(*) >= ${opts.minCustomers}`.execute(s.db);
+    select ${workspaceId}, 'co_purchase', pa.product_id, pb.product_id, x.n::int,
+      x.n / ${orders}, x.n / wa.n, (x.n / wa.n) / (wb.n / ${orders}), null::float8, ${now}::timestamptz
+    from pairs x
+    join with_p wa on wa.p = x.a join with_p wb on wb.p = x.b
+    join pred_prod pa on pa.p = x.a join pred_prod pb on pb.p = x.b`.execute(s.db);
   return { sequence: Number(seq.numAffectedRows ?? 0), co_purchase: Number(co.numAffectedRows ?? 0) };
 }
 

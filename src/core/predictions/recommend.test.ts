@@ -70,6 +70,100 @@ forEachStore('next-best products: retail demo', (get) => {
     const recs = await customerNextProducts(db, 1, some.customer_id);
     assert.ok(recs.length >= 1 && recs[0]!.rank === 1 && recs[0]!.name);
   });
+
+  it('gives the patterns their definitions, computed straight from the orders, also with a product twice in an order and twice on a day', async () => {
+    const store = get();
+    const { db } = store;
+    // A customer's second order of a consumable on the same day, with two lines of it: one
+    // purchase day (no interval of 0 days) and one co-purchase per order.
+    const { product_id: x } = await db.selectFrom('product_repurchase').select('product_id').where('workspace_id', '=', 1).orderBy('buyers', 'desc').executeTakeFirstOrThrow();
+    const other = x === 'P004' ? 'P005' : 'P004';
+    const c = await sql<{ customer_id: string; ordered_at: Date }>`
+      select o.customer_id, o.ordered_at from orders o join order_lines l on l.workspace_id = o.workspace_id and l.order_id = o.id
+      where o.workspace_id = 1 and o.status = 'paid' and l.product_id = ${x} and o.ordered_at < ${NOW}
+      order by o.id limit 1`.execute(db);
+    const { customer_id, ordered_at } = c.rows[0]!;
+    await sql`insert into orders (workspace_id, id, customer_id, ordered_at, amount) values (1, 'T-DUP', ${customer_id}, ${new Date(ordered_at.getTime() + 60_000)}, 300)`.execute(db);
+    await sql`insert into order_lines (workspace_id, order_id, line_no, product_id, price) values (1, 'T-DUP', 1, ${x}, 100), (1, 'T-DUP', 2, ${x}, 100), (1, 'T-DUP', 3, ${other}, 22)`.execute(db);
+    const settings = { ...DEFAULT_PREDICTIONS, nextProducts: { ...DEFAULT_PREDICTIONS.nextProducts, minCustomers: 2, minRepeatBuyers: 2 } };
+    await computeNextProducts(store, 1, NOW, settings);
+    // The definitions (docs/next-best-product.md), in plain TypeScript over the paid order lines.
+    const rows = (
+      await sql<{ customer_id: string; order_id: string; product_id: string; day: number }>`
+        select o.customer_id, o.id as order_id, l.product_id, floor(extract(epoch from o.ordered_at) / 86400)::int as day
+        from orders o join order_lines l on l.workspace_id = o.workspace_id and l.order_id = o.id
+        join customers c on c.workspace_id = o.workspace_id and c.id = o.customer_id and c.merged_into is null
+        where o.workspace_id = 1 and o.status = 'paid' and o.ordered_at <= ${NOW} and l.product_id is not null`.execute(db)
+    ).rows;
+    const median = (xs: number[]) => {
+      const v = [...xs].sort((x, y) => x - y);
+      const m = (v.length - 1) / 2;
+      return (v[Math.floor(m)]! + v[Math.ceil(m)]!) / 2;
+    };
+    const group = <T,>(xs: T[], by: (x: T) => string) => {
+      const m = new Map<string, T[]>();
+      for (const x of xs) m.set(by(x), [...(m.get(by(x)) ?? []), x]);
+      return m;
+    };
+    type Pattern = { n: number; median: number | null; confidence: number };
+    const stored = async (kind: string) =>
+      new Map(
+        (
+          await sql<Pattern & { a: string; b: string }>`select from_product as a, to_product as b, customers as n, median_lag_days as median, confidence
+            from product_affinities where workspace_id = 1 and kind = ${kind}`.execute(db)
+        ).rows.map((r) => [`${r.a}>${r.b}`, { n: r.n, median: r.median, confidence: r.confidence }]),
+      );
+    const same = (what: string, got: Map<string, Pattern>, want: Map<string, Pattern>) => {
+      assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), what);
+      for (const [k, w] of want) {
+        const g = got.get(k)!;
+        assert.deepEqual([g.n, g.median], [w.n, w.median], `${what} ${k}`);
+        assert.ok(Math.abs(g.confidence - w.confidence) < 1e-12, `${what} ${k} confidence ${g.confidence} against ${w.confidence}`);
+      }
+    };
+    // sequences: first purchase days per customer and product
+    const firsts = new Map<string, Map<string, number>>();
+    for (const r of rows) {
+      const f = firsts.get(r.customer_id) ?? new Map<string, number>();
+      f.set(r.product_id, Math.min(f.get(r.product_id) ?? Infinity, r.day));
+      firsts.set(r.customer_id, f);
+    }
+    const buyers = new Map<string, number>();
+    const lags = new Map<string, number[]>();
+    for (const f of firsts.values()) {
+      for (const [a, da] of f) {
+        buyers.set(a, (buyers.get(a) ?? 0) + 1);
+        for (const [b, db_] of f) if (db_ > da && db_ <= da + 365) lags.set(`${a}>${b}`, [...(lags.get(`${a}>${b}`) ?? []), db_ - da]);
+      }
+    }
+    const seq = new Map<string, Pattern>();
+    for (const [k, v] of lags) if (v.length >= 2) seq.set(k, { n: v.length, median: median(v), confidence: v.length / buyers.get(k.split('>')[0]!)! });
+    same('sequences', await stored('sequence'), seq);
+    // co-purchases: products per order, each once
+    const perOrder = [...group(rows, (r) => r.order_id).values()].map((ls) => new Set(ls.map((l) => l.product_id)));
+    const withP = new Map<string, number>();
+    const pairs = new Map<string, number>();
+    for (const ps of perOrder) {
+      for (const a of ps) {
+        withP.set(a, (withP.get(a) ?? 0) + 1);
+        for (const b of ps) if (a !== b) pairs.set(`${a}>${b}`, (pairs.get(`${a}>${b}`) ?? 0) + 1);
+      }
+    }
+    const co = new Map<string, Pattern>();
+    for (const [k, n] of pairs) if (n >= 2) co.set(k, { n, median: null, confidence: n / withP.get(k.split('>')[0]!)! });
+    same('co-purchases', await stored('co_purchase'), co);
+    // repurchase: intervals between a customer's distinct purchase days of a product
+    const want: { product_id: string; median: number; buyers: number; intervals: number }[] = [];
+    for (const [product_id, ls] of [...group(rows, (r) => r.product_id)].sort(([x], [y]) => (x < y ? -1 : 1))) {
+      const byCustomer = [...group(ls, (l) => l.customer_id).values()].map((cs) => [...new Set(cs.map((c) => c.day))].sort((x, y) => x - y));
+      const gaps = byCustomer.flatMap((days) => days.slice(1).map((d, i) => d - days[i]!));
+      const repeaters = byCustomer.filter((days) => days.length > 1).length;
+      if (repeaters >= 2 && repeaters >= 0.5 * byCustomer.length) want.push({ product_id, median: median(gaps), buyers: repeaters, intervals: gaps.length });
+    }
+    const got = await db.selectFrom('product_repurchase').select(['product_id', 'median_interval_days as median', 'buyers', 'intervals']).where('workspace_id', '=', 1).orderBy(sql`product_id collate "C"`).execute();
+    assert.deepEqual(got, want);
+    assert.ok(want.some((r) => r.product_id === x));
+  });
 });
 
 forEachStore('next-best products: education demo', (get) => {

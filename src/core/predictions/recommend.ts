@@ -11,7 +11,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Session } from '../../db/store.ts';
 import type { Step } from '../pipeline/pipeline.ts';
-import { createPurchaseDays, dropPurchaseDays, refreshAffinities } from './affinities.ts';
+import { analyticsSession } from '../analytics/settings.ts';
+import { createPurchaseDays, refreshAffinities } from './affinities.ts';
 import { utcDay } from './clv.repository.ts';
 import { refreshRepurchase } from './repurchase.ts';
 import { loadPredictionSettings, type PredictionSettings } from './settings.ts';
@@ -22,43 +23,49 @@ export async function refreshRecommendations(s: Session, workspaceId: number, no
   const r = await sql`
     insert into customer_next_products (workspace_id, customer_id, product_id, rank, reason, score, due_at, from_product, computed_at)
     with due as (
-      select p.customer_id, p.product_id, 1 as grp, 'due' as reason,
+      select p.k, pp.product_id, 1 as grp, 'due' as reason,
         (${today}::int - p.last_day) / r.median_interval_days as score,
         p.last_day + r.median_interval_days as due_day, null::text as from_product
-      from pred_per p join product_repurchase r on r.workspace_id = ${workspaceId} and r.product_id = p.product_id
+      from pred_per p join pred_prod pp on pp.p = p.p
+      join product_repurchase r on r.workspace_id = ${workspaceId} and r.product_id = pp.product_id
       where ${today}::int - p.last_day >= ${o.dueFactor}::float8 * r.median_interval_days
         and ${today}::int - p.last_day <= 3 * r.median_interval_days
+    ), aff as materialized (
+      -- the patterns in pred_prod's numbers (a few hundred rows); joined to them, pred_per is read
+      -- once per pattern kind. Left to itself the planner paired every customer with every product first.
+      select a.kind, fp.p as from_p, tp.p as to_p, a.from_product, a.to_product, a.confidence * least(a.lift, 10) as score, a.median_lag_days
+      from product_affinities a
+      join pred_prod fp on fp.product_id = a.from_product
+      join pred_prod tp on tp.product_id = a.to_product
+      where a.workspace_id = ${workspaceId} and a.lift >= ${o.minLift}
     ), nxt as (
-      select p.customer_id, a.to_product as product_id, 2 as grp, 'next' as reason, a.confidence * least(a.lift, 10) as score,
-        p.first_day + a.median_lag_days as due_day, a.from_product
-      from pred_per p join product_affinities a on a.workspace_id = ${workspaceId} and a.kind = 'sequence'
-        and a.from_product = p.product_id and a.lift >= ${o.minLift}
+      select p.k, a.to_product as product_id, 2 as grp, 'next' as reason, a.score, p.first_day + a.median_lag_days as due_day, a.from_product
+      from pred_per p join aff a on a.kind = 'sequence' and a.from_p = p.p
       where ${today}::int - p.first_day >= 0.9 * a.median_lag_days and ${today}::int - p.first_day <= ${o.maxLagDays}
-        and not exists (select 1 from pred_per b where b.customer_id = p.customer_id and b.product_id = a.to_product)
+        and not exists (select 1 from pred_per b where b.k = p.k and b.p = a.to_p)
     ), co as (
-      select p.customer_id, a.to_product as product_id, 3 as grp, 'co_purchase' as reason, a.confidence * least(a.lift, 10) as score,
-        null::float8 as due_day, a.from_product
-      from pred_per p join product_affinities a on a.workspace_id = ${workspaceId} and a.kind = 'co_purchase'
-        and a.from_product = p.product_id and a.lift >= ${o.minLift}
+      select p.k, a.to_product as product_id, 3 as grp, 'co_purchase' as reason, a.score, null::float8 as due_day, a.from_product
+      from pred_per p join aff a on a.kind = 'co_purchase' and a.from_p = p.p
       where ${today}::int - p.last_day <= 90
-        and not exists (select 1 from pred_per b where b.customer_id = p.customer_id and b.product_id = a.to_product
+        and not exists (select 1 from pred_per b where b.k = p.k and b.p = a.to_p
           and b.last_day > ${today}::int - ${o.recentDays}::int)
     ), cand as (
       select * from due union all select * from nxt union all select * from co
     ), best as (
-      select distinct on (customer_id, product_id) * from cand
-      order by customer_id, product_id, grp, score desc, from_product
+      select distinct on (k, product_id) * from cand
+      order by k, product_id, grp, score desc, from_product
     ), ranked as (
-      select *, row_number() over (partition by customer_id order by grp, score desc, product_id collate "C") as rank from best
+      select *, row_number() over (partition by k order by grp, score desc, product_id collate "C") as rank from best
     )
-    select ${workspaceId}, customer_id, product_id, rank, reason, score,
-      case when due_day is null then null else to_timestamp(due_day * 86400) end, from_product, ${now}::timestamptz
-    from ranked where rank <= ${o.perCustomer}`.execute(s.db);
+    select ${workspaceId}, c.id, x.product_id, x.rank, x.reason, x.score,
+      case when x.due_day is null then null else to_timestamp(x.due_day * 86400) end, x.from_product, ${now}::timestamptz
+    from ranked x join pred_cust c on c.k = x.k
+    where x.rank <= ${o.perCustomer}`.execute(s.db);
   return Number(r.numAffectedRows ?? 0);
 }
 
 export interface NextProductsResult {
-  purchaseDays: number;
+  orderProducts: number;
   sequences: number;
   coPurchases: number;
   repurchaseProducts: number;
@@ -69,27 +76,28 @@ export interface NextProductsResult {
 export async function computeNextProducts(store: { session: <T>(fn: (s: Session) => Promise<T>) => Promise<T>; db: Kysely<Database> }, workspaceId: number, now: Date, settings?: PredictionSettings, log: (msg: string) => void = () => {}): Promise<NextProductsResult> {
   const o = (settings ?? (await loadPredictionSettings(store.db, workspaceId))).nextProducts;
   return store.session(async (s) => {
-    const purchaseDays = await createPurchaseDays(s, workspaceId, now);
     await sql`begin`.execute(s.db);
     try {
+      // Sorts and hashes of a million rows in memory, no JIT (the temporary tables are the transaction's).
+      await analyticsSession(s.db);
       let t = performance.now();
       const lap = (what: string) => {
         log(`next_products: ${what} in ${Math.round(performance.now() - t)} ms`);
         t = performance.now();
       };
-      const aff = await refreshAffinities(s, workspaceId, now, o);
+      const counts = await createPurchaseDays(s, workspaceId, now);
+      lap('purchase days');
+      const aff = await refreshAffinities(s, workspaceId, now, counts, o);
       lap('affinities');
       const rep = await refreshRepurchase(s, workspaceId, now, o);
       lap('repurchase intervals');
       const recs = await refreshRecommendations(s, workspaceId, now, o);
       lap('recommendations');
       await sql`commit`.execute(s.db);
-      return { purchaseDays, sequences: aff.sequence, coPurchases: aff.co_purchase, repurchaseProducts: rep, recommendations: recs };
+      return { orderProducts: counts.orderProducts, sequences: aff.sequence, coPurchases: aff.co_purchase, repurchaseProducts: rep, recommendations: recs };
     } catch (e) {
       await sql`rollback`.execute(s.db);
       throw e;
-    } finally {
-      await dropPurchaseDays(s);
     }
   });
 }

@@ -1,26 +1,30 @@
-// Products bought again at regular intervals (consumables), from pred_cp: per product
-// the median of the intervals between a customer's consecutive purchase days of it,
-// kept when at least minRepeatBuyers customers bought it again and they are at least
-// minRepeatShare of its buyers (docs/next-best-product.md).
+// Products bought again at regular intervals (consumables), from pred_ol and pred_per
+// (affinities.ts): per product the median of the intervals between a customer's
+// consecutive purchase days of it, kept when at least minRepeatBuyers customers bought
+// it again and they are at least minRepeatShare of its buyers (docs/next-best-product.md).
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Session } from '../../db/store.ts';
+import { medianOf } from './affinities.ts';
 
 export async function refreshRepurchase(s: Session, workspaceId: number, now: Date, o: { minRepeatBuyers: number; minRepeatShare: number }): Promise<number> {
   await s.db.deleteFrom('product_repurchase').where('workspace_id', '=', workspaceId).execute();
+  // pred_ol holds a product once per order, not once per day: a second order of it on the same
+  // day is a gap of 0, which is not an interval between purchase days.
   const r = await sql`
     insert into product_repurchase (workspace_id, product_id, median_interval_days, buyers, intervals, computed_at)
     with gaps as (
-      select customer_id, product_id, day - lag(day) over (partition by customer_id, product_id order by day) as gap
-      from pred_cp
-    )
-    select ${workspaceId}, product_id, percentile_cont(0.5) within group (order by gap), count(distinct customer_id) filter (where gap is not null)::int,
-      count(gap)::int, ${now}::timestamptz
-    from gaps
-    group by product_id
-    having count(distinct customer_id) filter (where gap is not null) >= ${o.minRepeatBuyers}
-      and count(distinct customer_id) filter (where gap is not null) >= ${o.minRepeatShare}::float8 * count(distinct customer_id)`.execute(s.db);
+      select p, gap, count(*) as c
+      from (select p, day - lag(day) over (partition by k, p order by day) as gap from pred_ol) x
+      where gap > 0
+      group by 1, 2
+    ),
+    m as (${medianOf('gaps', ['p'], 'gap')}),
+    b as (select p, count(*) as buyers, count(*) filter (where first_day < last_day) as repeaters from pred_per group by 1)
+    select ${workspaceId}, pp.product_id, m.median, b.repeaters::int, m.n::int, ${now}::timestamptz
+    from b join m on m.p = b.p join pred_prod pp on pp.p = b.p
+    where b.repeaters >= ${o.minRepeatBuyers}::int and b.repeaters >= ${o.minRepeatShare}::float8 * b.buyers`.execute(s.db);
   return Number(r.numAffectedRows ?? 0);
 }
 
