@@ -112,4 +112,18 @@ forEachStore('churn features', (get) => {
     assert.ok(a.label!.every((v, i) => v <= f.label![i]!));
     assert.ok(a.label!.reduce((s, v) => s + v, 0) < pos);
   });
+
+  it('reads the same rows, labels, truth and scorecard in batches of any size', async () => {
+    const { db } = get();
+    const q = { workspaceId: 1, cutoff: new Date(NOW.getTime() - 120 * DAY), analytics: DEFAULT_ANALYTICS, label: { horizonDays: 90, basis: 'purchase' as const }, truth: { horizonDays: 90 }, scorecard: DEFAULT_SCORECARD };
+    const whole = await loadFeatures(db, q);
+    assert.ok(whole.ids.length > 100, `${whole.ids.length} customers`);
+    // 7 rows a fetch: many batches, and columns that grow past their first size
+    const batched = await loadFeatures(db, { ...q, fetchRows: 7 });
+    assert.deepEqual(snapshot(batched), snapshot(whole));
+    assert.deepEqual(Array.from(batched.label!), Array.from(whole.label!));
+    assert.deepEqual(Array.from(batched.truth!, (v) => (Number.isNaN(v) ? null : v)), Array.from(whole.truth!, (v) => (Number.isNaN(v) ? null : v)));
+    assert.deepEqual(Array.from(batched.membershipDaysLeft, (v) => (Number.isNaN(v) ? null : v)), Array.from(whole.membershipDaysLeft, (v) => (Number.isNaN(v) ? null : v)));
+    assert.equal(batched.x.data.length, batched.ids.length * FEATURES.length);
+  });
 });

@@ -99,6 +99,8 @@ export interface FeatureQuery {
   scorecard?: ScorecardConfig;
   /** the cut-off is now: today's membership expiry may be read (scorecard only, never a model feature) */
   current?: boolean;
+  /** rows fetched from the cursor at a time (default FETCH_ROWS; tests use a few) */
+  fetchRows?: number;
 }
 
 export interface FeatureRow {
@@ -266,33 +268,71 @@ export interface FeatureSet {
 
 const num = (v: unknown): number => (v === null || v === undefined ? Number.NaN : Number(v));
 
+/** Rows fetched from the cursor at a time: at 1M customers all rows as objects took about 1.4 GB. */
+const FETCH_ROWS = 20_000;
+
 export async function loadFeatures(db: Kysely<Database>, q: FeatureQuery): Promise<FeatureSet> {
+  const p = FEATURES.length;
+  // Growable columns, filled batch by batch from a cursor: only FETCH_ROWS rows are ever objects.
+  const batch = Math.max(1, Math.floor(q.fetchRows ?? FETCH_ROWS));
+  // Sized once for every customer of the workspace (at most one row each) and returned as views:
+  // growing by doubling and trimming with a copy held 2.6 copies of the matrix at once (790 MB of
+  // buffers for 937k customers). With fetchRows set (tests) they start at one batch and grow.
+  const bound = q.ids
+    ? q.ids.length
+    : Number(
+        (await sql<{ n: number }>`select count(*)::int as n from customers where workspace_id = ${q.workspaceId} and merged_into is null`.execute(db))
+          .rows[0]?.n ?? 0,
+      );
+  let cap = Math.max(1, q.fetchRows ? batch : bound);
+  let n = 0;
+  let data = new Float64Array(cap * p);
+  let label = q.label ? new Float64Array(cap) : undefined;
+  let truth = q.truth ? new Float64Array(cap) : undefined;
+  let points = q.scorecard ? new Int32Array(cap) : undefined;
+  let ms = new Float64Array(cap);
+  const ids: string[] = [];
+  const hits: string[][] | undefined = q.scorecard ? [] : undefined;
+  const grow = <T extends Float64Array | Int32Array>(a: T, size: number): T => {
+    const b = new (a.constructor as new (n: number) => T)(size);
+    b.set(a);
+    return b;
+  };
   // The per-customer aggregates join on customer id; right after a bulk load the planner has no
   // statistics, guesses one row per CTE and picks nested loops (quadratic). Hash joins always suit here.
-  const r = await db.transaction().execute(async (trx) => {
+  await db.transaction().execute(async (trx) => {
     await sql`set local enable_nestloop = off`.execute(trx);
     await sql`set local jit = off`.execute(trx);
-    return featureSql(q).execute(trx);
+    await sql`declare liuke_features no scroll cursor for ${featureSql(q)}`.execute(trx);
+    for (;;) {
+      const rows = (await sql<FeatureRow>`fetch ${sql.raw(String(batch))} from liuke_features`.execute(trx)).rows;
+      if (rows.length === 0) break;
+      if (n + rows.length > cap) {
+        while (n + rows.length > cap) cap *= 2;
+        data = grow(data, cap * p);
+        ms = grow(ms, cap);
+        if (label) label = grow(label, cap);
+        if (truth) truth = grow(truth, cap);
+        if (points) points = grow(points, cap);
+      }
+      for (const row of rows) {
+        ids.push(row.customer_id);
+        for (let j = 0; j < p; j++) data[n * p + j] = num(row[FEATURE_KEYS[j]!]);
+        if (label) label[n] = num(row.label);
+        if (truth) truth[n] = num(row.truth);
+        if (points) points[n] = Number(row.sc_points ?? 0);
+        if (hits) hits.push((row.sc_hits as string[] | null) ?? []);
+        ms[n] = num(row.membership_days_left);
+        n++;
+      }
+    }
+    await sql`close liuke_features`.execute(trx);
   });
-  const n = r.rows.length;
-  const p = FEATURES.length;
-  const data = new Float64Array(n * p);
-  const ids: string[] = new Array(n);
-  const label = q.label ? new Float64Array(n) : undefined;
-  const truth = q.truth ? new Float64Array(n) : undefined;
-  const points = q.scorecard ? new Int32Array(n) : undefined;
-  const hits: string[][] | undefined = q.scorecard ? new Array(n) : undefined;
-  const ms = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const row = r.rows[i]!;
-    ids[i] = row.customer_id;
-    for (let j = 0; j < p; j++) data[i * p + j] = num(row[FEATURE_KEYS[j]!]);
-    if (label) label[i] = num(row.label);
-    if (truth) truth[i] = num(row.truth);
-    if (points) points[i] = Number(row.sc_points ?? 0);
-    if (hits) hits[i] = (row.sc_hits as string[] | null) ?? [];
-    ms[i] = num(row.membership_days_left);
-  }
+  data = data.subarray(0, n * p);
+  ms = ms.subarray(0, n);
+  if (label) label = label.subarray(0, n);
+  if (truth) truth = truth.subarray(0, n);
+  if (points) points = points.subarray(0, n);
   return {
     cutoff: q.cutoff,
     ids,
