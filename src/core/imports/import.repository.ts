@@ -43,10 +43,6 @@ export async function workspaceTimeZone(db: Kysely<Database>, workspaceId: numbe
   return row.time_zone;
 }
 
-export async function workspaceExists(db: Kysely<Database>, workspaceId: number): Promise<boolean> {
-  return (await db.selectFrom('workspaces').select('id').where('id', '=', workspaceId).executeTakeFirst()) !== undefined;
-}
-
 /** Session time zone for this transaction: timestamps without an offset are read in it. */
 export async function setLocalTimeZone(db: Kysely<Database>, tz: string): Promise<void> {
   await sql`select set_config('TimeZone', ${tz}, true)`.execute(db);

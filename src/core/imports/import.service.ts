@@ -13,6 +13,7 @@ import { type ExplicitMapping, resolveMapping } from './mapping.ts';
 import { type Encoding, fileSize, ImportFileError, type Input, openSource, type Source } from './reader.ts';
 import { checkSlowRows, copyDirect, copyRaw, countRejected, emitIssues, findDuplicates, type RowSorter, rawPathFits, sortRaw } from './fast.ts';
 import { FigureTally, figuresFromTally } from './figures.ts';
+import { workspaceExists } from '../../db/workspaces.ts';
 import { mappedColumns, type RowIssue, rowChecker } from './validate.ts';
 
 export interface ImportOptions {
@@ -81,7 +82,7 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
   const t0 = performance.now();
   const spec = SPECS[o.entity];
   // Orders and order lines have no foreign key to workspaces (migration 0013): the workspace is checked here, once.
-  if (!(await repo.workspaceExists(store.db, o.workspaceId))) throw new ImportFileError(`workspace ${o.workspaceId} does not exist`, 'no_workspace', 404);
+  if (!(await workspaceExists(store.db, o.workspaceId))) throw new ImportFileError(`workspace ${o.workspaceId} does not exist`, 'no_workspace', 404);
   const runId = await repo.insertRun(store.db, o.workspaceId, o.entity, o.fileName, o.now);
   const report: ImportReport = {
     runId,

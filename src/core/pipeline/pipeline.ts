@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Store } from '../../db/store.ts';
+import { workspaceExists } from '../../db/workspaces.ts';
 
 export interface StepContext {
   store: Store;
@@ -106,8 +107,7 @@ export async function runPipeline(store: Store, opts: RunOptions): Promise<RunRe
   }
   const chosen = opts.only?.length ? opts.steps.filter((s) => opts.only!.includes(s.name)) : opts.steps;
   // The per-customer tables the steps write have no foreign key to workspaces (migration 0030): a run is for an existing one.
-  const ws = await db.selectFrom('workspaces').select('id').where('id', '=', opts.workspaceId).executeTakeFirst();
-  if (!ws) throw new Error(`workspace ${opts.workspaceId} does not exist: a pipeline runs for an existing workspace`);
+  if (!(await workspaceExists(db, opts.workspaceId))) throw new Error(`workspace ${opts.workspaceId} does not exist: a pipeline runs for an existing workspace`);
   const waitsFor = dependencies(opts.steps, chosen);
   const limit = Math.max(1, Math.floor(opts.concurrency ?? (store.kind === 'postgres' ? 2 : 1)));
   const states: StepState[] = chosen.map((s) => ({ name: s.name, title: s.title, status: 'pending' }));
