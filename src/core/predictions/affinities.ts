@@ -10,7 +10,7 @@ import type { Database } from '../../db/schema.ts';
 import type { Session } from '../../db/store.ts';
 
 /** What createPurchaseDays counted: the denominators of support and lift. */
-export interface PurchaseDays {
+export interface PurchaseCounts {
   /** products of paid orders, each once per order */
   orderProducts: number;
   /** customers with at least one paid product line */
@@ -32,7 +32,7 @@ export interface PurchaseDays {
  * sets analyticsSession's work_mem); an index scan of a temporary table larger than temp_buffers
  * (8 MB) read it back from disk page by page (5.6 s of the 8.5 s repurchase statement at 100k).
  */
-export async function createPurchaseDays(s: Session, workspaceId: number, now: Date): Promise<PurchaseDays> {
+export async function createPurchaseDays(s: Session, workspaceId: number, now: Date): Promise<PurchaseCounts> {
   await sql`
     create temporary table pred_cust on commit drop as
     select id, (row_number() over ())::int as k from customers where workspace_id = ${workspaceId} and merged_into is null`.execute(s.db);
@@ -62,7 +62,7 @@ export async function createPurchaseDays(s: Session, workspaceId: number, now: D
     select k, p, min(day) as first_day, max(day) as last_day from pred_ol group by k, p`.execute(s.db);
   await sql`analyze pred_ol`.execute(s.db);
   await sql`analyze pred_per`.execute(s.db);
-  const r = await sql<PurchaseDays>`
+  const r = await sql<PurchaseCounts>`
     select (select count(*) from pred_ol)::int as "orderProducts",
       (select count(*) from (select k from pred_per group by 1) x)::int as customers,
       (select count(*) from (select o from pred_ol group by 1) x)::int as orders`.execute(s.db);
@@ -99,7 +99,7 @@ export async function refreshAffinities(
   s: Session,
   workspaceId: number,
   now: Date,
-  counts: PurchaseDays,
+  counts: PurchaseCounts,
   opts: AffinityOptions,
 ): Promise<{ sequence: number; co_purchase: number }> {
   await s.db.deleteFrom('product_affinities').where('workspace_id', '=', workspaceId).execute();

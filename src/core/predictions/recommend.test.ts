@@ -100,11 +100,6 @@ forEachStore('next-best products: retail demo', (get) => {
       const m = (v.length - 1) / 2;
       return (v[Math.floor(m)]! + v[Math.ceil(m)]!) / 2;
     };
-    const group = <T,>(xs: T[], by: (x: T) => string) => {
-      const m = new Map<string, T[]>();
-      for (const x of xs) m.set(by(x), [...(m.get(by(x)) ?? []), x]);
-      return m;
-    };
     type Pattern = { n: number; median: number | null; confidence: number };
     const stored = async (kind: string) =>
       new Map(
@@ -140,7 +135,7 @@ forEachStore('next-best products: retail demo', (get) => {
     for (const [k, v] of lags) if (v.length >= 2) seq.set(k, { n: v.length, median: median(v), confidence: v.length / buyers.get(k.split('>')[0]!)! });
     same('sequences', await stored('sequence'), seq);
     // co-purchases: products per order, each once
-    const perOrder = [...group(rows, (r) => r.order_id).values()].map((ls) => new Set(ls.map((l) => l.product_id)));
+    const perOrder = [...Map.groupBy(rows, (r) => r.order_id).values()].map((ls) => new Set(ls.map((l) => l.product_id)));
     const withP = new Map<string, number>();
     const pairs = new Map<string, number>();
     for (const ps of perOrder) {
@@ -154,8 +149,8 @@ forEachStore('next-best products: retail demo', (get) => {
     same('co-purchases', await stored('co_purchase'), co);
     // repurchase: intervals between a customer's distinct purchase days of a product
     const want: { product_id: string; median: number; buyers: number; intervals: number }[] = [];
-    for (const [product_id, ls] of [...group(rows, (r) => r.product_id)].sort(([x], [y]) => (x < y ? -1 : 1))) {
-      const byCustomer = [...group(ls, (l) => l.customer_id).values()].map((cs) => [...new Set(cs.map((c) => c.day))].sort((x, y) => x - y));
+    for (const [product_id, ls] of [...Map.groupBy(rows, (r) => r.product_id)].sort(([x], [y]) => (x < y ? -1 : 1))) {
+      const byCustomer = [...Map.groupBy(ls, (l) => l.customer_id).values()].map((cs) => [...new Set(cs.map((c) => c.day))].sort((x, y) => x - y));
       const gaps = byCustomer.flatMap((days) => days.slice(1).map((d, i) => d - days[i]!));
       const repeaters = byCustomer.filter((days) => days.length > 1).length;
       if (repeaters >= 2 && repeaters >= 0.5 * byCustomer.length) want.push({ product_id, median: median(gaps), buyers: repeaters, intervals: gaps.length });
