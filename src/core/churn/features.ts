@@ -6,6 +6,7 @@
 // dated after the cut-off cannot change any feature (features.test.ts proves it).
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { FETCH_ROWS, forEachBatch } from '../../db/cursor.ts';
 import type { Matrix } from '../ml/matrix.ts';
 import type { AnalyticsSettings } from '../analytics/settings.ts';
 import { scorecardSql, type ScorecardConfig } from './scorecard.ts';
@@ -268,12 +269,9 @@ export interface FeatureSet {
 
 const num = (v: unknown): number => (v === null || v === undefined ? Number.NaN : Number(v));
 
-/** Rows fetched from the cursor at a time: at 1M customers all rows as objects took about 1.4 GB. */
-const FETCH_ROWS = 20_000;
-
 export async function loadFeatures(db: Kysely<Database>, q: FeatureQuery): Promise<FeatureSet> {
   const p = FEATURES.length;
-  // Growable columns, filled batch by batch from a cursor: only FETCH_ROWS rows are ever objects.
+  // Growable columns, filled batch by batch from a cursor: only one batch of rows is ever objects.
   const batch = Math.max(1, Math.floor(q.fetchRows ?? FETCH_ROWS));
   // Sized once for every customer of the workspace (at most one row each) and returned as views:
   // growing by doubling and trimming with a copy held 2.6 copies of the matrix at once (790 MB of
@@ -300,13 +298,11 @@ export async function loadFeatures(db: Kysely<Database>, q: FeatureQuery): Promi
   };
   // The per-customer aggregates join on customer id; right after a bulk load the planner has no
   // statistics, guesses one row per CTE and picks nested loops (quadratic). Hash joins always suit here.
-  await db.transaction().execute(async (trx) => {
-    await sql`set local enable_nestloop = off`.execute(trx);
-    await sql`set local jit = off`.execute(trx);
-    await sql`declare liuke_features no scroll cursor for ${featureSql(q)}`.execute(trx);
-    for (;;) {
-      const rows = (await sql<FeatureRow>`fetch ${sql.raw(String(batch))} from liuke_features`.execute(trx)).rows;
-      if (rows.length === 0) break;
+  const settings = { enable_nestloop: 'off', jit: 'off' };
+  await forEachBatch<FeatureRow>(
+    db,
+    featureSql(q),
+    (rows) => {
       if (n + rows.length > cap) {
         while (n + rows.length > cap) cap *= 2;
         data = grow(data, cap * p);
@@ -325,9 +321,9 @@ export async function loadFeatures(db: Kysely<Database>, q: FeatureQuery): Promi
         ms[n] = num(row.membership_days_left);
         n++;
       }
-    }
-    await sql`close liuke_features`.execute(trx);
-  });
+    },
+    { batch, settings },
+  );
   data = data.subarray(0, n * p);
   ms = ms.subarray(0, n);
   if (label) label = label.subarray(0, n);

@@ -4,7 +4,9 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { forEachBatch } from '../../db/cursor.ts';
 import type { Session } from '../../db/store.ts';
+import { type CustomerSummary, dayToIso } from '../clv/summary.ts';
 
 export const DAY_MS = 86_400_000;
 
@@ -13,7 +15,8 @@ export function utcDay(t: Date): number {
   return Math.floor(t.getTime() / DAY_MS);
 }
 
-export interface SummaryRow {
+/** One customer's summary as the query returns it. */
+interface SummaryRow {
   customer_id: string;
   /** repeat purchase days up to the calibration end */
   x: number;
@@ -28,21 +31,33 @@ export interface SummaryRow {
   /** purchase days and spend in the holdout (calibration end, holdout end] */
   hx: number;
   hs: number;
+  /** demo_truth's drop-out (ms since 1970): 'Infinity' when it never drops out, null without a row */
+  dropped: number | string | null;
+}
+
+/** The summary the models are fitted on, with the demo generator's truth beside it. */
+export interface StoreSummary extends CustomerSummary {
+  /**
+   * When the demo generator's ground truth has the customer drop out, in ms since 1970:
+   * +Infinity when it never does, NaN when demo_truth has no row (every business but the demo).
+   */
+  droppedAt: Float64Array;
 }
 
 /**
  * One row per customer whose first paid order is on or before the calibration end day,
  * purchases collapsed to UTC days (as src/core/clv/summary.ts does). Orders after `upTo`
- * are never seen; merged customers are left out. Ordered by customer id.
+ * are never seen; merged customers are left out. Ordered by customer id (collation "C").
+ * Read through a cursor into columns: at 1M customers the rows as objects were hundreds of MB.
  */
-export async function loadSummaryRows(
+export async function loadSummary(
   db: Kysely<Database>,
   workspaceId: number,
-  opts: { calibrationEndDay: number; holdoutEndDay?: number; upTo: Date },
-): Promise<SummaryRow[]> {
+  opts: { calibrationEndDay: number; holdoutEndDay?: number; upTo: Date; batch?: number },
+): Promise<StoreSummary> {
   const cal = opts.calibrationEndDay;
   const ho = opts.holdoutEndDay ?? cal;
-  const r = await sql<SummaryRow>`
+  const query = sql<SummaryRow>`
     with d as (
       select o.customer_id, floor(extract(epoch from o.ordered_at) / 86400)::int as day, sum(o.amount)::float8 as amt
       from orders o
@@ -53,32 +68,60 @@ export async function loadSummaryRows(
     ), w as (
       select customer_id, day, amt, min(day) over (partition by customer_id) as first_day
       from d where day <= ${ho}
+    ), s as (
+      select customer_id,
+        (count(*) filter (where day <= ${cal}) - 1)::int as x,
+        (max(day) filter (where day <= ${cal}) - min(first_day))::int as tx,
+        (${cal}::int - min(first_day))::int as t,
+        coalesce(sum(amt) filter (where day > first_day and day <= ${cal}), 0)::float8 as repeat_spend,
+        coalesce(sum(amt) filter (where day <= ${cal}), 0)::float8 as total,
+        count(*) filter (where day > ${cal})::int as hx,
+        coalesce(sum(amt) filter (where day > ${cal}), 0)::float8 as hs
+      from w
+      group by customer_id
+      having min(first_day) <= ${cal}
     )
-    select customer_id,
-      (count(*) filter (where day <= ${cal}) - 1)::int as x,
-      (max(day) filter (where day <= ${cal}) - min(first_day))::int as tx,
-      (${cal}::int - min(first_day))::int as t,
-      coalesce(sum(amt) filter (where day > first_day and day <= ${cal}), 0)::float8 as repeat_spend,
-      coalesce(sum(amt) filter (where day <= ${cal}), 0)::float8 as total,
-      count(*) filter (where day > ${cal})::int as hx,
-      coalesce(sum(amt) filter (where day > ${cal}), 0)::float8 as hs
-    from w
-    group by customer_id
-    having min(first_day) <= ${cal}
-    order by customer_id collate "C"`.execute(db);
-  return r.rows;
-}
-
-/** Whether each customer was truly alive at `at` by the demo generator's ground truth (empty without demo_truth). */
-export async function demoAliveAt(db: Kysely<Database>, workspaceId: number, at: Date): Promise<Map<string, boolean>> {
-  const rows = await db
-    .selectFrom('demo_truth')
-    .select(['customer_id', 'dropped_out_at'])
-    .where('workspace_id', '=', workspaceId)
-    .execute();
-  const out = new Map<string, boolean>();
-  for (const r of rows) out.set(r.customer_id, r.dropped_out_at === null || r.dropped_out_at.getTime() > at.getTime());
-  return out;
+    select s.*,
+      case when dt.customer_id is null then null
+        else coalesce(extract(epoch from dt.dropped_out_at) * 1000, 'Infinity')::float8 end as dropped
+    from s left join demo_truth dt on dt.workspace_id = ${workspaceId} and dt.customer_id = s.customer_id
+    order by s.customer_id collate "C"`;
+  const ids: string[] = [];
+  const cols = { x: [] as number[], tx: [] as number[], t: [] as number[], m: [] as number[], total: [] as number[], hx: [] as number[], hm: [] as number[], dropped: [] as number[] };
+  await forEachBatch(
+    db,
+    query,
+    (rows) => {
+      for (const r of rows) {
+        ids.push(r.customer_id);
+        cols.x.push(r.x);
+        cols.tx.push(r.tx);
+        cols.t.push(r.t);
+        cols.m.push(r.x > 0 ? r.repeat_spend / r.x : 0);
+        cols.total.push(r.total);
+        cols.hx.push(r.hx);
+        cols.hm.push(r.hx > 0 ? r.hs / r.hx : 0);
+        cols.dropped.push(r.dropped === null ? Number.NaN : Number(r.dropped));
+      }
+    },
+    opts.batch === undefined ? {} : { batch: opts.batch },
+  );
+  const f = (a: number[]) => Float64Array.from(a);
+  const s: StoreSummary = {
+    ids,
+    frequency: f(cols.x),
+    recency: f(cols.tx),
+    T: f(cols.t),
+    monetary: f(cols.m),
+    totalSpend: f(cols.total),
+    timeUnit: 'days',
+    calibrationEnd: dayToIso(cal),
+    droppedAt: f(cols.dropped),
+  };
+  if (opts.holdoutEndDay !== undefined) {
+    s.holdout = { observationEnd: dayToIso(ho), duration: ho - cal, frequency: f(cols.hx), monetary: f(cols.hm) };
+  }
+  return s;
 }
 
 export const CLV_COLUMNS = [

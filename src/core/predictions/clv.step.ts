@@ -13,53 +13,13 @@ import type { FitResult } from '../clv/types.ts';
 import { rocAuc } from '../ml/metrics.ts';
 import type { Step } from '../pipeline/pipeline.ts';
 import type { Store } from '../../db/store.ts';
-import {
-  csvText,
-  DAY_MS,
-  demoAliveAt,
-  insertFit,
-  loadSummaryRows,
-  replaceCustomerClv,
-  type SummaryRow,
-  utcDay,
-} from './clv.repository.ts';
+import { csvText, DAY_MS, insertFit, loadSummary, replaceCustomerClv, type StoreSummary, utcDay } from './clv.repository.ts';
 import { loadPredictionSettings, type PredictionSettings } from './settings.ts';
 
 export type ClvModel = PredictionSettings['clv']['model'];
 
 /** The models need a few repeat buyers to say anything. */
 export const MIN_CUSTOMERS = 10;
-
-function toSummary(rows: SummaryRow[], calibrationEndDay: number, holdoutEndDay?: number): CustomerSummary {
-  const n = rows.length;
-  const s: CustomerSummary = {
-    ids: new Array(n),
-    frequency: new Float64Array(n),
-    recency: new Float64Array(n),
-    T: new Float64Array(n),
-    monetary: new Float64Array(n),
-    totalSpend: new Float64Array(n),
-    timeUnit: 'days',
-    calibrationEnd: dayToIso(calibrationEndDay),
-  };
-  const hx = new Float64Array(n);
-  const hm = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = rows[i]!;
-    s.ids[i] = r.customer_id;
-    s.frequency[i] = r.x;
-    s.recency[i] = r.tx;
-    s.T[i] = r.t;
-    s.monetary[i] = r.x > 0 ? r.repeat_spend / r.x : 0;
-    s.totalSpend[i] = r.total;
-    hx[i] = r.hx;
-    hm[i] = r.hx > 0 ? r.hs / r.hx : 0;
-  }
-  if (holdoutEndDay !== undefined) {
-    s.holdout = { observationEnd: dayToIso(holdoutEndDay), duration: holdoutEndDay - calibrationEndDay, frequency: hx, monetary: hm };
-  }
-  return s;
-}
 
 function fitPurchase(model: ClvModel, s: CustomerSummary): { fit: FitResult<unknown>; fitted: PurchaseModel } {
   if (model === 'bgnbd') {
@@ -85,18 +45,18 @@ export interface TruthCheck {
   rocAuc: number | null;
 }
 
-function truthCheck(ids: string[], pAlive: ArrayLike<number>, alive: Map<string, boolean>): TruthCheck | null {
-  if (alive.size === 0) return null;
+/** P(alive) against the demo truth: alive at `at` when the customer drops out after it (or never). */
+function truthCheck(s: StoreSummary, pAlive: ArrayLike<number>, at: Date): TruthCheck | null {
   const y: number[] = [];
   const p: number[] = [];
-  for (let i = 0; i < ids.length; i++) {
-    const a = alive.get(ids[i]!);
-    if (a === undefined) continue;
-    y.push(a ? 1 : 0);
+  for (let i = 0; i < s.ids.length; i++) {
+    const dropped = s.droppedAt[i]!;
+    if (Number.isNaN(dropped)) continue;
+    y.push(dropped > at.getTime() ? 1 : 0);
     p.push(pAlive[i]!);
   }
   if (y.length === 0) return null;
-  const pos = y.reduce((s, v) => s + v, 0);
+  const pos = y.reduce((sum, v) => sum + v, 0);
   return { customers: y.length, aliveShare: pos / y.length, rocAuc: pos > 0 && pos < y.length ? rocAuc(y, p) : null };
 }
 
@@ -122,20 +82,18 @@ export async function storeBacktest(
   const ho = utcDay(opts.holdoutEnd);
   if (ho <= cal) throw new Error('the holdout end must be after the calibration end');
   const upTo = opts.upTo ?? new Date((ho + 1) * DAY_MS - 1);
-  const rows = await loadSummaryRows(store.db, workspaceId, { calibrationEndDay: cal, holdoutEndDay: ho, upTo });
-  const s = toSummary(rows, cal, ho);
+  const s = await loadSummary(store.db, workspaceId, { calibrationEndDay: cal, holdoutEndDay: ho, upTo });
   if (!hasRepeatBuyers(s)) return null;
   const { fitted } = fitPurchase(opts.model, s);
   const bt = backtestPredictions(s, fitted);
   const pAlive = new Float64Array(s.ids.length);
   for (let i = 0; i < pAlive.length; i++) pAlive[i] = probabilityAlive(fitted, s.frequency[i]!, s.recency[i]!, s.T[i]!);
-  const alive = await demoAliveAt(store.db, workspaceId, new Date((cal + 1) * DAY_MS));
   return {
     ...bt,
     calibrationEnd: dayToIso(cal),
     holdoutEnd: dayToIso(ho),
     params: { ...(fitted.params as unknown as Record<string, number>) },
-    truth: truthCheck(s.ids, pAlive, alive),
+    truth: truthCheck(s, pAlive, new Date((cal + 1) * DAY_MS)),
   };
 }
 
@@ -162,8 +120,7 @@ export async function computeClv(
 ): Promise<ClvRunResult> {
   const st = (settings ?? (await loadPredictionSettings(store.db, workspaceId))).clv;
   const endDay = utcDay(now);
-  const rows = await loadSummaryRows(store.db, workspaceId, { calibrationEndDay: endDay, upTo: now });
-  const s = toSummary(rows, endDay);
+  const s = await loadSummary(store.db, workspaceId, { calibrationEndDay: endDay, upTo: now });
   const n = s.ids.length;
   if (!hasRepeatBuyers(s)) {
     await store.session((ss) => replaceCustomerClv(ss, workspaceId, []));
@@ -189,27 +146,35 @@ export async function computeClv(
   meanSpendAll = daysAll > 0 ? meanSpendAll / daysAll : 0;
   const asOf = now.toISOString();
   const pAlive = new Float64Array(n);
-  const lines: string[] = [];
   let totalClv = 0;
   const num = (v: number) => (Number.isFinite(v) ? String(v) : '0');
-  for (let i = 0; i < n; i++) {
-    const x = s.frequency[i]!;
-    const tx = s.recency[i]!;
-    const T = s.T[i]!;
-    const pa = probabilityAlive(fitted, x, tx, T);
-    pAlive[i] = pa;
-    const e90 = conditionalExpected(fitted, 90, x, tx, T);
-    const e365 = conditionalExpected(fitted, 365, x, tx, T);
-    let spend = ggUsable ? gammaGammaConditionalExpectedSpend(gg.params, x, s.monetary[i]!) : Number.NaN;
-    if (!Number.isFinite(spend)) spend = x > 0 ? s.monetary[i]! : s.totalSpend[i]! > 0 ? s.totalSpend[i]! : meanSpendAll;
-    const clv = st.margin * spend * discountedPurchases(fitted, x, tx, T, horizon);
-    totalClv += Number.isFinite(clv) ? clv : 0;
-    lines.push(
-      `${workspaceId},${csvText(s.ids[i]!)},${asOf},${st.model},${x},${tx},${T},${num(s.monetary[i]!)},${num(pa)},${num(e90)},${num(e365)},${num(spend)},${num(clv)},${num(st.margin * s.totalSpend[i]!)}`,
-    );
+  // Rows are predicted as COPY asks for them, a chunk at a time: 1M lines built up front
+  // (each a tree of concatenated strings until joined) took hundreds of MB.
+  function* lines(): Generator<string> {
+    let chunk: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const x = s.frequency[i]!;
+      const tx = s.recency[i]!;
+      const T = s.T[i]!;
+      const pa = probabilityAlive(fitted, x, tx, T);
+      pAlive[i] = pa;
+      const e90 = conditionalExpected(fitted, 90, x, tx, T);
+      const e365 = conditionalExpected(fitted, 365, x, tx, T);
+      let spend = ggUsable ? gammaGammaConditionalExpectedSpend(gg.params, x, s.monetary[i]!) : Number.NaN;
+      if (!Number.isFinite(spend)) spend = x > 0 ? s.monetary[i]! : s.totalSpend[i]! > 0 ? s.totalSpend[i]! : meanSpendAll;
+      const clv = st.margin * spend * discountedPurchases(fitted, x, tx, T, horizon);
+      totalClv += Number.isFinite(clv) ? clv : 0;
+      chunk.push(
+        `${workspaceId},${csvText(s.ids[i]!)},${asOf},${st.model},${x},${tx},${T},${num(s.monetary[i]!)},${num(pa)},${num(e90)},${num(e365)},${num(spend)},${num(clv)},${num(st.margin * s.totalSpend[i]!)}`,
+      );
+      if (chunk.length === CHUNK_ROWS || i === n - 1) {
+        yield `${chunk.join('\n')}\n`;
+        chunk = [];
+      }
+    }
   }
-  const written = await store.session((ss) => replaceCustomerClv(ss, workspaceId, chunk(lines)));
-  const truthNow = truthCheck(s.ids, pAlive, await demoAliveAt(store.db, workspaceId, now));
+  const written = await store.session((ss) => replaceCustomerClv(ss, workspaceId, lines()));
+  const truthNow = truthCheck(s, pAlive, now);
 
   // The backtest: the same model on all but the last holdoutWeeks, against those weeks.
   const holdoutDays = st.holdoutWeeks * 7;
@@ -257,10 +222,8 @@ function round(v: number, d: number): number {
   return Math.round(v * f) / f;
 }
 
-/** Lines joined into pieces of about 5,000 rows for COPY. */
-function* chunk(lines: string[], size = 5000): Generator<string> {
-  for (let i = 0; i < lines.length; i += size) yield `${lines.slice(i, i + size).join('\n')}\n`;
-}
+/** Rows per piece of COPY text. */
+const CHUNK_ROWS = 5000;
 
 export const clvStep: Step = {
   name: 'clv',

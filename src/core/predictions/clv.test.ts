@@ -5,7 +5,7 @@ import { addCustomer, addOrders, daysBefore } from '../analytics/testing.ts';
 import { createDemoBusiness } from '../demo/demo.service.ts';
 import { runPipeline } from '../pipeline/pipeline.ts';
 import { forEachStore } from '../../db/testing.ts';
-import { clvOverview, customerClv, latestFit, loadSummaryRows, utcDay } from './clv.repository.ts';
+import { clvOverview, customerClv, latestFit, loadSummary, utcDay } from './clv.repository.ts';
 import { computeClv, clvStep, storeBacktest } from './clv.step.ts';
 import { expectedPurchases } from './expected.ts';
 
@@ -52,9 +52,33 @@ forEachStore('store CLV', (get) => {
       { at: daysBefore(NOW, 5), amount: 999, status: 'refunded' },
       { at: new Date(NOW.getTime() + 3600_000), amount: 500 }, // after now
     ]);
-    const rows = await loadSummaryRows(db, 1, { calibrationEndDay: utcDay(NOW), upTo: NOW });
-    const s1 = rows.find((r) => r.customer_id === 'S1')!;
-    assert.deepEqual({ x: s1.x, tx: s1.tx, t: s1.t, repeat: s1.repeat_spend, total: s1.total }, { x: 2, tx: 90, t: 100, repeat: 100, total: 160 });
+    // S2 first bought after now's day; S3 and S4 carry the demo generator's truth; S5 has none
+    for (const id of ['S2', 'S3', 'S4', 'S5']) await addCustomer(db, id);
+    await addOrders(db, 'S2', [{ at: new Date(NOW.getTime() + 86_400_000), amount: 5 }]);
+    await addOrders(db, 'S3', [{ at: daysBefore(NOW, 30), amount: 20 }, { at: daysBefore(NOW, 3), amount: 25 }]);
+    await addOrders(db, 'S4', [{ at: daysBefore(NOW, 60), amount: 8 }]);
+    await addOrders(db, 'S5', [{ at: daysBefore(NOW, 2), amount: 9 }]);
+    const truth = (id: string, dropped: Date | null) => ({
+      workspace_id: 1, customer_id: id, purchase_rate: 0.1, dropout_probability: 0.2, dropped_out_at: dropped, mean_spend: 10,
+    });
+    await db.insertInto('demo_truth').values([truth('S3', null), truth('S4', daysBefore(NOW, 20))]).execute();
+    const opts = { calibrationEndDay: utcDay(NOW), upTo: NOW };
+    const s = await loadSummary(db, 1, opts);
+    assert.deepEqual(s.ids, ['S1', 'S3', 'S4', 'S5']);
+    const at = (id: string) => {
+      const i = s.ids.indexOf(id);
+      return { x: s.frequency[i], tx: s.recency[i], t: s.T[i], m: s.monetary[i], total: s.totalSpend[i], dropped: s.droppedAt[i] };
+    };
+    assert.deepEqual(at('S1'), { x: 2, tx: 90, t: 100, m: 50, total: 160, dropped: Number.NaN });
+    assert.deepEqual(at('S3'), { x: 1, tx: 27, t: 30, m: 25, total: 45, dropped: Number.POSITIVE_INFINITY });
+    assert.deepEqual(at('S4'), { x: 0, tx: 0, t: 60, m: 0, total: 8, dropped: daysBefore(NOW, 20).getTime() });
+    assert.equal(s.holdout, undefined);
+    // read a row per fetch, the summary is the same; with a holdout of the last 40 days, S1's purchase 10 days ago falls in it
+    assert.deepEqual(await loadSummary(db, 1, { ...opts, batch: 1 }), s);
+    const h = await loadSummary(db, 1, { calibrationEndDay: utcDay(NOW) - 40, holdoutEndDay: utcDay(NOW), upTo: NOW });
+    assert.deepEqual(h.ids, ['S1', 'S4']);
+    assert.deepEqual({ x: h.frequency[0], hx: h.holdout?.frequency[0], hm: h.holdout?.monetary[0], duration: h.holdout?.duration }, { x: 1, hx: 1, hm: 70, duration: 40 });
+    await db.deleteFrom('demo_truth').execute();
     await db.deleteFrom('orders').execute();
     await db.deleteFrom('customers').execute();
   });
