@@ -13,6 +13,12 @@ export interface CursorOptions {
   batch?: number;
   /** settings for the cursor's transaction only (`set_config(name, value, true)`) */
   settings?: Record<string, string>;
+  /**
+   * Statements run first in the cursor's transaction. A cursor's plan never has parallel
+   * workers, so a heavy aggregate goes into a temporary table here (`on commit drop`),
+   * where it gets them, and the cursor reads that table.
+   */
+  before?: RawBuilder<unknown>[];
 }
 
 /**
@@ -28,6 +34,7 @@ export async function forEachBatch<R>(
   const batch = Math.max(1, Math.floor(opts.batch ?? FETCH_ROWS));
   await db.transaction().execute(async (trx) => {
     for (const [name, value] of Object.entries(opts.settings ?? {})) await sql`select set_config(${name}, ${value}, true)`.execute(trx);
+    for (const statement of opts.before ?? []) await statement.execute(trx);
     await sql`declare liuke_batches no scroll cursor for ${query}`.execute(trx);
     for (;;) {
       const rows = (await sql<R>`fetch ${sql.raw(String(batch))} from liuke_batches`.execute(trx)).rows;

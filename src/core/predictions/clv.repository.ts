@@ -57,7 +57,10 @@ export async function loadSummary(
 ): Promise<StoreSummary> {
   const cal = opts.calibrationEndDay;
   const ho = opts.holdoutEndDay ?? cal;
-  const query = sql<SummaryRow>`
+  // The aggregate goes to a temporary table first: there it runs with parallel workers, which a
+  // cursor's plan never has (at 1M customers 18 s read whole, 22 s through the cursor alone).
+  const summary = sql`
+    create temporary table clv_summary on commit drop as
     with d as (
       select o.customer_id, floor(extract(epoch from o.ordered_at) / 86400)::int as day, sum(o.amount)::float8 as amt
       from orders o
@@ -68,23 +71,23 @@ export async function loadSummary(
     ), w as (
       select customer_id, day, amt, min(day) over (partition by customer_id) as first_day
       from d where day <= ${ho}
-    ), s as (
-      select customer_id,
-        (count(*) filter (where day <= ${cal}) - 1)::int as x,
-        (max(day) filter (where day <= ${cal}) - min(first_day))::int as tx,
-        (${cal}::int - min(first_day))::int as t,
-        coalesce(sum(amt) filter (where day > first_day and day <= ${cal}), 0)::float8 as repeat_spend,
-        coalesce(sum(amt) filter (where day <= ${cal}), 0)::float8 as total,
-        count(*) filter (where day > ${cal})::int as hx,
-        coalesce(sum(amt) filter (where day > ${cal}), 0)::float8 as hs
-      from w
-      group by customer_id
-      having min(first_day) <= ${cal}
     )
+    select customer_id,
+      (count(*) filter (where day <= ${cal}) - 1)::int as x,
+      (max(day) filter (where day <= ${cal}) - min(first_day))::int as tx,
+      (${cal}::int - min(first_day))::int as t,
+      coalesce(sum(amt) filter (where day > first_day and day <= ${cal}), 0)::float8 as repeat_spend,
+      coalesce(sum(amt) filter (where day <= ${cal}), 0)::float8 as total,
+      count(*) filter (where day > ${cal})::int as hx,
+      coalesce(sum(amt) filter (where day > ${cal}), 0)::float8 as hs
+    from w
+    group by customer_id
+    having min(first_day) <= ${cal}`;
+  const query = sql<SummaryRow>`
     select s.*,
       case when dt.customer_id is null then null
         else coalesce(extract(epoch from dt.dropped_out_at) * 1000, 'Infinity')::float8 end as dropped
-    from s left join demo_truth dt on dt.workspace_id = ${workspaceId} and dt.customer_id = s.customer_id
+    from clv_summary s left join demo_truth dt on dt.workspace_id = ${workspaceId} and dt.customer_id = s.customer_id
     order by s.customer_id collate "C"`;
   const ids: string[] = [];
   const cols = { x: [] as number[], tx: [] as number[], t: [] as number[], m: [] as number[], total: [] as number[], hx: [] as number[], hm: [] as number[], dropped: [] as number[] };
@@ -104,7 +107,7 @@ export async function loadSummary(
         cols.dropped.push(r.dropped === null ? Number.NaN : Number(r.dropped));
       }
     },
-    opts.batch === undefined ? {} : { batch: opts.batch },
+    { before: [summary], ...(opts.batch === undefined ? {} : { batch: opts.batch }) },
   );
   const f = (a: number[]) => Float64Array.from(a);
   const s: StoreSummary = {
