@@ -23,9 +23,9 @@ export async function refreshRecommendations(s: Session, workspaceId: number, no
   const r = await sql`
     insert into customer_next_products (workspace_id, customer_id, product_id, rank, reason, score, due_at, from_product, computed_at)
     with due as (
-      select p.k, pp.product_id, 1 as grp, 'due' as reason,
+      select p.k, p.p, 1 as grp,
         (${today}::int - p.last_day) / r.median_interval_days as score,
-        p.last_day + r.median_interval_days as due_day, null::text as from_product
+        p.last_day + r.median_interval_days as due_day, null::int as from_p
       from pred_per p join pred_prod pp on pp.p = p.p
       join product_repurchase r on r.workspace_id = ${workspaceId} and r.product_id = pp.product_id
       where ${today}::int - p.last_day >= ${o.dueFactor}::float8 * r.median_interval_days
@@ -33,18 +33,18 @@ export async function refreshRecommendations(s: Session, workspaceId: number, no
     ), aff as materialized (
       -- the patterns in pred_prod's numbers (a few hundred rows); joined to them, pred_per is read
       -- once per pattern kind. Left to itself the planner paired every customer with every product first.
-      select a.kind, fp.p as from_p, tp.p as to_p, a.from_product, a.to_product, a.confidence * least(a.lift, 10) as score, a.median_lag_days
+      select a.kind, fp.p as from_p, tp.p as to_p, a.confidence * least(a.lift, 10) as score, a.median_lag_days
       from product_affinities a
       join pred_prod fp on fp.product_id = a.from_product
       join pred_prod tp on tp.product_id = a.to_product
       where a.workspace_id = ${workspaceId} and a.lift >= ${o.minLift}
     ), nxt as (
-      select p.k, a.to_product as product_id, 2 as grp, 'next' as reason, a.score, p.first_day + a.median_lag_days as due_day, a.from_product
+      select p.k, a.to_p as p, 2 as grp, a.score, p.first_day + a.median_lag_days as due_day, a.from_p
       from pred_per p join aff a on a.kind = 'sequence' and a.from_p = p.p
       where ${today}::int - p.first_day >= 0.9 * a.median_lag_days and ${today}::int - p.first_day <= ${o.maxLagDays}
         and not exists (select 1 from pred_per b where b.k = p.k and b.p = a.to_p)
     ), co as (
-      select p.k, a.to_product as product_id, 3 as grp, 'co_purchase' as reason, a.score, null::float8 as due_day, a.from_product
+      select p.k, a.to_p as p, 3 as grp, a.score, null::float8 as due_day, a.from_p
       from pred_per p join aff a on a.kind = 'co_purchase' and a.from_p = p.p
       where ${today}::int - p.last_day <= 90
         and not exists (select 1 from pred_per b where b.k = p.k and b.p = a.to_p
@@ -52,14 +52,19 @@ export async function refreshRecommendations(s: Session, workspaceId: number, no
     ), cand as (
       select * from due union all select * from nxt union all select * from co
     ), best as (
-      select distinct on (k, product_id) * from cand
-      order by k, product_id, grp, score desc, from_product
+      -- 11M candidates at 1M customers: sorted as integers (pred_prod numbers products in id order,
+      -- so p and from_p order as the ids do); the ids and the reason are put in for the three kept.
+      select distinct on (k, p) * from cand
+      order by k, p, grp, score desc, from_p
     ), ranked as (
-      select *, row_number() over (partition by k order by grp, score desc, product_id collate "C") as rank from best
+      select *, row_number() over (partition by k order by grp, score desc, p) as rank from best
     )
-    select ${workspaceId}, c.id, x.product_id, x.rank, x.reason, x.score,
-      case when x.due_day is null then null else to_timestamp(x.due_day * 86400) end, x.from_product, ${now}::timestamptz
+    select ${workspaceId}, c.id, pp.product_id, x.rank,
+      case x.grp when 1 then 'due' when 2 then 'next' else 'co_purchase' end, x.score,
+      case when x.due_day is null then null else to_timestamp(x.due_day * 86400) end, fp.product_id, ${now}::timestamptz
     from ranked x join pred_cust c on c.k = x.k
+    join pred_prod pp on pp.p = x.p
+    left join pred_prod fp on fp.p = x.from_p
     where x.rank <= ${o.perCustomer}`.execute(s.db);
   return Number(r.numAffectedRows ?? 0);
 }
