@@ -5,6 +5,7 @@
 // the import_runs record. Identifiers come only from the entity specs (a whitelist).
 import { type Kysely, sql } from 'kysely';
 import { estimatedRows } from '../../db/planner.ts';
+import { withLocalSetting } from '../../db/local-setting.ts';
 import type { Database } from '../../db/schema.ts';
 import { copyFiguresToCustomers, orderFigures, refreshCustomerStats } from '../customers/customers.stats.ts';
 import type { EntitySpec } from './entities.ts';
@@ -218,11 +219,8 @@ export interface DroppedKeys {
  */
 export async function lockTable(db: Kysely<Database>, table: string): Promise<boolean> {
   await sql`savepoint liuke_import_bulk`.execute(db);
-  const was = await sql<{ v: string }>`select current_setting('lock_timeout') as v`.execute(db);
   try {
-    await sql`select set_config('lock_timeout', '5s', true)`.execute(db);
-    await sql.raw(`lock table ${ident(table)} in access exclusive mode`).execute(db);
-    await sql`select set_config('lock_timeout', ${was.rows[0]?.v ?? '0'}, true)`.execute(db);
+    await withLocalSetting(db, 'lock_timeout', '5s', () => sql.raw(`lock table ${ident(table)} in access exclusive mode`).execute(db));
     return true;
   } catch {
     await sql`rollback to savepoint liuke_import_bulk`.execute(db);

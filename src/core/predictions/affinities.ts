@@ -7,6 +7,7 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { withLocalSetting } from '../../db/local-setting.ts';
 import type { Session } from '../../db/store.ts';
 
 /** What createPurchaseDays counted: the denominators of support and lift. */
@@ -113,9 +114,7 @@ export async function refreshAffinities(
   // 18M (a, b, lag) rows at 1M customers fall into some 180k groups, but the planner expects about
   // as many groups as rows and sorted them all on disk: 50 s, against 33 s counted in a hash table,
   // which the CTE (materialized, so planned apart from the medians' window) gets with sorts off.
-  const sorts = (await sql<{ v: string }>`select current_setting('enable_sort') as v`.execute(s.db)).rows[0]!.v;
-  await sql`select set_config('enable_sort', 'off', true)`.execute(s.db);
-  const seq = await sql`
+  const seq = await withLocalSetting(s.db, 'enable_sort', 'off', () => sql`
     insert into product_affinities (workspace_id, kind, from_product, to_product, customers, support, confidence, lift, median_lag_days, computed_at)
     with lags as materialized (
       -- (a, b) per lag: how many customers first bought b that many days after a
@@ -131,8 +130,7 @@ export async function refreshAffinities(
     from m
     join buyers ba on ba.p = m.a join buyers bb on bb.p = m.b
     join pred_prod pa on pa.p = m.a join pred_prod pb on pb.p = m.b
-    where m.n >= ${opts.minCustomers}::int`.execute(s.db);
-  await sql`select set_config('enable_sort', ${sorts}, true)`.execute(s.db);
+    where m.n >= ${opts.minCustomers}::int`.execute(s.db));
   const co = await sql`
     insert into product_affinities (workspace_id, kind, from_product, to_product, customers, support, confidence, lift, median_lag_days, computed_at)
     with with_p as (select p, count(*)::float8 as n from pred_ol group by 1),
