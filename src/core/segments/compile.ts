@@ -1,8 +1,19 @@
 // A validated rule to one SQL condition over customers c (left-joined to
-// customer_metrics m). Every identifier and operator comes from fields.ts or
-// the fixed fragments below; every value of the rule is a bound parameter.
-// Every subquery is scoped to the workspace, and every aggregate to a bounded
-// time window ending at the run's `now`.
+// customer_metrics m), plus the joins that condition reads. Every identifier
+// and operator comes from fields.ts or the fixed fragments below; every value
+// of the rule is a bound parameter. Every subquery is scoped to the workspace,
+// and every aggregate to a bounded time window ending at the run's `now`.
+//
+// Aggregates are computed set-based: each source's aggregates become columns
+// (`count(*) filter (where …)`) of one grouped pass over the widest window the
+// rule uses, left-joined by customer. A correlated subquery per customer read
+// each customer's index range once per aggregate: a million index descents for
+// a rule over a million customers (weekend_active 10.5 s at 1M customers, and
+// every preview of such a rule ran into its 10 s limit). Inside "any product"
+// the aggregates are per product and stay correlated, but the exists is only
+// tried for customers with some order or event in its window (found by one
+// pass over the time indexes). The correlated form is kept (`correlated: true`)
+// so that tests can check that both forms give the same answer.
 import { type RawBuilder, sql } from 'kysely';
 import {
   type AggOperand,
@@ -28,6 +39,24 @@ export interface CompileContext {
   timeZone: string;
 }
 
+export interface CompileOptions {
+  /** One correlated subquery per aggregate and customer, no grouped joins (the reference form tests compare with). */
+  correlated?: boolean;
+}
+
+/** A compiled rule: the condition over c and m, and the left joins it reads (empty when it reads none). */
+export interface CompiledRule {
+  where: RawBuilder<boolean>;
+  joins: RawBuilder<unknown>;
+}
+
+/** One source's aggregates in the grouped pass: their columns, their row conditions, the widest window in days. */
+interface Group {
+  columns: Sql[];
+  conds: Sql[];
+  days: number;
+}
+
 type Sql = RawBuilder<unknown>;
 
 const CMP: Record<string, Sql> = {
@@ -46,12 +75,18 @@ const NUMERIC_TEXT = String.raw`^\s*-?[0-9]{1,15}(\.[0-9]{1,12})?\s*$`;
 class Compiler {
   readonly ctx: CompileContext;
   readonly t: Sql;
+  readonly correlated: boolean;
   /** The product id column while compiling inside "any product". */
   product: Sql | null = null;
+  /** Grouped aggregates by source (see the head of this file). */
+  readonly groups = new Map<AggOperand['of'], Group>();
+  /** The candidate joins of "any product" nodes, one each. */
+  readonly guards: Sql[] = [];
 
-  constructor(ctx: CompileContext) {
+  constructor(ctx: CompileContext, opts: CompileOptions = {}) {
     this.ctx = ctx;
     this.t = sql`${ctx.now}::timestamptz`;
+    this.correlated = opts.correlated === true;
   }
 
   get ws(): Sql {
@@ -93,6 +128,21 @@ class Compiler {
     this.product = sql.raw('p.product_id');
     const cond = this.rule(inner);
     this.product = saved;
+    const exists = this.productExists(from, cond);
+    if (this.correlated) return exists;
+    // Only a customer with an order or an event in the window can have a product there
+    // (a superset: any event, read from the time indexes alone), so the exists, a few
+    // index descents per customer, is tried for those customers only. CASE fixes that order.
+    const alias = sql.raw(`p_${this.guards.length}`);
+    this.guards.push(sql`left join (
+      select ge.customer_id from events ge where ge.workspace_id = ${this.ws} and ge.occurred_at > ${from} and ge.occurred_at <= ${this.t}
+      union
+      select go.customer_id from orders go where go.workspace_id = ${this.ws} and go.ordered_at > ${from} and go.ordered_at <= ${this.t}
+    ) ${alias} on ${alias}.customer_id = c.id`);
+    return sql`(case when ${alias}.customer_id is null then false else ${exists} end)`;
+  }
+
+  productExists(from: Sql, cond: Sql): Sql {
     return sql`exists (
       select 1 from (
         select pe.properties->>'product_id' as product_id from events pe
@@ -188,6 +238,16 @@ class Compiler {
     return this.span(key, sql`${this.t} - make_interval(days => ${w.last_days}::int)`);
   }
 
+  /** The time condition of a grouped aggregate (see window for the correlated form). */
+  windowRows(time: string, w: Window): Sql {
+    const col = sql.raw(time);
+    if ('this' in w) {
+      const start = sql`(date_trunc('month', ${this.t} at time zone ${this.ctx.timeZone}) at time zone ${this.ctx.timeZone})`;
+      return sql`${col} >= ${start} and ${col} <= ${this.t}`;
+    }
+    return sql`${col} > ${this.t} - make_interval(days => ${w.last_days}::int) and ${col} <= ${this.t}`;
+  }
+
   /** (customer, time) in (from, now], for customer c (see window). */
   span(key: Sql, from: Sql): Sql {
     return sql`${key} > (c.id, ${from}) and ${key} <= (c.id, ${this.t})`;
@@ -223,9 +283,40 @@ class Compiler {
   }
 
   agg(o: AggOperand): Sql {
+    if (!this.correlated && !this.product) return this.groupedAgg(o);
     const src = SOURCE_DEFS[o.of];
     const a = sql.raw(src.alias);
-    const conds: Sql[] = [sql`${a}.workspace_id = ${this.ws}`, sql`${sql.raw(src.customer)} = c.id`, this.window(src.customer, src.time, o.window)];
+    const conds: Sql[] = [sql`${a}.workspace_id = ${this.ws}`, sql`${sql.raw(src.customer)} = c.id`, this.window(src.customer, src.time, o.window), ...this.rowConds(o)];
+    const fn = o.agg === 'count' ? sql`count(*)` : o.agg === 'sum' ? sql`coalesce(sum(${this.measure(o)}), 0)` : sql`${sql.raw(AGG_SQL[o.agg]!)}(${this.measure(o)})`;
+    return sql`(select ${fn} from ${sql.raw(src.table)} ${a} where ${sql.join(conds, sql` and `)})`;
+  }
+
+  /**
+   * The aggregate as a column of its source's grouped pass, read through the left join
+   * g_<source>: no row in the window reads as no group, so count and sum are 0 and the
+   * others null, as over an empty set.
+   */
+  groupedAgg(o: AggOperand): Sql {
+    const src = SOURCE_DEFS[o.of];
+    let g = this.groups.get(o.of);
+    if (!g) {
+      g = { columns: [], conds: [], days: 1 };
+      this.groups.set(o.of, g);
+    }
+    const cond = sql`(${sql.join([this.windowRows(src.time, o.window), ...this.rowConds(o)], sql` and `)})`;
+    // a calendar month starts less than 31 days before now
+    g.days = Math.max(g.days, 'this' in o.window ? 31 : o.window.last_days);
+    const name = `a${g.columns.length}`;
+    const fn = o.agg === 'count' ? sql`count(*)` : sql`${sql.raw(o.agg === 'sum' ? 'sum' : AGG_SQL[o.agg]!)}(${this.measure(o)})`;
+    g.columns.push(sql`${fn} filter (where ${cond}) as ${sql.raw(name)}`);
+    g.conds.push(cond);
+    const ref = sql.raw(`g_${o.of}.${name}`);
+    return o.agg === 'count' || o.agg === 'sum' ? sql`coalesce(${ref}, 0)` : ref;
+  }
+
+  /** An aggregate's row conditions besides its window: paid orders by default, its filters, the product inside "any product". */
+  rowConds(o: AggOperand): Sql[] {
+    const conds: Sql[] = [];
     const where = o.where ?? [];
     // purchases are paid orders unless the rule asks about a status
     if (o.of === 'orders' && !where.some((f) => f.field === 'status')) conds.push(sql`o.status = 'paid'`);
@@ -236,14 +327,35 @@ class Compiler {
         conds.push(sql`exists (select 1 from order_lines pl2 where pl2.workspace_id = o.workspace_id and pl2.order_id = o.id and pl2.product_id = ${this.product})`);
       }
     }
-    let measure: Sql = sql`1`;
-    if (o.measure) {
-      measure = o.measure.startsWith(PROPERTY_PREFIX)
-        ? jsonValue(sql`e.properties->${o.measure.slice(PROPERTY_PREFIX.length)}::text`, 'number')
-        : sql.raw(src.measures[o.measure]!.sql);
+    return conds;
+  }
+
+  measure(o: AggOperand): Sql {
+    if (!o.measure) return sql`1`;
+    return o.measure.startsWith(PROPERTY_PREFIX)
+      ? jsonValue(sql`e.properties->${o.measure.slice(PROPERTY_PREFIX.length)}::text`, 'number')
+      : sql.raw(SOURCE_DEFS[o.of].measures[o.measure]!.sql);
+  }
+
+  /** The left joins the compiled condition reads: one grouped pass per source, one candidate set per "any product". */
+  joins(): Sql {
+    const out: Sql[] = [];
+    for (const [source, g] of this.groups) {
+      const src = SOURCE_DEFS[source];
+      const a = sql.raw(src.alias);
+      const time = sql.raw(src.time);
+      const alias = sql.raw(`g_${source}`);
+      // only rows some aggregate counts reach the grouping; a customer without any has no group
+      out.push(sql`left join (
+        select ${sql.raw(src.customer)} as customer_id, ${sql.join(g.columns)}
+        from ${sql.raw(src.table)} ${a}
+        where ${a}.workspace_id = ${this.ws} and ${time} > ${this.t} - make_interval(days => ${g.days}::int) and ${time} <= ${this.t}
+          and (${sql.join(g.conds, sql` or `)})
+        group by ${sql.raw(src.customer)}
+      ) ${alias} on ${alias}.customer_id = c.id`);
     }
-    const fn = o.agg === 'count' ? sql`count(*)` : o.agg === 'sum' ? sql`coalesce(sum(${measure}), 0)` : sql`${sql.raw(AGG_SQL[o.agg]!)}(${measure})`;
-    return sql`(select ${fn} from ${sql.raw(src.table)} ${a} where ${sql.join(conds, sql` and `)})`;
+    out.push(...this.guards);
+    return sql.join(out, sql` `);
   }
 }
 
@@ -268,16 +380,20 @@ function windowsOf(r: Rule): Window[] {
   return ops(r.left);
 }
 
-/** The rule as one SQL boolean over c (customers) and m (customer_metrics). */
-export function compileCondition(rule: Rule, ctx: CompileContext): RawBuilder<boolean> {
-  return new Compiler(ctx).rule(rule) as RawBuilder<boolean>;
+/** The rule as one SQL boolean over c (customers), m (customer_metrics) and the joins it names. */
+export function compileRule(rule: Rule, ctx: CompileContext, opts: CompileOptions = {}): CompiledRule {
+  const c = new Compiler(ctx, opts);
+  const where = c.rule(rule) as RawBuilder<boolean>;
+  return { where, joins: c.joins() };
 }
 
 /** The ids of the workspace's customers the rule matches (merged and erased customers left out). */
-export function matchingCustomersSql(rule: Rule, ctx: CompileContext): RawBuilder<{ id: string }> {
+export function matchingCustomersSql(rule: Rule, ctx: CompileContext, opts: CompileOptions = {}): RawBuilder<{ id: string }> {
+  const { where, joins } = compileRule(rule, ctx, opts);
   return sql<{ id: string }>`
     select c.id from customers c
     left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
+    ${joins}
     where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null
-      and ${compileCondition(rule, ctx)}`;
+      and ${where}`;
 }

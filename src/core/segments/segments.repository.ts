@@ -3,7 +3,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Rule } from './ast.ts';
-import { type CompileContext, compileCondition, matchingCustomersSql } from './compile.ts';
+import { type CompileContext, compileRule, matchingCustomersSql } from './compile.ts';
 
 export interface SegmentRow {
   id: string;
@@ -144,12 +144,14 @@ export interface MemberRow {
 }
 
 export async function sampleMatching(db: Kysely<Database>, rule: Rule, ctx: CompileContext, limit: number): Promise<MemberRow[]> {
+  const { where, joins } = compileRule(rule, ctx);
   const r = await sql<MemberRow>`
     select c.id, c.name, m.tier::text as tier, m.lifecycle_stage, m.spend_total, m.orders_total
     from customers c
     left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
+    ${joins}
     where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null
-      and ${compileCondition(rule, ctx)}
+      and ${where}
     order by m.spend_total desc nulls last, c.id
     limit ${limit}::int`.execute(db);
   return r.rows;

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { analyticsSession } from '../analytics/settings.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { isAnd, isOr, type Rule, type RuleError } from './ast.ts';
 import { BUILTIN_TAGS } from './builtin.ts';
@@ -60,6 +61,8 @@ async function bounded<T>(db: Kysely<Database>, ms: number, fn: (trx: Kysely<Dat
   try {
     return await db.transaction().execute(async (trx) => {
       await repo.setStatementTimeout(trx, ms);
+      // a rule is evaluated over every customer: hash joins and groupings of a million rows
+      await analyticsSession(trx);
       return fn(trx);
     });
   } catch (e) {
