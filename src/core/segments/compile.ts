@@ -50,11 +50,12 @@ export interface CompiledRule {
   joins: RawBuilder<unknown>;
 }
 
-/** One source's aggregates in the grouped pass: their columns, their row conditions, the widest window in days. */
+/** The aggregates of one source and window length in one grouped pass: their columns and row conditions. */
 interface Group {
+  source: AggOperand['of'];
+  days: number;
   columns: Sql[];
   conds: Sql[];
-  days: number;
 }
 
 type Sql = RawBuilder<unknown>;
@@ -78,10 +79,16 @@ class Compiler {
   readonly correlated: boolean;
   /** The product id column while compiling inside "any product". */
   product: Sql | null = null;
-  /** Grouped aggregates by source (see the head of this file). */
-  readonly groups = new Map<AggOperand['of'], Group>();
-  /** The candidate joins of "any product" nodes, one each. */
+  /**
+   * Grouped aggregates by source and window length (see the head of this file). One pass
+   * per length, not one over the widest: a year of events is a scan of the whole table,
+   * while 30 days are a range of the time index.
+   */
+  readonly groups = new Map<string, Group>();
+  /** The joins of "any product" nodes, one each. */
   readonly guards: Sql[] = [];
+  /** While compiling inside "any product" (set-based): that node's number, its grouped passes and window. */
+  productGroups: { k: number; groups: Map<AggOperand['of'], Group>; days: number } | null = null;
 
   constructor(ctx: CompileContext, opts: CompileOptions = {}) {
     this.ctx = ctx;
@@ -126,20 +133,75 @@ class Compiler {
     const from = sql`${this.t} - make_interval(days => ${days}::int)`;
     const saved = this.product;
     this.product = sql.raw('p.product_id');
+    if (this.correlated) {
+      const cond = this.rule(inner);
+      this.product = saved;
+      return this.productExists(from, cond);
+    }
+    // Set-based: the events and the orders of the window grouped by (customer, product),
+    // the inner rule's aggregates as their columns (productAgg), full-joined so that a
+    // product only viewed or only bought is there too; the inner rule is tested on each
+    // pair with its own c and m, and the customers with some pair that passes are joined
+    // in. Per customer, the exists cost two index descents and a union for every customer
+    // with any activity in the window, then descents per product and aggregate.
+    const k = this.guards.length;
+    this.guards.push(sql``);
+    const groups = new Map<AggOperand['of'], Group>();
+    this.productGroups = { k, groups, days };
     const cond = this.rule(inner);
+    this.productGroups = null;
     this.product = saved;
-    const exists = this.productExists(from, cond);
-    if (this.correlated) return exists;
-    // Only a customer with an order or an event in the window can have a product there
-    // (a superset: any event, read from the time indexes alone), so the exists, a few
-    // index descents per customer, is tried for those customers only. CASE fixes that order.
-    const alias = sql.raw(`p_${this.guards.length}`);
-    this.guards.push(sql`left join (
-      select ge.customer_id from events ge where ge.workspace_id = ${this.ws} and ge.occurred_at > ${from} and ge.occurred_at <= ${this.t}
-      union
-      select go.customer_id from orders go where go.workspace_id = ${this.ws} and go.ordered_at > ${from} and go.ordered_at <= ${this.t}
-    ) ${alias} on ${alias}.customer_id = c.id`);
-    return sql`(case when ${alias}.customer_id is null then false else ${exists} end)`;
+    const cols = (source: AggOperand['of']) => {
+      const g = groups.get(source);
+      return g ? sql`, ${sql.join(g.columns)}` : sql``;
+    };
+    const pe = sql.raw(`pg${k}_events`);
+    const po = sql.raw(`pg${k}_orders`);
+    const alias = sql.raw(`p_${k}`);
+    this.guards[k] = sql`left join (
+      select distinct c.id as customer_id from (
+        select e.customer_id, e.properties->>'product_id' as product_id ${cols('events')}
+        from events e
+        where e.workspace_id = ${this.ws} and e.occurred_at > ${from} and e.occurred_at <= ${this.t}
+          and e.properties->>'product_id' is not null
+        group by e.customer_id, e.properties->>'product_id'
+      ) ${pe}
+      full join (
+        select o.customer_id, l.product_id ${cols('orders')}
+        from orders o
+        -- each product once per order, as "an order with a line of the product" counts it;
+        -- lateral with distinct: looked up by order, never a pass over all order lines
+        cross join lateral (select distinct pl.product_id from order_lines pl
+                            where pl.workspace_id = o.workspace_id and pl.order_id = o.id and pl.product_id is not null) l
+        where o.workspace_id = ${this.ws} and o.ordered_at > ${from} and o.ordered_at <= ${this.t}
+        group by o.customer_id, l.product_id
+      ) ${po} on ${po}.customer_id = ${pe}.customer_id and ${po}.product_id = ${pe}.product_id
+      join customers c on c.workspace_id = ${this.ws} and c.id = coalesce(${pe}.customer_id, ${po}.customer_id)
+      left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
+      where ${cond}
+    ) ${alias} on ${alias}.customer_id = c.id`;
+    return sql`(${alias}.customer_id is not null)`;
+  }
+
+  /** An aggregate inside "any product", as a column of that node's pass grouped by (customer, product). */
+  productAgg(o: AggOperand): Sql {
+    const { k, groups } = this.productGroups!;
+    let g = groups.get(o.of);
+    if (!g) {
+      g = { source: o.of, days: this.productGroups!.days, columns: [], conds: [] };
+      groups.set(o.of, g);
+    }
+    // the product itself is the grouping: only the window and the filters are conditions here
+    const saved = this.product;
+    this.product = null;
+    const cond = sql`(${sql.join([this.windowRows(SOURCE_DEFS[o.of].time, o.window), ...this.rowConds(o)], sql` and `)})`;
+    const measure = this.measure(o);
+    this.product = saved;
+    const name = `a${g.columns.length}`;
+    const fn = o.agg === 'count' ? sql`count(*)` : sql`${sql.raw(o.agg === 'sum' ? 'sum' : AGG_SQL[o.agg]!)}(${measure})`;
+    g.columns.push(sql`${fn} filter (where ${cond}) as ${sql.raw(name)}`);
+    const ref = sql.raw(`pg${k}_${o.of}.${name}`);
+    return o.agg === 'count' || o.agg === 'sum' ? sql`coalesce(${ref}, 0)` : ref;
   }
 
   productExists(from: Sql, cond: Sql): Sql {
@@ -283,7 +345,7 @@ class Compiler {
   }
 
   agg(o: AggOperand): Sql {
-    if (!this.correlated && !this.product) return this.groupedAgg(o);
+    if (!this.correlated) return this.productGroups ? this.productAgg(o) : this.groupedAgg(o);
     const src = SOURCE_DEFS[o.of];
     const a = sql.raw(src.alias);
     const conds: Sql[] = [sql`${a}.workspace_id = ${this.ws}`, sql`${sql.raw(src.customer)} = c.id`, this.window(src.customer, src.time, o.window), ...this.rowConds(o)];
@@ -298,19 +360,20 @@ class Compiler {
    */
   groupedAgg(o: AggOperand): Sql {
     const src = SOURCE_DEFS[o.of];
-    let g = this.groups.get(o.of);
+    // a calendar month starts less than 31 days before now
+    const days = 'this' in o.window ? 31 : o.window.last_days;
+    const key = `${o.of}_${days}`;
+    let g = this.groups.get(key);
     if (!g) {
-      g = { columns: [], conds: [], days: 1 };
-      this.groups.set(o.of, g);
+      g = { source: o.of, days, columns: [], conds: [] };
+      this.groups.set(key, g);
     }
     const cond = sql`(${sql.join([this.windowRows(src.time, o.window), ...this.rowConds(o)], sql` and `)})`;
-    // a calendar month starts less than 31 days before now
-    g.days = Math.max(g.days, 'this' in o.window ? 31 : o.window.last_days);
     const name = `a${g.columns.length}`;
     const fn = o.agg === 'count' ? sql`count(*)` : sql`${sql.raw(o.agg === 'sum' ? 'sum' : AGG_SQL[o.agg]!)}(${this.measure(o)})`;
     g.columns.push(sql`${fn} filter (where ${cond}) as ${sql.raw(name)}`);
     g.conds.push(cond);
-    const ref = sql.raw(`g_${o.of}.${name}`);
+    const ref = sql.raw(`g_${key}.${name}`);
     return o.agg === 'count' || o.agg === 'sum' ? sql`coalesce(${ref}, 0)` : ref;
   }
 
@@ -340,11 +403,11 @@ class Compiler {
   /** The left joins the compiled condition reads: one grouped pass per source, one candidate set per "any product". */
   joins(): Sql {
     const out: Sql[] = [];
-    for (const [source, g] of this.groups) {
-      const src = SOURCE_DEFS[source];
+    for (const [key, g] of this.groups) {
+      const src = SOURCE_DEFS[g.source];
       const a = sql.raw(src.alias);
       const time = sql.raw(src.time);
-      const alias = sql.raw(`g_${source}`);
+      const alias = sql.raw(`g_${key}`);
       // only rows some aggregate counts reach the grouping; a customer without any has no group
       out.push(sql`left join (
         select ${sql.raw(src.customer)} as customer_id, ${sql.join(g.columns)}
@@ -396,4 +459,22 @@ export function matchingCustomersSql(rule: Rule, ctx: CompileContext, opts: Comp
     ${joins}
     where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null
       and ${where}`;
+}
+
+/**
+ * (segment_id, customer_id) for every rule and every customer it matches, in one pass
+ * over the customers: the rules share one compiler, so each source's aggregates of all
+ * rules come from one grouped pass over the widest window any of them uses.
+ */
+export function matchingPairsSql(rules: readonly { id: string; rule: Rule }[], ctx: CompileContext): RawBuilder<{ segment_id: string; customer_id: string }> {
+  if (rules.length === 0) throw new Error('matchingPairsSql needs at least one rule');
+  const c = new Compiler(ctx);
+  // the ids of the rules a customer matches, as one array per customer (a lateral list of
+  // (id, condition) rows cost twice as much: one row per rule and customer, then filtered)
+  const ids = rules.map((r) => sql`case when ${c.rule(r.rule)} then ${r.id}::text end`);
+  return sql<{ segment_id: string; customer_id: string }>`
+    select unnest(array_remove(array[${sql.join(ids)}], null)) as segment_id, c.id as customer_id from customers c
+    left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
+    ${c.joins()}
+    where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null`;
 }

@@ -11,7 +11,7 @@ import { FIELDS, SOURCE_DEFS } from './fields.ts';
 import { setStatementTimeout } from './segments.repository.ts';
 import { compileContext } from './segments.service.ts';
 import { ago, ensureWorkspace, NOW, Seeder, seedExamples } from './testing.ts';
-import { checkRule } from './validate.ts';
+import { checkRule, mustRule } from './validate.ts';
 
 const HOSTILE_STRINGS = [
   "'; drop table customers; --",
@@ -201,6 +201,8 @@ forEachStore('segment rule fuzzing', (get) => {
 
   before(async () => {
     await seedExamples(get().db, 1);
+    // an order with two lines of one product counts once for that product
+    await new Seeder(get().db, 1).order('v2', ago(2), 700, { products: ['p1', 'p1', 'p2'] });
   });
 
   async function run(rule: Rule, opts: CompileOptions = {}): Promise<string[]> {
@@ -267,6 +269,21 @@ forEachStore('segment rule fuzzing', (get) => {
       if (ids.length > 0 && ids.length < 20) compared++;
     }
     assert.ok(compared >= 20, `only ${compared} aggregate rules matched some but not all customers`);
+    // per product: an order counts once however many lines of the product it has (v2's
+    // order of 700 has p1 twice: counted twice, the sum would pass 1000)
+    let matched = 0;
+    for (const text of [
+      'any product (orders.count(last 7 days) = 1)',
+      'any product (orders.sum(amount, last 7 days) > 1000)',
+      'any product (orders.count(last 7 days) >= 1 and events.count(type = "product_view", last 7 days) = 0)',
+      'any product (events.count(type = "product_view", last 7 days) > 3 and orders.count(last 7 days) = 0)',
+    ]) {
+      const { rule } = mustRule(text);
+      const ids = await run(rule);
+      assert.deepEqual(ids, await run(rule, { correlated: true }), text);
+      if (ids.length > 0) matched++;
+    }
+    assert.ok(matched >= 3, `only ${matched} of the per-product rules match anyone`);
   });
 
   it('a second workspace with the same ids and different data changes no answer', async () => {

@@ -3,7 +3,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Rule } from './ast.ts';
-import { type CompileContext, compileRule, matchingCustomersSql } from './compile.ts';
+import { type CompileContext, compileRule, matchingCustomersSql, matchingPairsSql } from './compile.ts';
 
 export interface SegmentRow {
   id: string;
@@ -206,6 +206,68 @@ export async function evaluateMembership(
     .where('id', '=', segmentId)
     .execute();
   return row;
+}
+
+/** The matches of one evaluation of several rules (temporary, dropped at commit). */
+const MATCHES = 'liuke_segment_matches';
+
+/**
+ * evaluateMembership for several segments at once: one pass over the customers finds
+ * every rule's members (matchingPairsSql), then one statement brings all their
+ * memberships up to date and records the entries and exits. Segments whose rule
+ * matches nobody and who had no members come back with zeros.
+ */
+export async function evaluateMemberships(
+  db: Kysely<Database>,
+  segments: readonly { id: string; rule: Rule }[],
+  ctx: CompileContext,
+): Promise<Map<string, { members: number; entered: number; left: number }>> {
+  const ws = sql`${ctx.workspaceId}::int`;
+  const ids = segments.map((s) => s.id);
+  const t = sql`${ctx.now}::timestamptz`;
+  const m = sql.table(MATCHES);
+  await sql`drop table if exists ${m}`.execute(db);
+  await sql`create temporary table ${m} on commit drop as ${matchingPairsSql(segments, ctx)}`.execute(db);
+  await sql`analyze ${m}`.execute(db);
+  const r = await sql<{ segment_id: string; k: 'm' | 'e' | 'l'; n: number }>`
+    with gone as (
+      delete from segment_members sm
+      where sm.workspace_id = ${ws} and sm.segment_id = any(${ids}::text[])
+        and not exists (select 1 from ${m} x where x.segment_id = sm.segment_id and x.customer_id = sm.customer_id)
+      returning sm.segment_id, sm.customer_id
+    ),
+    added as (
+      insert into segment_members (workspace_id, segment_id, customer_id, since)
+      select ${ws}, x.segment_id, x.customer_id, ${t} from ${m} x
+      where not exists (select 1 from segment_members sm
+                        where sm.workspace_id = ${ws} and sm.segment_id = x.segment_id and sm.customer_id = x.customer_id)
+      returning segment_id, customer_id
+    ),
+    ev_in as (
+      insert into segment_membership_events (workspace_id, segment_id, customer_id, at, change)
+      select ${ws}, segment_id, customer_id, ${t}, 'entered' from added
+      on conflict do nothing
+    ),
+    ev_out as (
+      insert into segment_membership_events (workspace_id, segment_id, customer_id, at, change)
+      select ${ws}, segment_id, customer_id, ${t}, 'left' from gone
+      on conflict do nothing
+    )
+    select segment_id, 'm' as k, count(*)::int as n from ${m} group by segment_id
+    union all select segment_id, 'e', count(*)::int from added group by segment_id
+    union all select segment_id, 'l', count(*)::int from gone group by segment_id`.execute(db);
+  const out = new Map(ids.map((id) => [id, { members: 0, entered: 0, left: 0 }]));
+  for (const row of r.rows) {
+    const x = out.get(row.segment_id)!;
+    if (row.k === 'm') x.members = Number(row.n);
+    else if (row.k === 'e') x.entered = Number(row.n);
+    else x.left = Number(row.n);
+  }
+  await sql`
+    update segments s set evaluated_at = ${t}, member_count = v.n, last_error = null
+    from unnest(${ids}::text[], ${ids.map((id) => out.get(id)!.members)}::int[]) v(id, n)
+    where s.workspace_id = ${ws} and s.id = v.id`.execute(db);
+  return out;
 }
 
 export async function recordEvaluationError(db: Kysely<Database>, workspaceId: number, id: string, message: string): Promise<void> {

@@ -249,27 +249,56 @@ export interface EvaluationResult {
 }
 
 /** Evaluates every enabled tag and segment of the workspace as of `now`. */
-export async function evaluateAll(
-  db: Kysely<Database>,
-  workspaceId: number,
-  now: Date,
-  progress?: (done: number, total: number) => Promise<void>,
-): Promise<EvaluationResult> {
+export interface EvaluateOptions {
+  progress?: (done: number, total: number) => Promise<void>;
+  log?: (msg: string) => void;
+  /** Each rule in its own pass and transaction (the fallback), instead of all in one. */
+  oneByOne?: boolean;
+  /** The time limit of one evaluation (default EVALUATE_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
+export async function evaluateAll(db: Kysely<Database>, workspaceId: number, now: Date, opts: EvaluateOptions = {}): Promise<EvaluationResult> {
+  const { progress, log } = opts;
+  const timeout = opts.timeoutMs ?? EVALUATE_TIMEOUT_MS;
   await ensureBuiltins(db, workspaceId, now);
   const ctx = await compileContext(db, workspaceId, now);
   const all = (await repo.listSegments(db, workspaceId)).filter((s) => s.enabled);
   const out: EvaluationResult = { segments: 0, entered: 0, left: 0, failed: [] };
-  for (const [i, s] of all.entries()) {
+  const valid: { id: string; rule: Rule }[] = [];
+  for (const s of all) {
     // a stored rule is re-validated: the whitelist may have changed since it was saved
     const r = checkRule(s.rule);
-    if (!r.ok) {
-      const msg = `the stored rule is no longer valid: ${r.errors[0]!.message}`;
-      await repo.recordEvaluationError(db, workspaceId, s.id, msg);
-      out.failed.push({ id: s.id, error: msg });
+    if (r.ok) {
+      valid.push({ id: s.id, rule: r.value.rule });
       continue;
     }
+    const msg = `the stored rule is no longer valid: ${r.errors[0]!.message}`;
+    await repo.recordEvaluationError(db, workspaceId, s.id, msg);
+    out.failed.push({ id: s.id, error: msg });
+  }
+  if (valid.length === 0) return out;
+  // All rules in one pass over the customers and one transaction (docs/segments.md). If
+  // that fails (a rule runs past the time limit, say), each rule is evaluated on its own,
+  // so the others still get their members and the failing one its error.
+  if (!opts.oneByOne) {
+    await progress?.(0, valid.length);
     try {
-      const x = await bounded(db, EVALUATE_TIMEOUT_MS, (trx) => repo.evaluateMembership(trx, s.id, r.value.rule, ctx));
+      const r = await bounded(db, timeout, (trx) => repo.evaluateMemberships(trx, valid, ctx));
+      for (const x of r.values()) {
+        out.segments++;
+        out.entered += x.entered;
+        out.left += x.left;
+      }
+      await progress?.(valid.length, valid.length);
+      return out;
+    } catch (e) {
+      log?.(`all rules in one pass failed (${(e as Error).message}); evaluating each on its own`);
+    }
+  }
+  for (const [i, s] of valid.entries()) {
+    try {
+      const x = await bounded(db, timeout, (trx) => repo.evaluateMembership(trx, s.id, s.rule, ctx));
       out.segments++;
       out.entered += x.entered;
       out.left += x.left;
@@ -278,7 +307,7 @@ export async function evaluateAll(
       await repo.recordEvaluationError(db, workspaceId, s.id, msg);
       out.failed.push({ id: s.id, error: msg });
     }
-    await progress?.(i + 1, all.length);
+    await progress?.(i + 1, valid.length);
   }
   return out;
 }

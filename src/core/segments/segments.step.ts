@@ -7,7 +7,7 @@ export const segmentsStep: Step = {
   name: 'segments',
   title: { en: 'Tags and segments (memberships, entries and exits)', zh: '标签与分群（成员、进入与退出）' },
   async run(ctx) {
-    const r = await evaluateAll(ctx.db, ctx.workspaceId, ctx.now, (done, total) => ctx.progress(done, total));
+    const r = await evaluateAll(ctx.db, ctx.workspaceId, ctx.now, { progress: (done, total) => ctx.progress(done, total), log: (m) => ctx.log(m) });
     for (const f of r.failed) ctx.log(`segment ${f.id} failed: ${f.error}`);
     return { segments: r.segments, entered: r.entered, left: r.left, failed: r.failed.length };
   },

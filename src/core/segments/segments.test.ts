@@ -159,6 +159,39 @@ forEachStore('segment memberships across pipeline runs', (get) => {
     assert.equal(row.member_count, 1);
   });
 
+  it('all rules in one pass give the members, entries and exits each rule gives on its own', async () => {
+    const { db } = get();
+    // two workspaces with the same data: one evaluated in one pass, the other rule by rule
+    const later = new Date('2025-06-20T12:00:00Z');
+    const byWs = new Map<number, Map<string, unknown>>();
+    for (const ws of [11, 12]) {
+      await ensureWorkspace(db, ws);
+      await seedExamples(db, ws);
+      for (const c of CASES) await service.createSegment(db, ws, { name: c.rule.slice(0, 100), rule: c.rule }, { actor: 'test', now: NOW });
+      const first = await service.evaluateAll(db, ws, NOW, { oneByOne: ws === 12 });
+      assert.deepEqual(first.failed, []);
+      // five days on: windows move, and a few customers do something new
+      const s = new Seeder(db, ws);
+      await s.events('v3', 'product_view', [ago(1, later), ago(2, later), ago(3, later), ago(4, later)], { product_id: 'p2' });
+      await s.order('m2', ago(1, later), 9_000);
+      await s.ticket('k2', ago(1, later), 'complaint', 'logistics');
+      const second = await service.evaluateAll(db, ws, later, { oneByOne: ws === 12 });
+      const segs = (await service.listSegments(db, ws, later)).filter((x) => x.enabled);
+      const view = new Map<string, unknown>();
+      for (const g of segs) {
+        const members = (await service.members(db, ws, g.id, 1, 500, later)).items.map((m) => m.id);
+        const history = (await service.history(db, ws, g.id, 1, 500, later)).items.map((x) => `${x.customer_id} ${x.change} ${x.at.toISOString()}`);
+        view.set(g.rule_text, { members, history, count: g.member_count, error: g.last_error, evaluated: g.evaluated_at?.toISOString() });
+      }
+      byWs.set(ws, view);
+      if (ws === 11) {
+        assert.equal(first.segments, segs.length);
+        assert.ok(second.entered > 0 && second.left > 0, JSON.stringify(second));
+      }
+    }
+    assert.deepEqual(byWs.get(11), byWs.get(12));
+  });
+
   it('built-ins cannot be deleted, names are unique, changes are audited', async () => {
     const { db } = get();
     const ctx = { actor: 'user:ops', now: NOW };
