@@ -230,17 +230,27 @@ export async function evaluateMemberships(
   await sql`create temporary table ${m} on commit drop as ${matchingPairsSql(segments, ctx)}`.execute(db);
   await sql`analyze ${m}`.execute(db);
   const r = await sql<{ segment_id: string; k: 'm' | 'e' | 'l'; n: number }>`
-    with gone as (
+    with d as materialized (
+      -- one full join finds both who left and who entered (two anti-joins hashed the 2M
+      -- memberships of the built-ins at 1M customers twice)
+      select coalesce(x.segment_id, sm.segment_id) as segment_id, coalesce(x.customer_id, sm.customer_id) as customer_id,
+             x.customer_id is null as gone, sm.ctid as tid
+      from ${m} x
+      full join (select segment_id, customer_id, ctid from segment_members
+                 where workspace_id = ${ws} and segment_id = any(${ids}::text[])) sm
+        on sm.segment_id = x.segment_id and sm.customer_id = x.customer_id
+      where x.customer_id is null or sm.customer_id is null
+    ),
+    gone as (
+      -- by the row's address from the full join: no second search of the memberships, whatever
+      -- the planner believes of their number (nothing else writes them during a run)
       delete from segment_members sm
-      where sm.workspace_id = ${ws} and sm.segment_id = any(${ids}::text[])
-        and not exists (select 1 from ${m} x where x.segment_id = sm.segment_id and x.customer_id = sm.customer_id)
+      where sm.ctid = any(array(select tid from d where d.gone))
       returning sm.segment_id, sm.customer_id
     ),
     added as (
       insert into segment_members (workspace_id, segment_id, customer_id, since)
-      select ${ws}, x.segment_id, x.customer_id, ${t} from ${m} x
-      where not exists (select 1 from segment_members sm
-                        where sm.workspace_id = ${ws} and sm.segment_id = x.segment_id and sm.customer_id = x.customer_id)
+      select ${ws}, d.segment_id, d.customer_id, ${t} from d where not d.gone
       returning segment_id, customer_id
     ),
     ev_in as (
