@@ -4,16 +4,16 @@
 // of the rule is a bound parameter. Every subquery is scoped to the workspace,
 // and every aggregate to a bounded time window ending at the run's `now`.
 //
-// Aggregates are computed set-based: each source's aggregates become columns
-// (`count(*) filter (where …)`) of one grouped pass over the widest window the
-// rule uses, left-joined by customer. A correlated subquery per customer read
-// each customer's index range once per aggregate: a million index descents for
-// a rule over a million customers (weekend_active 10.5 s at 1M customers, and
-// every preview of such a rule ran into its 10 s limit). Inside "any product"
-// the aggregates are per product and stay correlated, but the exists is only
-// tried for customers with some order or event in its window (found by one
-// pass over the time indexes). The correlated form is kept (`correlated: true`)
-// so that tests can check that both forms give the same answer.
+// Aggregates are computed set-based (docs/rules.md): the aggregates of one
+// source and window length become columns (`count(*) filter (where …)`) of one
+// grouped pass over that window, left-joined by customer. A correlated subquery
+// per customer read each customer's index range once per aggregate: a million
+// index descents for a rule over a million customers (weekend_active 10.5 s at
+// 1M customers, and every preview of such a rule ran into its 10 s limit).
+// "Any product" is tested on the (customer, product) pairs of its window, with
+// its aggregates grouped per pair the same way. The correlated form of
+// everything is kept (`correlated: true`) so that tests can check that both
+// forms give the same answer.
 import { type RawBuilder, sql } from 'kysely';
 import {
   type AggOperand,
@@ -194,14 +194,9 @@ class Compiler {
     // the product itself is the grouping: only the window and the filters are conditions here
     const saved = this.product;
     this.product = null;
-    const cond = sql`(${sql.join([this.windowRows(SOURCE_DEFS[o.of].time, o.window), ...this.rowConds(o)], sql` and `)})`;
-    const measure = this.measure(o);
+    const ref = this.column(o, g, `pg${k}_${o.of}`);
     this.product = saved;
-    const name = `a${g.columns.length}`;
-    const fn = o.agg === 'count' ? sql`count(*)` : sql`${sql.raw(o.agg === 'sum' ? 'sum' : AGG_SQL[o.agg]!)}(${measure})`;
-    g.columns.push(sql`${fn} filter (where ${cond}) as ${sql.raw(name)}`);
-    const ref = sql.raw(`pg${k}_${o.of}.${name}`);
-    return o.agg === 'count' || o.agg === 'sum' ? sql`coalesce(${ref}, 0)` : ref;
+    return ref;
   }
 
   productExists(from: Sql, cond: Sql): Sql {
@@ -353,13 +348,8 @@ class Compiler {
     return sql`(select ${fn} from ${sql.raw(src.table)} ${a} where ${sql.join(conds, sql` and `)})`;
   }
 
-  /**
-   * The aggregate as a column of its source's grouped pass, read through the left join
-   * g_<source>: no row in the window reads as no group, so count and sum are 0 and the
-   * others null, as over an empty set.
-   */
+  /** The aggregate as a column of the grouped pass of its source and window length, read through the left join g_<source>_<days>. */
   groupedAgg(o: AggOperand): Sql {
-    const src = SOURCE_DEFS[o.of];
     // a calendar month starts less than 31 days before now
     const days = 'this' in o.window ? 31 : o.window.last_days;
     const key = `${o.of}_${days}`;
@@ -368,12 +358,25 @@ class Compiler {
       g = { source: o.of, days, columns: [], conds: [] };
       this.groups.set(key, g);
     }
-    const cond = sql`(${sql.join([this.windowRows(src.time, o.window), ...this.rowConds(o)], sql` and `)})`;
+    g.conds.push(this.filterOf(o));
+    return this.column(o, g, `g_${key}`);
+  }
+
+  /** An aggregate's rows: its window and its row conditions. */
+  filterOf(o: AggOperand): Sql {
+    return sql`(${sql.join([this.windowRows(SOURCE_DEFS[o.of].time, o.window), ...this.rowConds(o)], sql` and `)})`;
+  }
+
+  /**
+   * Adds the aggregate as a column of g's grouped pass and returns how the rule reads it
+   * through that pass's alias: no row reads as no group, so count and sum are 0 and the
+   * others null, as over an empty set.
+   */
+  column(o: AggOperand, g: Group, alias: string): Sql {
     const name = `a${g.columns.length}`;
     const fn = o.agg === 'count' ? sql`count(*)` : sql`${sql.raw(o.agg === 'sum' ? 'sum' : AGG_SQL[o.agg]!)}(${this.measure(o)})`;
-    g.columns.push(sql`${fn} filter (where ${cond}) as ${sql.raw(name)}`);
-    g.conds.push(cond);
-    const ref = sql.raw(`g_${key}.${name}`);
+    g.columns.push(sql`${fn} filter (where ${this.filterOf(o)}) as ${sql.raw(name)}`);
+    const ref = sql.raw(`${alias}.${name}`);
     return o.agg === 'count' || o.agg === 'sum' ? sql`coalesce(${ref}, 0)` : ref;
   }
 
@@ -474,6 +477,21 @@ export function matchingPairsSql(rules: readonly { id: string; rule: Rule }[], c
   const ids = rules.map((r) => sql`case when ${c.rule(r.rule)} then ${r.id}::text end`);
   return sql<{ segment_id: string; customer_id: string }>`
     select unnest(array_remove(array[${sql.join(ids)}], null)) as segment_id, c.id as customer_id from customers c
+    left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
+    ${c.joins()}
+    where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null`;
+}
+
+/**
+ * How many of the workspace's customers each rule matches, all in one pass (one compiler:
+ * the rules' aggregates share their grouped passes). The preview counts a rule and each
+ * of its top-level parts this way.
+ */
+export function countsSql(rules: readonly Rule[], ctx: CompileContext): RawBuilder<Record<string, number>> {
+  const c = new Compiler(ctx);
+  const counts = rules.map((r, i) => sql`count(*) filter (where ${c.rule(r)})::int as ${sql.raw(`n${i}`)}`);
+  return sql<Record<string, number>>`
+    select ${sql.join(counts)} from customers c
     left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
     ${c.joins()}
     where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null`;

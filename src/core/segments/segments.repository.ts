@@ -3,7 +3,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Rule } from './ast.ts';
-import { type CompileContext, compileRule, matchingCustomersSql, matchingPairsSql } from './compile.ts';
+import { type CompileContext, compileRule, countsSql, matchingCustomersSql, matchingPairsSql } from './compile.ts';
 
 export interface SegmentRow {
   id: string;
@@ -129,9 +129,12 @@ export async function setStatementTimeout(db: Kysely<Database>, ms: number): Pro
   await sql`select set_config('statement_timeout', ${String(Math.max(1, Math.floor(ms)))}, true)`.execute(db);
 }
 
-export async function countMatching(db: Kysely<Database>, rule: Rule, ctx: CompileContext): Promise<number> {
-  const r = await sql<{ n: number }>`select count(*)::int as n from (${matchingCustomersSql(rule, ctx)}) x`.execute(db);
-  return Number(r.rows[0]?.n ?? 0);
+/** How many customers each rule matches, in one pass over the customers. */
+export async function countMatchingAll(db: Kysely<Database>, rules: readonly Rule[], ctx: CompileContext): Promise<number[]> {
+  if (rules.length === 0) return [];
+  const r = await countsSql(rules, ctx).execute(db);
+  const row = r.rows[0] ?? {};
+  return rules.map((_, i) => Number(row[`n${i}`] ?? 0));
 }
 
 export interface MemberRow {

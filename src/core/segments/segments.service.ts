@@ -91,13 +91,15 @@ export async function previewRule(
   const { rule, text } = readRule(input);
   const ctx = await compileContext(db, workspaceId, now);
   return bounded(db, opts.timeoutMs ?? PREVIEW_TIMEOUT_MS, async (trx) => {
-    const count = await repo.countMatching(trx, rule, ctx);
+    const children = (isAnd(rule) ? rule.and : isOr(rule) ? rule.or : []).slice(0, 12);
+    // the rule and its parts counted in one pass, then the sample: two evaluations, not two plus one per part
+    const [count = 0, ...counts] = await repo.countMatchingAll(trx, [rule, ...children], ctx);
     const sample = await repo.sampleMatching(trx, rule, ctx, Math.min(100, Math.max(0, opts.sample ?? 20)));
-    const children = isAnd(rule) ? rule.and : isOr(rule) ? rule.or : [];
-    const parts = [];
-    for (const c of children.slice(0, 12)) {
-      parts.push({ text: printRule(c), explanation: { en: explainRule(c, 'en'), zh: explainRule(c, 'zh-CN') }, count: await repo.countMatching(trx, c, ctx) });
-    }
+    const parts = children.map((c, i) => ({
+      text: printRule(c),
+      explanation: { en: explainRule(c, 'en'), zh: explainRule(c, 'zh-CN') },
+      count: counts[i] ?? 0,
+    }));
     return { rule, text, count, sample, explanation: { en: explainRule(rule, 'en'), zh: explainRule(rule, 'zh-CN') }, parts };
   });
 }
@@ -278,7 +280,7 @@ export async function evaluateAll(db: Kysely<Database>, workspaceId: number, now
     out.failed.push({ id: s.id, error: msg });
   }
   if (valid.length === 0) return out;
-  // All rules in one pass over the customers and one transaction (docs/segments.md). If
+  // All rules in one pass over the customers and one transaction (docs/rules.md). If
   // that fails (a rule runs past the time limit, say), each rule is evaluated on its own,
   // so the others still get their members and the failing one its error.
   if (!opts.oneByOne) {
