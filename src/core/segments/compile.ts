@@ -45,7 +45,7 @@ export interface CompileOptions {
 }
 
 /** A compiled rule: the condition over c and m, and the left joins it reads (empty when it reads none). */
-export interface CompiledRule {
+interface CompiledRule {
   where: RawBuilder<boolean>;
   joins: RawBuilder<unknown>;
 }
@@ -447,7 +447,7 @@ function windowsOf(r: Rule): Window[] {
 }
 
 /** The rule as one SQL boolean over c (customers), m (customer_metrics) and the joins it names. */
-export function compileRule(rule: Rule, ctx: CompileContext, opts: CompileOptions = {}): CompiledRule {
+function compileRule(rule: Rule, ctx: CompileContext, opts: CompileOptions = {}): CompiledRule {
   const c = new Compiler(ctx, opts);
   const where = c.rule(rule) as RawBuilder<boolean>;
   return { where, joins: c.joins() };
@@ -483,16 +483,34 @@ export function matchingPairsSql(rules: readonly { id: string; rule: Rule }[], c
 }
 
 /**
- * How many of the workspace's customers each rule matches, all in one pass (one compiler:
- * the rules' aggregates share their grouped passes). The preview counts a rule and each
- * of its top-level parts this way.
+ * A preview from one evaluation of the rule: every customer's match of the rule (`hit`)
+ * and of each part, kept once; from it the counts (n for the rule, n0, n1, … for the
+ * parts) and the matching customers with the most spend. One row at least, with the
+ * counts, even when nothing matches. One compiler, so the parts' aggregates share the
+ * rule's grouped passes.
  */
-export function countsSql(rules: readonly Rule[], ctx: CompileContext): RawBuilder<Record<string, number>> {
+export function previewSql(
+  rule: Rule,
+  parts: readonly Rule[],
+  ctx: CompileContext,
+  limit: number,
+): RawBuilder<{ id: string | null; name: string | null; tier: string | null; lifecycle_stage: string | null; spend_total: number | null; orders_total: number | null } & Record<string, unknown>> {
   const c = new Compiler(ctx);
-  const counts = rules.map((r, i) => sql`count(*) filter (where ${c.rule(r)})::int as ${sql.raw(`n${i}`)}`);
-  return sql<Record<string, number>>`
-    select ${sql.join(counts)} from customers c
-    left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
-    ${c.joins()}
-    where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null`;
+  const hit = c.rule(rule);
+  const partCols = parts.map((r, i) => sql`, ${c.rule(r)} as ${sql.raw(`p${i}`)}`);
+  const counts = parts.map((_, i) => sql`, count(*) filter (where ${sql.raw(`p${i}`)})::int as ${sql.raw(`n${i}`)}`);
+  return sql`
+    with x as materialized (
+      select c.id, c.name, m.tier::text as tier, m.lifecycle_stage, m.spend_total, m.orders_total, ${hit} as hit ${sql.join(partCols, sql` `)}
+      from customers c
+      left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
+      ${c.joins()}
+      where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null
+    )
+    select s.id, s.name, s.tier, s.lifecycle_stage, s.spend_total, s.orders_total, t.*
+    from (select count(*) filter (where hit)::int as n ${sql.join(counts, sql` `)} from x) t
+    left join lateral (
+      select * from x where x.hit order by x.spend_total desc nulls last, x.id limit ${limit}::int
+    ) s on true
+    order by s.spend_total desc nulls last, s.id`;
 }

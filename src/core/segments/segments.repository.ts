@@ -3,7 +3,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Rule } from './ast.ts';
-import { type CompileContext, compileRule, countsSql, matchingCustomersSql, matchingPairsSql } from './compile.ts';
+import { type CompileContext, matchingCustomersSql, matchingPairsSql, previewSql } from './compile.ts';
 
 export interface SegmentRow {
   id: string;
@@ -129,14 +129,6 @@ export async function setStatementTimeout(db: Kysely<Database>, ms: number): Pro
   await sql`select set_config('statement_timeout', ${String(Math.max(1, Math.floor(ms)))}, true)`.execute(db);
 }
 
-/** How many customers each rule matches, in one pass over the customers. */
-export async function countMatchingAll(db: Kysely<Database>, rules: readonly Rule[], ctx: CompileContext): Promise<number[]> {
-  if (rules.length === 0) return [];
-  const r = await countsSql(rules, ctx).execute(db);
-  const row = r.rows[0] ?? {};
-  return rules.map((_, i) => Number(row[`n${i}`] ?? 0));
-}
-
 export interface MemberRow {
   id: string;
   name: string | null;
@@ -146,18 +138,26 @@ export interface MemberRow {
   orders_total: number | null;
 }
 
-export async function sampleMatching(db: Kysely<Database>, rule: Rule, ctx: CompileContext, limit: number): Promise<MemberRow[]> {
-  const { where, joins } = compileRule(rule, ctx);
-  const r = await sql<MemberRow>`
-    select c.id, c.name, m.tier::text as tier, m.lifecycle_stage, m.spend_total, m.orders_total
-    from customers c
-    left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
-    ${joins}
-    where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null
-      and ${where}
-    order by m.spend_total desc nulls last, c.id
-    limit ${limit}::int`.execute(db);
-  return r.rows;
+/**
+ * A rule's preview: how many customers it matches, how many each part matches on its own,
+ * and up to `limit` of its customers with the most spend — from one pass (previewSql).
+ */
+export async function previewMatching(
+  db: Kysely<Database>,
+  rule: Rule,
+  parts: readonly Rule[],
+  ctx: CompileContext,
+  limit: number,
+): Promise<{ count: number; partCounts: number[]; sample: MemberRow[] }> {
+  const r = await previewSql(rule, parts, ctx, limit).execute(db);
+  const first = r.rows[0];
+  return {
+    count: Number(first?.n ?? 0),
+    partCounts: parts.map((_, i) => Number(first?.[`n${i}`] ?? 0)),
+    sample: r.rows
+      .filter((x) => x.id !== null)
+      .map((x) => ({ id: x.id!, name: x.name, tier: x.tier, lifecycle_stage: x.lifecycle_stage, spend_total: x.spend_total, orders_total: x.orders_total })),
+  };
 }
 
 /**

@@ -92,13 +92,12 @@ export async function previewRule(
   const ctx = await compileContext(db, workspaceId, now);
   return bounded(db, opts.timeoutMs ?? PREVIEW_TIMEOUT_MS, async (trx) => {
     const children = (isAnd(rule) ? rule.and : isOr(rule) ? rule.or : []).slice(0, 12);
-    // the rule and its parts counted in one pass, then the sample: two evaluations, not two plus one per part
-    const [count = 0, ...counts] = await repo.countMatchingAll(trx, [rule, ...children], ctx);
-    const sample = await repo.sampleMatching(trx, rule, ctx, Math.min(100, Math.max(0, opts.sample ?? 20)));
+    // the count, the parts' counts and the sample from one evaluation (it was two plus one per part)
+    const { count, partCounts, sample } = await repo.previewMatching(trx, rule, children, ctx, Math.min(100, Math.max(0, opts.sample ?? 20)));
     const parts = children.map((c, i) => ({
       text: printRule(c),
       explanation: { en: explainRule(c, 'en'), zh: explainRule(c, 'zh-CN') },
-      count: counts[i] ?? 0,
+      count: partCounts[i] ?? 0,
     }));
     return { rule, text, count, sample, explanation: { en: explainRule(rule, 'en'), zh: explainRule(rule, 'zh-CN') }, parts };
   });

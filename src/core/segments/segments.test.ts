@@ -110,6 +110,18 @@ forEachStore('segment rules on data with known answers', (get) => {
       p.parts.map((x) => x.count),
       [3, 3],
     );
+    // the sample is the matching customers with the most spend, cut to its size
+    const one = await service.previewRule(get().db, 1, 'tier = "D" and lifecycle_stage in ("at_risk", "dormant")', NOW, { sample: 1 });
+    assert.equal(one.count, 2);
+    assert.equal(one.sample.length, 1);
+    const spend = (id: string) => p.sample.find((x) => x.id === id)!.spend_total ?? -1;
+    assert.equal(one.sample[0]!.id, spend('t1') >= spend('t4') ? 't1' : 't4');
+    // nobody matches: no sample, and the parts still have their own counts
+    const none = await service.previewRule(get().db, 1, 'tier = "D" and not tier = "D"', NOW);
+    assert.equal(none.count, 0);
+    assert.deepEqual(none.sample, []);
+    assert.equal(none.parts[0]!.count, 3);
+    assert.ok(none.parts[1]!.count > 3, JSON.stringify(none.parts));
     await assert.rejects(service.previewRule(get().db, 1, 'tierr = "D"', NOW), (e: service.SegmentError) => {
       assert.equal(e.code, 'invalid_rule');
       assert.match(e.message, /not valid at line 1, column 1: unknown field "tierr" — did you mean "tier"\?/);
