@@ -2,6 +2,7 @@
 // second workspace with the same ids and different data must not leak in;
 // memberships and their history across two pipeline runs.
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { before, it } from 'node:test';
 import { forEachStore } from '../../db/testing.ts';
 import { runPipeline } from '../pipeline/pipeline.ts';
@@ -130,7 +131,7 @@ forEachStore('segment rules on data with known answers', (get) => {
   });
 });
 
-forEachStore('segment memberships across pipeline runs', (get) => {
+forEachStore('segment memberships across pipeline runs', (get, kind) => {
   it('records who entered and left, with each run’s time, and built-ins are seeded', async () => {
     const { db } = get();
     const s = new Seeder(db, 1);
@@ -202,6 +203,52 @@ forEachStore('segment memberships across pipeline runs', (get) => {
       }
     }
     assert.deepEqual(byWs.get(11), byWs.get(12));
+  });
+
+  it('a rule that cannot finish does not hold back the others', { skip: kind !== 'postgres' && 'needs a second session to hold a lock' }, async () => {
+    const { db } = get();
+    const ws = 13;
+    await ensureWorkspace(db, ws);
+    await seedExamples(db, ws);
+    const ctx = { actor: 'test', now: NOW };
+    const complaints = await service.createSegment(db, ws, { name: 'complained lately', rule: 'tickets.count(kind = "complaint", last 30 days) > 0' }, ctx);
+    const tierD = await service.createSegment(db, ws, { name: 'tier D', rule: 'tier = "D"' }, ctx);
+    // another session holds the tickets table until the evaluation is over: every rule
+    // that reads tickets waits past the time limit, and so does the pass over all rules
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => {
+      locked = r;
+    });
+    const holder = db.transaction().execute(async (trx) => {
+      await sql`lock table tickets in access exclusive mode`.execute(trx);
+      locked();
+      await held;
+    });
+    await isLocked;
+    const logs: string[] = [];
+    let r: service.EvaluationResult;
+    try {
+      r = await service.evaluateAll(db, ws, NOW, { timeoutMs: 1500, log: (m) => logs.push(m) });
+    } finally {
+      release();
+      await holder;
+    }
+    assert.match(logs[0] ?? '', /all rules in one pass failed .*; evaluating each on its own/);
+    assert.deepEqual(r.failed.map((f) => f.id).sort(), [complaints.id, 'complained_logistics'].sort());
+    const failed = await service.getSegment(db, ws, complaints.id, NOW);
+    assert.match(failed.last_error ?? '', /took longer than 1.5 s/);
+    const ok = await service.getSegment(db, ws, tierD.id, NOW);
+    assert.equal(ok.last_error, null);
+    assert.deepEqual(
+      (await service.members(db, ws, tierD.id, 1, 50, NOW)).items.map((m) => m.id).sort(),
+      await matchIds(db, ws, mustRule('tier = "D"').rule),
+    );
+    assert.ok(ok.member_count > 0);
+    assert.equal(r.segments, (await service.listSegments(db, ws, NOW)).filter((x) => x.enabled).length - 2);
   });
 
   it('built-ins cannot be deleted, names are unique, changes are audited', async () => {
