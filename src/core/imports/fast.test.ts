@@ -308,6 +308,43 @@ forEachStore('imports: direct load', (get, kind) => {
     assert.deepEqual(await stored(46), await stored(47));
   });
 
+  it('a first orders file into a workspace without customers makes its stubs straight from the tally: the Node path\'s customers, in id order', async () => {
+    for (const ws of [50, 51, 52, 53]) await workspace(get(), ws);
+    const before = await keysAndIndexes();
+    // Ids out of order (the stubs go in sorted), one customer with only a refunded order, amounts to round.
+    const p = file('订单号,客户ID,下单时间,实付金额,订单状态\nV1,Z9,2024-02-01 10:00,1.005,已支付\nV2,Z10,2024-02-02,5,已退款\nV3,Z1,2024-02-03,2.5,paid\nV4,Z9,2024-01-15 08:30:15,7,已支付\nV5,Z2,2024-03-01,0.125,已支付\n');
+    const full = async (ws: number) =>
+      (
+        await sql<{ id: string; is_stub: boolean; stats_orders: number; stats_spend: string }>`
+                  select id, is_stub, created_at, updated_at, stats_first_order_at, stats_last_order_at, stats_orders, stats_spend
+                  from customers where workspace_id = ${ws} order by ctid`.execute(get().db)
+      ).rows;
+    await emptyTables();
+    const s0 = loadStats.straightStubs;
+    const straight = await run('orders', p, { workspaceId: 50 });
+    assert.equal(loadStats.straightStubs, s0 + 1);
+    const rows = await viaRows(() => run('orders', p, { workspaceId: 51 }));
+    assert.deepEqual(counts(straight).slice(2), counts(rows).slice(2));
+    assert.equal(straight.stubCustomers, 4);
+    assert.deepEqual(await full(50), await full(51));
+    assert.deepEqual((await full(50)).map((c) => c.id), ['Z1', 'Z10', 'Z2', 'Z9']);
+    assert.deepEqual(await keysAndIndexes(), before, 'keys, indexes and column defaults put back');
+    // A customer of the workspace already there: the stubs are found by comparing with it, as before.
+    await emptyTables();
+    await sql`insert into customers (workspace_id, id, name) values (52, 'Z2', '老客')`.execute(get().db);
+    const s1 = loadStats.straightStubs;
+    const known = await run('orders', p, { workspaceId: 52 });
+    assert.equal(loadStats.straightStubs, s1);
+    assert.equal(known.stubCustomers, 3);
+    const z2 = (await full(52)).find((c) => c.id === 'Z2')!;
+    assert.deepEqual([z2.is_stub, z2.stats_orders, String(z2.stats_spend)], [false, 1, '0.13']);
+    // A dry run makes no stubs straight: it reports them, and keeps nothing.
+    await emptyTables();
+    const dry = await run('orders', p, { workspaceId: 53, dryRun: true });
+    assert.deepEqual([dry.status, dry.stubCustomers, loadStats.straightStubs], ['dry_run', 4, s1]);
+    assert.deepEqual(await full(53), []);
+  });
+
   it('stores the same rows and reports the same rejected rows as the Node path; dry run and strict write nothing', async () => {
     for (const ws of [31, 32, 33]) await workspace(get(), ws);
     await emptyTables();

@@ -21,7 +21,7 @@ import { createReadStream } from 'node:fs';
 import iconv from 'iconv-lite';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import type { Session } from '../../db/store.ts';
+import type { CsvChunk, Session } from '../../db/store.ts';
 import type { EntitySpec, FastRule } from './entities.ts';
 import type { FigureTally } from './figures.ts';
 import type { Mapping } from './mapping.ts';
@@ -681,32 +681,13 @@ export async function copyDirect(
     cols: loadedCols.map((m) => m.col),
   };
   const columns = ['workspace_id', ...loadedCols.map((m) => m.field.name)];
-  // A value every row shares (updated_at, is_stub) as the column's default while the COPY runs: reading the
-  // same timestamp from every line cost about a fifth of the COPY. The table is locked by this transaction,
-  // so no one else writes with that default, and it is put back before anything else runs (a rollback would too).
-  const defaults = await sql<{ name: string; def: string | null }>`
-    select a.attname as name, pg_get_expr(d.adbin, d.adrelid) as def
-    from pg_attribute a left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-    where a.attrelid = ${o.table}::regclass and a.attname in (${sql.join(o.extras.length > 0 ? o.extras.map((e) => e.name) : [''])})`.execute(s.db);
-  for (const n of [o.table, ...o.extras.map((e) => e.name)]) if (!/^[a-z_][a-z0-9_]*$/.test(n)) throw new Error(`not a safe SQL identifier: ${n}`);
-  const table = sql.raw(`"${o.table}"`);
-  const setDefaults = async (to: (name: string) => string | null) => {
-    for (const e of o.extras) {
-      const def = to(e.name);
-      const col = sql.raw(`"${e.name}"`);
-      await (def === null ? sql`alter table ${table} alter column ${col} drop default` : sql`alter table ${table} alter column ${col} set default ${sql.raw(def)}`).execute(s.db);
-    }
-  };
-  const lit = (v: string) => `'${v.replaceAll("'", "''")}'`;
-  await setDefaults((name) => lit(o.extras.find((e) => e.name === name)!.text));
   async function* lines() {
     for await (const piece of recordPieces(o.path, o.encoding, o.onBytes)) {
       const out = sorter.transform(piece, shape);
       if (out.length > 0) yield out;
     }
   }
-  const loaded = await s.copyCsv(o.table, columns, lines());
-  await setDefaults((name) => defaults.rows.find((d) => d.name === name)?.def ?? null);
+  const loaded = await copySharing(s, o.table, columns, o.extras, lines());
   const bad = sorter.takeBad();
   const slow = bad.length > 0 ? await s.copyCsv(RAW, ['rn', ...cols], bad) : 0;
   // Every record went one way or the other, or the row numbers would not match.
@@ -862,4 +843,37 @@ export async function emitIssues(db: Kysely<Database>, onIssue: (issue: RowIssue
 /** A CSV field that COPY reads back as the same text ('' stays '', not NULL). */
 function csvText(v: string): string {
   return `"${v.replaceAll('"', '""')}"`;
+}
+
+/**
+ * COPY into a table this transaction has locked, with a value every row shares (updated_at,
+ * is_stub) as the column's default while the COPY runs instead of on every line: reading the
+ * same timestamp from every line cost about a fifth of a COPY. No one else writes the table
+ * meanwhile (the lock), and the defaults are put back right after (a rollback would too).
+ */
+export async function copySharing(
+  s: Session,
+  tableName: string,
+  columns: readonly string[],
+  extras: readonly { name: string; text: string }[],
+  chunks: AsyncIterable<CsvChunk> | Iterable<CsvChunk>,
+): Promise<number> {
+  for (const n of [tableName, ...extras.map((e) => e.name)]) if (!/^[a-z_][a-z0-9_]*$/.test(n)) throw new Error(`not a safe SQL identifier: ${n}`);
+  const defaults = await sql<{ name: string; def: string | null }>`
+    select a.attname as name, pg_get_expr(d.adbin, d.adrelid) as def
+    from pg_attribute a left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+    where a.attrelid = ${tableName}::regclass and a.attname in (${sql.join(extras.length > 0 ? extras.map((e) => e.name) : [''])})`.execute(s.db);
+  const table = sql.raw(`"${tableName}"`);
+  const setDefaults = async (to: (name: string) => string | null) => {
+    for (const e of extras) {
+      const def = to(e.name);
+      const col = sql.raw(`"${e.name}"`);
+      await (def === null ? sql`alter table ${table} alter column ${col} drop default` : sql`alter table ${table} alter column ${col} set default ${sql.raw(def)}`).execute(s.db);
+    }
+  };
+  const lit = (v: string) => `'${v.replaceAll("'", "''")}'`;
+  await setDefaults((name) => lit(extras.find((e) => e.name === name)!.text));
+  const n = await s.copyCsv(tableName, columns, chunks);
+  await setDefaults((name) => defaults.rows.find((d) => d.name === name)?.def ?? null);
+  return n;
 }

@@ -20,6 +20,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Session } from '../../db/store.ts';
+import { copySharing } from './fast.ts';
 
 /** Customers a tally keeps at most (about 70 bytes each and their ids). */
 const MAX_CUSTOMERS = 1_000_000;
@@ -167,25 +168,48 @@ export class FigureTally {
     this.#orders = i32(this.#orders);
   }
 
-  /** The figures as COPY input (customer_id, first_order_at, last_order_at, orders, spend), a few thousand rows a piece. */
-  *lines(): Iterable<Buffer> {
+  /**
+   * The figures as COPY input (customer_id, first_order_at, last_order_at, orders, spend), a
+   * few thousand rows a piece; each line between `prefix` and `suffix` when given, and in
+   * the ids' byte order when `sorted` (else in the order the file first named them).
+   */
+  *lines(o: { prefix?: string; suffix?: string; sorted?: boolean } = {}): Iterable<Buffer> {
     const per = 8192;
+    const prefix = o.prefix ?? '';
+    const suffix = o.suffix ?? '';
+    const order = o.sorted ? this.#idOrder() : null;
     for (let k0 = 0; k0 < this.#n; k0 += per) {
       const k1 = Math.min(this.#n, k0 + per);
-      // The id's bytes, then at most 2 × 19 + 2 × 16 + 5 bytes of figures.
-      let out = Buffer.allocUnsafe((k1 - k0) * 100 + (this.#at[k1 - 1]! + this.#len[k1 - 1]! - this.#at[k0]!));
+      let idBytes = 0;
+      for (let j = k0; j < k1; j++) idBytes += this.#len[order ? order[j]! : j]!;
+      // The ids' bytes, then at most 2 × 19 + 2 × 16 + 5 bytes of figures a line.
+      let out = Buffer.allocUnsafe((k1 - k0) * (100 + prefix.length + suffix.length) + idBytes);
       let w = 0;
-      for (let k = k0; k < k1; k++) {
+      for (let j = k0; j < k1; j++) {
+        const k = order ? order[j]! : j;
         const at = this.#at[k]!;
+        if (prefix) w += out.write(prefix, w, 'latin1');
         w += this.#arena.copy(out, w, at, at + this.#len[k]!);
         const paid = this.#orders[k]! > 0;
         const spend = this.#spend[k]!;
-        const tail = `,${paid ? wallText(this.#first[k]!) : ''},${paid ? wallText(this.#last[k]!) : ''},${this.#orders[k]},${Math.floor(spend / 100)}.${String(spend % 100).padStart(2, '0')}\n`;
+        const tail = `,${paid ? wallText(this.#first[k]!) : ''},${paid ? wallText(this.#last[k]!) : ''},${this.#orders[k]},${Math.floor(spend / 100)}.${String(spend % 100).padStart(2, '0')}${suffix}\n`;
         w += out.write(tail, w, 'latin1');
       }
       out = out.subarray(0, w);
       yield out;
     }
+  }
+
+  /**
+   * The customers' numbers in their ids' byte order (COLLATE "C"): each id read as latin1,
+   * one character a byte, so that string order is byte order.
+   */
+  #idOrder(): Int32Array {
+    const ids = new Array<string>(this.#n);
+    for (let k = 0; k < this.#n; k++) ids[k] = this.#arena.toString('latin1', this.#at[k]!, this.#at[k]! + this.#len[k]!);
+    const order = new Int32Array(this.#n);
+    for (let k = 0; k < this.#n; k++) order[k] = k;
+    return order.sort((a, b) => (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
   }
 }
 
@@ -245,8 +269,7 @@ export async function figuresFromTally(
   tally: FigureTally,
   o: { table: string; extraOrders: string | null; orderFigures: (filter: RawBuilder<unknown>) => RawBuilder<unknown> },
 ): Promise<boolean> {
-  if (tally.failed !== null || tally.size === 0) return false;
-  if (!(await oneOffset(s.db, tally.minTime, tally.maxTime))) return false;
+  if (!(await tallyUsable(s.db, tally))) return false;
   const tallied = o.extraOrders ? 'liuke_import_tallied' : o.table;
   await sql
     .raw(`create temporary table ${tallied} (customer_id text collate "C", first_order_at timestamptz, last_order_at timestamptz, orders bigint, spend numeric) on commit drop`)
@@ -261,6 +284,30 @@ export async function figuresFromTally(
       group by customer_id`.execute(s.db);
   }
   return true;
+}
+
+/** Whether the tally's figures are SQL's (see the head of this file): not given up, and one UTC offset over its times. */
+export async function tallyUsable(db: Kysely<Database>, tally: FigureTally): Promise<boolean> {
+  return tally.failed === null && tally.size > 0 && (await oneOffset(db, tally.minTime, tally.maxTime));
+}
+
+/**
+ * A stub customer for every customer tallied, with its figures (customers.stats_*), in
+ * one COPY straight into customers, in id order: for a first orders file into a
+ * workspace without customers, all of whose customers are therefore new. Instead of the
+ * tally into a table, the new ids found by an anti-join, and an insert joining the two
+ * (0.6 s of the import's one backend for 200k customers). The caller holds customers for
+ * a bulk load, checked the workspace has none, and knows the tally usable. Returns how many.
+ */
+export async function stubsFromTally(s: Session, tally: FigureTally, workspaceId: number, now: Date): Promise<number> {
+  const at = now.toISOString();
+  const shared = [
+    { name: 'is_stub', text: 'true' },
+    { name: 'created_at', text: at },
+    { name: 'updated_at', text: at },
+  ];
+  const columns = ['workspace_id', 'id', 'stats_first_order_at', 'stats_last_order_at', 'stats_orders', 'stats_spend'];
+  return copySharing(s, 'customers', columns, shared, tally.lines({ prefix: `${workspaceId},`, sorted: true }));
 }
 
 /**

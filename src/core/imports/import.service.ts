@@ -12,7 +12,7 @@ import * as repo from './import.repository.ts';
 import { type ExplicitMapping, resolveMapping } from './mapping.ts';
 import { type Encoding, fileSize, ImportFileError, type Input, openSource, type Source } from './reader.ts';
 import { checkSlowRows, copyDirect, copyRaw, countRejected, emitIssues, findDuplicates, type RowSorter, rawPathFits, sortRaw } from './fast.ts';
-import { FigureTally, figuresFromTally } from './figures.ts';
+import { FigureTally, figuresFromTally, stubsFromTally, tallyUsable } from './figures.ts';
 import { workspaceExists } from '../../db/workspaces.ts';
 import { mappedColumns, type RowIssue, rowChecker } from './validate.ts';
 
@@ -69,7 +69,7 @@ export interface ImportReport {
 }
 
 /** Imports that took the direct load or used the figures tallied in Node, and the tables taken for a bulk load (for tests: the report does not say). */
-export const loadStats = { direct: 0, tallied: 0, bulk: [] as string[] };
+export const loadStats = { direct: 0, tallied: 0, straightStubs: 0, bulk: [] as string[] };
 
 /** How many rejected rows a report (and the import_runs record) carries. */
 export const REPORT_ERRORS = 1000;
@@ -321,7 +321,22 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
         // Stub customers once per file, from every customer id it named. (Not when --strict
         // writes nothing anyway: the report then counts none.)
         let touched = 0;
-        if (stubs && !(o.strict && report.rejected > 0)) {
+        // A first orders file into a workspace without customers: every customer it names is new.
+        // Their stubs go straight in from the figures Node tallied (figures.ts stubsFromTally),
+        // when the tally is exact and customers can be taken for a bulk load.
+        let straight = false;
+        const tally = direct?.slowValid === 0 ? direct.tally : undefined;
+        if (stubs && keep && tally !== undefined && tally.size >= batchRows && !(await repo.hasRows(s.db, SPECS.customers, o.workspaceId)) && (await tallyUsable(s.db, tally))) {
+          const taken = await takeForBulkLoad(s.db, 'customers', tally.size, async () => !(await repo.hasRows(s.db, SPECS.customers, o.workspaceId)));
+          if (typeof taken === 'object') {
+            dropped.push(taken);
+            loadStats.tallied++;
+            loadStats.straightStubs++;
+            report.stubCustomers = await stubsFromTally(s, tally, o.workspaceId, o.now);
+            straight = true;
+          }
+        }
+        if (stubs && !straight && !(o.strict && report.rejected > 0)) {
           // After a direct load every order of the workspace is the file's: their figures name the customers.
           // The figures Node tallied during a direct load of orders, where exact (figures.ts); else one aggregate.
           const tallied =
@@ -364,8 +379,11 @@ export async function runImport(store: Store, o: ImportOptions): Promise<ImportR
           } else if (o.entity === 'orders' && report.inserted + report.updated > 0) {
             // New orders only touch the customers they name; an updated order may have
             // moved to another customer, so updates refresh everyone.
-            if (stubs && report.updated === 0) await repo.refreshTouchedStats(s.db, o.workspaceId);
-            else await refreshCustomerStats(s.db, o.workspaceId);
+            // (Straight stubs got their figures with the row, and there were no other customers.)
+            if (!straight) {
+              if (stubs && report.updated === 0) await repo.refreshTouchedStats(s.db, o.workspaceId);
+              else await refreshCustomerStats(s.db, o.workspaceId);
+            }
           }
           for (const d of dropped) await repo.restoreKeys(s.db, d, s.kind === 'postgres');
           await repo.sqlCommit(s.db);
