@@ -17,7 +17,7 @@ export const customerMetricsStep: Step = {
     const incremental = ctx.mode === 'incremental';
     // Fresh statistics after bulk loads keep the planner off nested loops; PGlite has no autovacuum to do it.
     if (!incremental) await analyzeStale(ctx, ['customers', 'orders', 'order_lines', 'events', 'tickets', 'survey_responses']);
-    const r = await refreshCustomerFigures(ctx.db, ctx.workspaceId, ctx.now, s, incremental, await analyticsShards(ctx, 'figures'));
+    const r = await refreshCustomerFigures(ctx.db, ctx.workspaceId, ctx.now, s, incremental, await analyticsShards(ctx));
     // The scoring pass reads every row of customer_metrics: plan it on fresh counts, not on an empty table's.
     if (r.mode === 'full') await analyzeStale(ctx, ['customer_metrics']);
     return { ...r };

@@ -419,23 +419,20 @@ forEachStore('a sharded scoring run that fails part-way', (get) => {
 });
 
 forEachStore('how many shards the daily passes use', (get, kind) => {
-  it('one on PGlite and for small tables, the scoring in two from 200,000 rows on a server, or what LIUKE_ANALYTICS_SHARDS says', async () => {
+  it('one on PGlite and for small tables, two from 200,000 rows on a server, or what LIUKE_ANALYTICS_SHARDS says', async () => {
     const store = get();
     const ctx = { store, db: store.db };
     const server = kind === 'postgres';
-    assert.deepEqual(await analyticsShards(ctx, 'scoring'), { shards: 1, parallel: server });
-    assert.deepEqual(await analyticsShards(ctx, 'figures'), { shards: 1, parallel: server });
+    assert.deepEqual(await analyticsShards(ctx), { shards: 1, parallel: server });
     // what the planner believes of customer_metrics decides: make it believe 300,000 rows
     if (server) {
       await sql`update pg_class set reltuples = 300000 where oid = 'customer_metrics'::regclass`.execute(store.db);
-      assert.deepEqual(await analyticsShards(ctx, 'scoring'), { shards: 2, parallel: true });
-      assert.deepEqual(await analyticsShards(ctx, 'figures'), { shards: 1, parallel: true });
+      assert.deepEqual(await analyticsShards(ctx), { shards: 2, parallel: true });
       await sql`analyze customer_metrics`.execute(store.db);
     }
     process.env.LIUKE_ANALYTICS_SHARDS = '3';
     try {
-      assert.deepEqual(await analyticsShards(ctx, 'figures'), { shards: 3, parallel: server });
-      assert.deepEqual(await analyticsShards(ctx, 'scoring'), { shards: 3, parallel: server });
+      assert.deepEqual(await analyticsShards(ctx), { shards: 3, parallel: server });
     } finally {
       delete process.env.LIUKE_ANALYTICS_SHARDS;
     }

@@ -527,5 +527,5 @@ export async function runScoringStep(ctx: StepContext): Promise<Record<string, u
   const s = await loadAnalyticsSettings(ctx.db, ctx.workspaceId);
   // Two shards at once on a server (PGlite has one connection): the writes are one
   // backend's work, and the day's scoring at 1M customers was mostly writes.
-  return scoreCustomers(ctx.db, ctx.workspaceId, ctx.now, s, ctx.mode, await analyticsShards(ctx, 'scoring'));
+  return scoreCustomers(ctx.db, ctx.workspaceId, ctx.now, s, ctx.mode, await analyticsShards(ctx));
 }

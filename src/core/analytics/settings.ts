@@ -135,28 +135,28 @@ export async function analyticsSession(trx: Kysely<Database>): Promise<void> {
   await sql`set local jit = off`.execute(trx);
 }
 
-/** customer_metrics rows (all workspaces) from which a PostgreSQL server runs the scoring in shards. */
+/** customer_metrics rows (all workspaces) from which a PostgreSQL server runs the daily passes in shards. */
 const SHARD_FROM = 200_000;
 
 /**
- * Shards for the figures and scoring passes (docs/analytics.md). By default the
- * scoring runs in two on a PostgreSQL server once customer_metrics holds 200,000
- * rows, and the figures pass in one: the day's cohort and KPI steps run beside
- * the figures pass, and on two cores its shards only competed with them (a day at
- * 1M customers took 10.2–11.7 s instead of 9.9–10.3 s), while the scoring runs
- * alone. LIUKE_ANALYTICS_SHARDS sets the number for both (1: never shard; more for
- * a server with cores to spare; on PGlite, which has one connection, the shards
- * run one after another).
+ * Shards for the figures and scoring passes (docs/analytics.md). By default both run
+ * in two on a PostgreSQL server once customer_metrics holds 200,000 rows. The day's
+ * cohort and KPI steps run beside the figures pass; once they had become light (under
+ * 1 s and about 2 s at 1M customers), its shards paid: days of 5.8–6.4 s against
+ * 6.7–6.9 s with one (interleaved runs; bench/RESULTS.md, sixteenth session). When
+ * those steps were heavier, the shards only competed with them (10.2–11.7 s against
+ * 9.9–10.3 s). LIUKE_ANALYTICS_SHARDS sets the number for both (1: never shard;
+ * more for a server with cores to spare; on PGlite, which has one connection, the
+ * shards run one after another).
  */
 export async function analyticsShards(
   ctx: { store: { kind: string }; db: Kysely<Database> },
-  pass: 'figures' | 'scoring',
 ): Promise<{ shards: number; parallel: boolean }> {
   const server = ctx.store.kind === 'postgres';
   // Checked at start-up (src/config.ts). Set on PGlite too (the tests do).
   const set = Number(process.env.LIUKE_ANALYTICS_SHARDS);
   if (Number.isInteger(set) && set >= 1) return { shards: Math.min(set, 16), parallel: server };
-  if (!server || pass === 'figures') return { shards: 1, parallel: server };
+  if (!server) return { shards: 1, parallel: false };
   return { shards: (await estimatedRows(ctx.db, 'customer_metrics')) >= SHARD_FROM ? 2 : 1, parallel: true };
 }
 
