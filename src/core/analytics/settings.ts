@@ -142,8 +142,8 @@ const SHARD_FROM = 200_000;
  * Shards for the figures and scoring passes (docs/analytics.md). By default both run
  * in two on a PostgreSQL server once customer_metrics holds 200,000 rows. The day's
  * cohort and KPI steps run beside the figures pass; once they had become light (under
- * 1 s and about 2 s at 1M customers), its shards paid: days of 5.8–6.7 s (6.3 on average) against
- * 6.7–6.9 s with one (interleaved runs; bench/RESULTS.md, sixteenth session). When
+ * 1 s and about 2 s at 1M customers), its shards paid: days of 6.3 s on average against
+ * 7.1 s with one (interleaved runs; bench/RESULTS.md, sixteenth session). When
  * those steps were heavier, the shards only competed with them (10.2–11.7 s against
  * 9.9–10.3 s). LIUKE_ANALYTICS_SHARDS sets the number for both (1: never shard;
  * more for a server with cores to spare; on PGlite, which has one connection, the
