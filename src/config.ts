@@ -25,9 +25,8 @@ const ConfigSchema = Type.Object({
   /** Secure flag on the session cookie: auto = when the request came over HTTPS. */
   LIUKE_COOKIE_SECURE: Type.Union([Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')], { default: 'auto' }),
   /**
-   * Transactions at once for the daily figures and scoring passes on a server (unset: the
-   * scoring in 2 from 200,000 customers, the figures in 1; 1: never shard). Read where the
-   * passes run (analyticsShards).
+   * Transactions at once for the daily figures and scoring passes on a server (unset: both
+   * in 2 from 200,000 customers; 1: never shard). Read where the passes run (analyticsShards).
    */
   LIUKE_ANALYTICS_SHARDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
 });
