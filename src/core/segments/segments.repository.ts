@@ -3,7 +3,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Rule } from './ast.ts';
-import { type CompileContext, matchingCustomersSql, matchingPairsSql, previewSql } from './compile.ts';
+import { type CompileContext, matchingPairsSql, previewSql } from './compile.ts';
 
 export interface SegmentRow {
   id: string;
@@ -160,65 +160,15 @@ export async function previewMatching(
   };
 }
 
-/**
- * Evaluates one segment set-based and brings its members up to date: who
- * matches now and is not a member enters, who is a member and no longer
- * matches leaves; both are recorded with `now`.
- */
-export async function evaluateMembership(
-  db: Kysely<Database>,
-  segmentId: string,
-  rule: Rule,
-  ctx: CompileContext,
-): Promise<{ members: number; entered: number; left: number }> {
-  const ws = sql`${ctx.workspaceId}::int`;
-  const seg = sql`${segmentId}::text`;
-  const t = sql`${ctx.now}::timestamptz`;
-  const r = await sql<{ members: number; entered: number; left: number }>`
-    with cur as materialized (${matchingCustomersSql(rule, ctx)}),
-    gone as (
-      delete from segment_members sm
-      where sm.workspace_id = ${ws} and sm.segment_id = ${seg}
-        and not exists (select 1 from cur where cur.id = sm.customer_id)
-      returning sm.customer_id
-    ),
-    added as (
-      insert into segment_members (workspace_id, segment_id, customer_id, since)
-      select ${ws}, ${seg}, cur.id, ${t} from cur
-      where not exists (select 1 from segment_members sm
-                        where sm.workspace_id = ${ws} and sm.segment_id = ${seg} and sm.customer_id = cur.id)
-      returning customer_id
-    ),
-    ev_in as (
-      insert into segment_membership_events (workspace_id, segment_id, customer_id, at, change)
-      select ${ws}, ${seg}, customer_id, ${t}, 'entered' from added
-      on conflict do nothing
-    ),
-    ev_out as (
-      insert into segment_membership_events (workspace_id, segment_id, customer_id, at, change)
-      select ${ws}, ${seg}, customer_id, ${t}, 'left' from gone
-      on conflict do nothing
-    )
-    select (select count(*) from cur)::int as members, (select count(*) from added)::int as entered,
-           (select count(*) from gone)::int as left`.execute(db);
-  const row = r.rows[0] ?? { members: 0, entered: 0, left: 0 };
-  await db
-    .updateTable('segments')
-    .set({ evaluated_at: ctx.now, member_count: row.members, last_error: null })
-    .where('workspace_id', '=', ctx.workspaceId)
-    .where('id', '=', segmentId)
-    .execute();
-  return row;
-}
-
 /** The matches of one evaluation of several rules (temporary, dropped at commit). */
 const MATCHES = 'liuke_segment_matches';
 
 /**
- * evaluateMembership for several segments at once: one pass over the customers finds
- * every rule's members (matchingPairsSql), then one statement brings all their
- * memberships up to date and records the entries and exits. Segments whose rule
- * matches nobody and who had no members come back with zeros.
+ * Evaluates segments set-based and brings their members up to date: who matches now
+ * and is not a member enters, who is a member and no longer matches leaves; both are
+ * recorded with `now`. One pass over the customers finds every rule's members
+ * (matchingPairsSql), then one statement brings all their memberships up to date.
+ * Segments whose rule matches nobody and who had no members come back with zeros.
  */
 export async function evaluateMemberships(
   db: Kysely<Database>,

@@ -299,7 +299,7 @@ export async function evaluateAll(db: Kysely<Database>, workspaceId: number, now
   }
   for (const [i, s] of valid.entries()) {
     try {
-      const x = await bounded(db, timeout, (trx) => repo.evaluateMembership(trx, s.id, s.rule, ctx));
+      const x = (await bounded(db, timeout, (trx) => repo.evaluateMemberships(trx, [s], ctx))).get(s.id)!;
       out.segments++;
       out.entered += x.entered;
       out.left += x.left;
