@@ -358,8 +358,9 @@ class Compiler {
       g = { source: o.of, days, columns: [], conds: [] };
       this.groups.set(key, g);
     }
-    g.conds.push(this.filterOf(o));
-    return this.column(o, g, `g_${key}`);
+    const rows = this.filterOf(o);
+    g.conds.push(rows);
+    return this.column(o, g, `g_${key}`, rows);
   }
 
   /** An aggregate's rows: its window and its row conditions. */
@@ -372,10 +373,10 @@ class Compiler {
    * through that pass's alias: no row reads as no group, so count and sum are 0 and the
    * others null, as over an empty set.
    */
-  column(o: AggOperand, g: Group, alias: string): Sql {
+  column(o: AggOperand, g: Group, alias: string, rows: Sql = this.filterOf(o)): Sql {
     const name = `a${g.columns.length}`;
     const fn = o.agg === 'count' ? sql`count(*)` : sql`${sql.raw(o.agg === 'sum' ? 'sum' : AGG_SQL[o.agg]!)}(${this.measure(o)})`;
-    g.columns.push(sql`${fn} filter (where ${this.filterOf(o)}) as ${sql.raw(name)}`);
+    g.columns.push(sql`${fn} filter (where ${rows}) as ${sql.raw(name)}`);
     const ref = sql.raw(`${alias}.${name}`);
     return o.agg === 'count' || o.agg === 'sum' ? sql`coalesce(${ref}, 0)` : ref;
   }
@@ -453,21 +454,27 @@ function compileRule(rule: Rule, ctx: CompileContext, opts: CompileOptions = {})
   return { where, joins: c.joins() };
 }
 
+/**
+ * The customers a rule is evaluated over: the workspace's, merged and erased ones left
+ * out, each with its customer_metrics row (m) and the joins the compiled rule reads.
+ */
+function customersWith(ctx: CompileContext, joins: Sql): Sql {
+  return sql`from customers c
+    left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
+    ${joins}
+    where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null`;
+}
+
 /** The ids of the workspace's customers the rule matches (merged and erased customers left out). */
 export function matchingCustomersSql(rule: Rule, ctx: CompileContext, opts: CompileOptions = {}): RawBuilder<{ id: string }> {
   const { where, joins } = compileRule(rule, ctx, opts);
-  return sql<{ id: string }>`
-    select c.id from customers c
-    left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
-    ${joins}
-    where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null
-      and ${where}`;
+  return sql<{ id: string }>`select c.id ${customersWith(ctx, joins)} and ${where}`;
 }
 
 /**
  * (segment_id, customer_id) for every rule and every customer it matches, in one pass
- * over the customers: the rules share one compiler, so each source's aggregates of all
- * rules come from one grouped pass over the widest window any of them uses.
+ * over the customers: the rules share one compiler, so the aggregates of all rules over
+ * one source and window length come from one grouped pass.
  */
 export function matchingPairsSql(rules: readonly { id: string; rule: Rule }[], ctx: CompileContext): RawBuilder<{ segment_id: string; customer_id: string }> {
   if (rules.length === 0) throw new Error('matchingPairsSql needs at least one rule');
@@ -476,10 +483,7 @@ export function matchingPairsSql(rules: readonly { id: string; rule: Rule }[], c
   // (id, condition) rows cost twice as much: one row per rule and customer, then filtered)
   const ids = rules.map((r) => sql`case when ${c.rule(r.rule)} then ${r.id}::text end`);
   return sql<{ segment_id: string; customer_id: string }>`
-    select unnest(array_remove(array[${sql.join(ids)}], null)) as segment_id, c.id as customer_id from customers c
-    left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
-    ${c.joins()}
-    where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null`;
+    select unnest(array_remove(array[${sql.join(ids)}], null)) as segment_id, c.id as customer_id ${customersWith(ctx, c.joins())}`;
 }
 
 /**
@@ -502,10 +506,7 @@ export function previewSql(
   return sql`
     with x as materialized (
       select c.id, c.name, m.tier::text as tier, m.lifecycle_stage, m.spend_total, m.orders_total, ${hit} as hit ${sql.join(partCols, sql` `)}
-      from customers c
-      left join customer_metrics m on m.workspace_id = c.workspace_id and m.customer_id = c.id
-      ${c.joins()}
-      where c.workspace_id = ${ctx.workspaceId}::int and c.merged_into is null and c.erased_at is null
+      ${customersWith(ctx, c.joins())}
     )
     select s.id, s.name, s.tier, s.lifecycle_stage, s.spend_total, s.orders_total, t.*
     from (select count(*) filter (where hit)::int as n ${sql.join(counts, sql` `)} from x) t
