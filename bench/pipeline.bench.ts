@@ -210,7 +210,7 @@ async function writeDay(store: Store, dir: string, customers: number, k = 1): Pr
   // The buyers spread over the sample: it lists customers in the table's order (their id
   // order after a demo load), and its first 14,000 put every order of a 1M day in the
   // lowest ids, all in the first of the passes' shards (split by customer id).
-  const buyer = (i: number) => ids[Math.floor((i * ids.length) / nOrders) % ids.length];
+  const buyer = (i: number) => ids[Math.floor((i * ids.length) / nOrders)];
   for (let i = 0; i < nOrders; i++) orders.push(`DAY${k}-${i},${buyer(i)},${at(i, nOrders)},${(20 + ((i * 37) % 500)).toFixed(2)},paid`);
   const types = ['login', 'page_view', 'add_to_cart', 'search'];
   const events = ['customer_id,type,occurred_at'];
