@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Step, StepContext } from '../pipeline/pipeline.ts';
 import { runCohortsStep } from './cohorts.ts';
 import { runKpisStep } from './kpis.ts';
-import { refreshCustomerFigures } from './metrics.repository.ts';
+import { refreshCustomerFigures, requireFigures } from './metrics.repository.ts';
 import { runScoringStep } from './scoring.repository.ts';
 import { analyticsShards, loadAnalyticsSettings } from './settings.ts';
 
@@ -52,6 +52,7 @@ export const scoringStep: Step = {
   title: { en: 'RFM scores, value tiers and lifecycle stages', zh: 'RFM 评分、价值分层与生命周期' },
   after: ['customer_metrics'],
   async run(ctx) {
+    await requireFigures(ctx.db, ctx.workspaceId, 'rfm_lifecycle');
     const r = await runScoringStep(ctx);
     // The scoring analyzes the history tables itself after writing 10,000 rows; a smaller
     // workspace's first pass left them without statistics, and the next day's keyed

@@ -672,3 +672,33 @@ const statsOf = sql`
 export async function forgetFiguresBaseline(db: Db, workspaceId: number): Promise<void> {
   await sql`delete from customer_metrics_state where workspace_id = ${workspaceId}`.execute(db);
 }
+
+/**
+ * Whether a workspace's figures are gone (`ws`: its id, a parameter or a column): it has
+ * customers, customer_metrics holds no row of it, and figures were computed for it before
+ * (a scoring run left history, or a pipeline run finished the figures step). The table is
+ * unlogged (migration 0033): a crash empties it, and then only the figures pass brings it
+ * back (docs/analytics.md, "After a crash"). A workspace never analysed is not "lost".
+ */
+export function lostFigures(ws: RawBuilder<unknown>): RawBuilder<boolean> {
+  return sql<boolean>`(exists (select 1 from customers where workspace_id = ${ws} and merged_into is null)
+    and not exists (select 1 from customer_metrics where workspace_id = ${ws})
+    and (exists (select 1 from lifecycle_transitions where workspace_id = ${ws})
+         or exists (select 1 from pipeline_runs where workspace_id = ${ws}
+                    and steps @> '[{"name": "customer_metrics", "status": "done"}]'::jsonb)))`;
+}
+
+export async function figuresLost(db: Db, workspaceId: number): Promise<boolean> {
+  const r = await sql<{ lost: boolean }>`select ${lostFigures(sql`${workspaceId}::int`)} as lost`.execute(db);
+  return r.rows[0]!.lost;
+}
+
+/** Refuses a step that reads the figures while they are gone: on none, segments would let every member go and the scoring would start anew. */
+export async function requireFigures(db: Db, workspaceId: number, step: string): Promise<void> {
+  if (await figuresLost(db, workspaceId)) {
+    throw new Error(
+      `the ${step} step reads the customer figures, and workspace ${workspaceId} has none (customer_metrics is empty, as a crash leaves it): ` +
+        'run the whole pipeline, or the customer_metrics step first',
+    );
+  }
+}

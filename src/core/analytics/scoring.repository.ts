@@ -292,6 +292,7 @@ export async function scoreCustomers(
   opts: { shards?: number; parallel?: boolean } = {},
 ): Promise<{ mode: 'full' | 'incremental'; changed: number; shards?: number }> {
   const shards = Math.max(1, Math.floor(opts.shards ?? 1));
+  await restoreFromHistory(db, workspaceId);
   if (shards === 1) {
     return db.transaction().execute(async (trx) => {
       await analyticsSession(trx);
@@ -352,6 +353,42 @@ export async function scoreCustomers(
     await saveState(trx, workspaceId, now, s, plan.cuts);
   });
   return { mode: plan.only ? 'incremental' : 'full', changed: written, shards };
+}
+
+/**
+ * A crash empties customer_metrics and scoring_state (both unlogged, migration 0033); the
+ * figures pass then inserts every customer's row anew, unscored. Before scoring those
+ * rows, each customer's stage, the time they entered it and their tier are taken back
+ * from the logged history (the latest transition, the open tier_history row), so that
+ * the full scoring that follows records only real moves: without this, every customer
+ * would get a second transition into the stage they were already in, and "in this stage
+ * since" would restart at the run. Only when there is no scoring state (a first run, or
+ * after a crash or a failed run), and only for rows never scored (null stage) of a
+ * workspace with history: a first run probes the history once and finds none.
+ */
+async function restoreFromHistory(db: Kysely<Database>, workspaceId: number): Promise<number> {
+  const r = await sql`
+    select 1 as x where not exists (select 1 from scoring_state where workspace_id = ${workspaceId})
+      and exists (select 1 from lifecycle_transitions where workspace_id = ${workspaceId})`.execute(db);
+  if (r.rows.length === 0) return 0;
+  // Per customer through the history tables' keys (latest transition, open tier row).
+  const u = await sql`
+    update customer_metrics cm set lifecycle_stage = x.to_stage, stage_since = x.at, tier = x.tier
+    from (
+      select c.customer_id, t.to_stage, t.at, h.tier
+      from customer_metrics c
+        cross join lateral (
+          select to_stage, at from lifecycle_transitions t
+          where t.workspace_id = ${workspaceId} and t.customer_id = c.customer_id
+          order by at desc limit 1) t
+        left join lateral (
+          select tier from tier_history h
+          where h.workspace_id = ${workspaceId} and h.customer_id = c.customer_id and h.valid_to is null
+          limit 1) h on true
+      where c.workspace_id = ${workspaceId} and c.lifecycle_stage is null
+    ) x
+    where cm.workspace_id = ${workspaceId} and cm.customer_id = x.customer_id`.execute(db);
+  return Number(u.numAffectedRows ?? 0);
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Store } from '../../db/store.ts';
 import { assignKMeans, fitKMeans, type KMeansModel } from '../ml/kmeans.ts';
 import { matrix, rng, takeRows } from '../ml/matrix.ts';
 import type { Step } from '../pipeline/pipeline.ts';
+import { requireFigures } from '../analytics/metrics.repository.ts';
 import { csvText, DAY_MS } from './clv.repository.ts';
 import { loadPredictionSettings, type PredictionSettings } from './settings.ts';
 
@@ -242,6 +243,7 @@ export const clustersStep: Step = {
         return { skipped: `clustered ${(age / DAY_MS).toFixed(1)} days ago; runs weekly (a full run always clusters)` };
       }
     }
+    await requireFigures(ctx.db, ctx.workspaceId, 'clusters');
     return { ...(await computeClusters(ctx.store, ctx.workspaceId, ctx.now)) };
   },
 };
