@@ -141,7 +141,7 @@ function cpuTimed(steps: typeof STEPS, dbName: string | null, into: Map<string, 
   }));
 }
 
-function printCpu(label: string, cpu: Map<string, { server: number; client: number }>, run?: number): void {
+function printCpu(label: string, cpu: Map<string, { server: number; client: number }>, run?: { cpu: number; wal: number }): void {
   let server = 0;
   let client = 0;
   for (const [name, v] of cpu) {
@@ -152,17 +152,29 @@ function printCpu(label: string, cpu: Map<string, { server: number; client: numb
     console.log(`  ${label.padEnd(12)} ${name.padEnd(18)} CPU: server ${v.server.toFixed(2)} s, bench process ${v.client.toFixed(2)} s`);
   }
   console.log(`  ${label.padEnd(12)} ${'analytics'.padEnd(18)} CPU: server ${server.toFixed(2)} s, bench process ${client.toFixed(2)} s (per step: steps running at once count each other's)`);
-  if (run !== undefined) console.log(`  ${label.padEnd(12)} ${'whole run'.padEnd(18)} CPU: server ${run.toFixed(2)} s`);
+  if (run !== undefined) {
+    // WAL of the whole server while the run went on (the bench is the only writer): a logged
+    // table's first change of a page after a checkpoint writes the whole page to it
+    console.log(`  ${label.padEnd(12)} ${'whole run'.padEnd(18)} CPU: server ${run.cpu.toFixed(2)} s; WAL written ${mb(run.wal)}`);
+  }
 }
 
 /** The database's backends' CPU seconds spent while fn ran (0 without a server database). */
-async function runCpu<T>(dbName: string | null, fn: () => Promise<T>): Promise<{ value: T; cpu: number }> {
+async function runCpu<T>(dbName: string | null, fn: () => Promise<T>, withWal = false): Promise<{ value: T; cpu: number; wal: number }> {
   const a = dbName ? await serverCpu(dbName) : new Map<number, number>();
+  // not around each step: the steps' times would include the extra connections
+  const w0 = dbName && withWal ? await walPosition() : 0;
   const value = await fn();
   const b = dbName ? await serverCpu(dbName) : new Map<number, number>();
+  const wal = dbName && withWal ? (await walPosition()) - w0 : 0;
   let cpu = 0;
   for (const [pid, v] of b) cpu += v - (a.get(pid) ?? 0);
-  return { value, cpu };
+  return { value, cpu, wal };
+}
+
+/** The server's WAL insert position, in bytes. */
+async function walPosition(): Promise<number> {
+  return admin(async (c) => Number((await c.query<{ b: string }>(`select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text as b`)).rows[0]!.b));
 }
 
 /**
@@ -280,12 +292,12 @@ async function pipelineCase(kind: 'postgres' | 'pglite', customers: number): Pro
     const cpuInc = new Map<string, { server: number; client: number }>();
     const pgName = kind === 'postgres' ? name : null;
     const fullRun = await runCpu(pgName, () =>
-      measure(() => runPipeline(store, { workspaceId: 1, now: NOW, steps: cpuTimed(STEPS, pgName, cpuFull), mode: 'full', ...CONCURRENCY })),
+      measure(() => runPipeline(store, { workspaceId: 1, now: NOW, steps: cpuTimed(STEPS, pgName, cpuFull), mode: 'full', ...CONCURRENCY })), true,
     );
     const full = fullRun.value;
     console.log(`  full run (load average ${load()}):`);
     const analytics = printSteps('full', full.value.steps);
-    printCpu('full', cpuFull, pgName ? fullRun.cpu : undefined);
+    printCpu('full', cpuFull, pgName ? fullRun : undefined);
     const fullPeak = process.resourceUsage().maxRSS * 1024;
     console.log(
       `  peak RSS: bench process ${mb(fullPeak)} (${mb(before)} before the run)${kind === 'postgres' ? `, largest PostgreSQL backend ${mb(full.serverPeak)}` : ' (PGlite runs inside it)'}`,
@@ -318,12 +330,12 @@ async function pipelineCase(kind: 'postgres' | 'pglite', customers: number): Pro
       console.log(`  day ${k} import: ${fmt(day.nOrders)} orders in ${secs(tOrders)}, ${fmt(day.nEvents)} events in ${secs(tEvents)} (load average ${load()})`);
       cpuInc.clear();
       const incRun = await runCpu(pgName, () =>
-        measure(() => runPipeline(store, { workspaceId: 1, now: end, steps: cpuTimed(STEPS, pgName, cpuInc), mode: 'incremental', ...CONCURRENCY })),
+        measure(() => runPipeline(store, { workspaceId: 1, now: end, steps: cpuTimed(STEPS, pgName, cpuInc), mode: 'incremental', ...CONCURRENCY })), true,
       );
       inc = incRun.value;
       console.log(`  incremental run, day ${k} (load average ${load()}):`);
       incAnalytics = printSteps('incremental', inc.value.steps);
-      printCpu('incremental', cpuInc, pgName ? incRun.cpu : undefined);
+      printCpu('incremental', cpuInc, pgName ? incRun : undefined);
     }
     const mode = inc.value.steps.find((s) => s.name === 'customer_metrics')?.result?.mode;
     console.log(`  customer_metrics ran as: ${mode ?? '(not run)'}; peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}`);
