@@ -34,7 +34,9 @@ forEachStore('server shell', (get) => {
   it('lets the local CLI token and an admin key read status', async () => {
     const r = await fetch(`${srv.url}/api/status`, { headers: { authorization: 'Bearer local-token-for-tests-0123456789abcdef' } });
     assert.equal(r.status, 200);
-    assert.equal(((await r.json()) as { counts: { customers: number } }).counts.customers, 0);
+    const body = (await r.json()) as { counts: { customers: number }; figuresLost: boolean };
+    assert.equal(body.counts.customers, 0);
+    assert.equal(body.figuresLost, false);
     const k = await createKey(get().db, { workspaceId: 1, role: 'admin' });
     const r2 = await fetch(`${srv.url}/api/status`, { headers: { authorization: `Bearer ${k.key}` } });
     assert.equal(r2.status, 200);

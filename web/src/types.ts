@@ -116,6 +116,8 @@ export interface Status {
   counts: Record<string, number>;
   lastPipelineRun: { id: number; status: string; startedAt: string; finishedAt: string | null } | null;
   lastImport: { entity: string; fileName: string; status: string; finishedAt: string | null } | null;
+  /** The customer figures are being computed again after a crash emptied them. */
+  figuresLost: boolean;
 }
 
 export interface ApiKey {

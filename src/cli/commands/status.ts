@@ -11,6 +11,9 @@ function print(s: Status, json: boolean): void {
   for (const [k, v] of Object.entries(s.counts)) process.stdout.write(`${k.padEnd(18)} ${v.toLocaleString('en')}\n`);
   const run = s.lastPipelineRun;
   process.stdout.write(`last pipeline run  ${run ? `${run.status} at ${run.startedAt}` : 'never'}\n`);
+  if (s.figuresLost) {
+    process.stdout.write('customer figures   gone after a crash; a pipeline run is queued to compute them again (docs/analytics.md, "After a crash")\n');
+  }
 }
 
 export function registerStatus(program: Command): void {

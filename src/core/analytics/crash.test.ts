@@ -20,6 +20,7 @@ import { forEachStore } from '../../db/testing.ts';
 import { queueRunsForLostFigures } from '../pipeline/pipeline.job.ts';
 import { runPipeline } from '../pipeline/pipeline.ts';
 import { PIPELINE_STEPS } from '../pipeline/steps.ts';
+import { getStatus } from '../status/status.service.ts';
 import { figuresLost } from './metrics.repository.ts';
 import { business, snapshot, T0, T1 } from './crash.testing.ts';
 
@@ -54,6 +55,8 @@ forEachStore('analytics after a crash empties the unlogged tables', (get) => {
     const emptied = await emptyUnlogged(db);
     for (const t of ['customer_metrics', 'customer_metrics_state', 'scoring_state']) assert.ok(emptied.includes(t), `${t} is unlogged`);
     assert.equal(await figuresLost(db, 1), true);
+    // what `liuke status`, /api/status and the dashboard's notice show
+    assert.equal((await getStatus(db, 1)).figuresLost, true);
 
     // A step that reads the figures refuses to run on none, and says what to do.
     const partial = await runAt(store, T1, ['segments']);
@@ -73,6 +76,7 @@ forEachStore('analytics after a crash empties the unlogged tables', (get) => {
     assert.equal(r.status, 'done', r.error);
     assert.equal(r.steps.find((s) => s.name === 'customer_metrics')!.result!.mode, 'full');
     assert.equal(await figuresLost(db, 1), false);
+    assert.equal((await getStatus(db, 1)).figuresLost, false);
     const after = await snapshot(db);
     for (const k of ['metrics', 'tiers', 'transitions', 'members'] as const) {
       const diff = after[k].filter((x, i) => before[k][i] !== x);

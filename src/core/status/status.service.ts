@@ -1,6 +1,8 @@
-// Entity counts and the last pipeline run: what `liuke status` and /api/status show.
+// Entity counts, the last pipeline run and import, and whether the customer figures are
+// being computed again after a crash: what `liuke status` and /api/status show.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { figuresLost } from '../analytics/metrics.repository.ts';
 
 export const COUNTED_TABLES = [
   'customers',
@@ -19,6 +21,11 @@ export interface Status {
   counts: Record<(typeof COUNTED_TABLES)[number], number>;
   lastPipelineRun: { id: number; status: string; startedAt: string; finishedAt: string | null } | null;
   lastImport: { entity: string; fileName: string; status: string; finishedAt: string | null } | null;
+  /**
+   * The customer figures and scores are gone (a crash empties their unlogged tables) and
+   * are being computed again: the worker has queued a pipeline run (docs/analytics.md, "After a crash").
+   */
+  figuresLost: boolean;
 }
 
 export async function getStatus(db: Kysely<Database>, workspaceId: number): Promise<Status> {
@@ -54,5 +61,6 @@ export async function getStatus(db: Kysely<Database>, workspaceId: number): Prom
     lastImport: imp
       ? { entity: imp.entity, fileName: imp.file_name, status: imp.status, finishedAt: imp.finished_at?.toISOString() ?? null }
       : null,
+    figuresLost: await figuresLost(db, workspaceId),
   };
 }

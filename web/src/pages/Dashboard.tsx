@@ -41,6 +41,11 @@ export function DashboardPage() {
         </div>
         <RunPipelineButton p={pipeline} />
       </div>
+      {status.data?.figuresLost ? (
+        <div className="alert alert-warn" role="status" data-testid="figures-lost">
+          {t('dashboard.figuresLost')}
+        </div>
+      ) : null}
       {status.loading && !status.data ? <Loading /> : null}
       {status.error ? <ErrorState error={status.error} onRetry={status.reload} /> : null}
       {status.data ? (
