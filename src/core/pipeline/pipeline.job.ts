@@ -52,12 +52,13 @@ const LOST_FIGURES_RETRY_MS = 10 * 60_000;
 
 /**
  * Queues a pipeline run for each workspace whose customer figures are gone (lostFigures:
- * it has customers, had figures, and customer_metrics holds none of its rows). The table is unlogged (migration
- * 0033), so a crash of the server, or of the process holding an embedded store, empties it,
- * and without this the figures, scores and everything read from them would stay blank
- * until the next scheduled run. Not while a pipeline run of the workspace is queued or
- * running, and at most one such run per ten minutes (the job's key), so a run that fails
- * is not started again every minute. Returns the workspaces queued.
+ * it has customers, had figures, and customer_metrics holds none of its rows). The table
+ * is unlogged (migration 0033), so a crash of the server, or of the process holding an
+ * embedded store, empties it, and without this the figures, scores and everything read
+ * from them would stay blank until the next scheduled run. Not while a pipeline run of
+ * the workspace is queued or running, and at most one such run per ten minutes (the
+ * job's key), so a run that fails is not started again every minute. Returns the
+ * workspaces queued.
  */
 export async function queueRunsForLostFigures(db: Kysely<Database>, now: Date): Promise<number[]> {
   const r = await sql<{ id: number }>`
