@@ -11,10 +11,10 @@ import { scoreAll } from '../../src/core/churn/scoring.ts';
 import { trainChurn } from '../../src/core/churn/training.ts';
 import { createDemoBusiness } from '../../src/core/demo/demo.service.ts';
 import type { Worker } from '../../src/core/jobs/queue.ts';
+import { emptyUnlogged } from '../../src/core/analytics/crash.testing.ts';
 import { queueRunsForLostFigures, startWorker } from '../../src/core/pipeline/pipeline.job.ts';
 import { runPipeline } from '../../src/core/pipeline/pipeline.ts';
 import { PIPELINE_STEPS } from '../../src/core/pipeline/steps.ts';
-import { sql } from 'kysely';
 import { createUser } from '../../src/core/users/users.service.ts';
 import { openTestStore, type TestStore } from '../../src/db/testing.ts';
 import { startTestServer, type TestServer } from '../../src/server/testing.ts';
@@ -32,6 +32,16 @@ describe('analytics pages in Chromium', { skip: skipReason() }, () => {
     const r = await page.request.get(`${srv.url}${path}`);
     assert.equal(r.status(), 200, `${path}: ${r.status()}`);
     return (await r.json()) as T;
+  };
+  /** The newest pipeline job, once it has finished; if it does not, how it ended is said rather than a timeout on the page. */
+  const pipelineJobDone = async (): Promise<void> => {
+    type Job = { id: number; status: string; last_error: string | null };
+    let job: Job | undefined;
+    for (const t0 = Date.now(); Date.now() - t0 < 120_000; await new Promise((r) => setTimeout(r, 500))) {
+      job = (await api<{ jobs: Job[] }>('/api/jobs?task=pipeline')).jobs[0];
+      if (job && (job.status === 'done' || job.status === 'failed')) break;
+    }
+    assert.equal(job?.status, 'done', `the pipeline job: ${JSON.stringify(job)}`);
   };
 
   before(async () => {
@@ -127,14 +137,8 @@ describe('analytics pages in Chromium', { skip: skipReason() }, () => {
       .waitFor({ timeout: 3_000 })
       .then(() => true, () => false);
     if (caught) await shot(page, 'a06-pipeline-running');
-    // The job the button queued finishes; if it does not, say how it ended rather than time out on the page.
-    type Job = { id: number; status: string; last_error: string | null };
-    let job: Job | undefined;
-    for (const t0 = Date.now(); Date.now() - t0 < 120_000; await new Promise((r) => setTimeout(r, 500))) {
-      job = (await api<{ jobs: Job[] }>('/api/jobs?task=pipeline')).jobs[0];
-      if (job && (job.status === 'done' || job.status === 'failed')) break;
-    }
-    assert.equal(job?.status, 'done', `the pipeline job: ${JSON.stringify(job)}`);
+    // The job the button queued finishes.
+    await pipelineJobDone();
     const after = await api<{ runs: { id: number; kind: string; status: string }[] }>('/api/pipeline/runs?limit=5');
     const run = after.runs.find((r) => !r.kind.startsWith('backfill'));
     assert.ok(run && run.id > (before.runs[0]?.id ?? 0), `a new run: ${JSON.stringify(after.runs)}`);
@@ -250,22 +254,14 @@ describe('analytics pages in Chromium', { skip: skipReason() }, () => {
 
   it('says on the dashboard when a crash has emptied the figures, until the queued run has computed them again', async () => {
     // What crash recovery does to the unlogged tables (customer_metrics and its state among them).
-    const unlogged = await sql<{ relname: string }>`
-      select relname from pg_class where relpersistence = 'u' and relkind = 'r' and relnamespace = 'public'::regnamespace`.execute(store.db);
-    await sql`truncate ${sql.join(unlogged.rows.map((r) => sql.table(r.relname)))}`.execute(store.db);
+    await emptyUnlogged(store.db);
     await page.goto(`${srv.url}/`);
     await page.getByTestId('figures-lost').filter({ hasText: '客户指标、评分与生命周期阶段正在重新计算' }).waitFor();
     await shot(page, 'a16-figures-lost-zh');
     // The worker looks every minute; here at once. Its run brings the figures back.
     worker ??= await startWorker(store, () => {});
     assert.deepEqual(await queueRunsForLostFigures(store.db, new Date()), [1]);
-    type Job = { id: number; status: string; last_error: string | null };
-    let job: Job | undefined;
-    for (const t0 = Date.now(); Date.now() - t0 < 120_000; await new Promise((r) => setTimeout(r, 500))) {
-      job = (await api<{ jobs: Job[] }>('/api/jobs?task=pipeline')).jobs[0];
-      if (job && (job.status === 'done' || job.status === 'failed')) break;
-    }
-    assert.equal(job?.status, 'done', `the pipeline job: ${JSON.stringify(job)}`);
+    await pipelineJobDone();
     await page.reload();
     await page.getByTestId('kpi-board').waitFor();
     assert.equal(await page.getByTestId('figures-lost').count(), 0);

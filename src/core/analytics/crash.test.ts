@@ -12,8 +12,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Kysely, sql } from 'kysely';
-import type { Database } from '../../db/schema.ts';
 import { migrate } from '../../db/migrate.ts';
 import { openStore, type Store } from '../../db/store.ts';
 import { forEachStore } from '../../db/testing.ts';
@@ -22,16 +20,7 @@ import { runPipeline } from '../pipeline/pipeline.ts';
 import { PIPELINE_STEPS } from '../pipeline/steps.ts';
 import { getStatus } from '../status/status.service.ts';
 import { figuresLost } from './metrics.repository.ts';
-import { business, snapshot, T0, T1 } from './crash.testing.ts';
-
-/** What crash recovery does: every unlogged table of the schema emptied. */
-async function emptyUnlogged(db: Kysely<Database>): Promise<string[]> {
-  const r = await sql<{ relname: string }>`
-    select relname from pg_class where relpersistence = 'u' and relkind = 'r' and relnamespace = 'public'::regnamespace order by 1`.execute(db);
-  const names = r.rows.map((x) => x.relname);
-  await sql`truncate ${sql.join(names.map((n) => sql.table(n)))}`.execute(db);
-  return names;
-}
+import { business, emptyUnlogged, snapshot, T0, T1 } from './crash.testing.ts';
 
 async function runAt(store: Store, now: Date, only?: string[]) {
   return runPipeline(store, { workspaceId: 1, now, steps: PIPELINE_STEPS, mode: 'incremental', ...(only ? { only } : {}) });

@@ -1,5 +1,5 @@
-// The business and the snapshot of the crash tests (crash.test.ts), also imported by the
-// child process that crashes on purpose there.
+// The business, the snapshot and the crash recovery of the crash tests (crash.test.ts),
+// also imported by the child process that crashes on purpose there and by the browser test.
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { addCustomer, addEvents, addOrders, DAY, daysBefore, prng } from './testing.ts';
@@ -33,3 +33,11 @@ export async function snapshot(db: Kysely<Database>) {
   };
 }
 
+/** What crash recovery does: every unlogged table of the schema emptied. */
+export async function emptyUnlogged(db: Kysely<Database>): Promise<string[]> {
+  const r = await sql<{ relname: string }>`
+    select relname from pg_class where relpersistence = 'u' and relkind = 'r' and relnamespace = 'public'::regnamespace order by 1`.execute(db);
+  const names = r.rows.map((x) => x.relname);
+  await sql`truncate ${sql.join(names.map((n) => sql.table(n)))}`.execute(db);
+  return names;
+}
