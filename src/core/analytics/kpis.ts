@@ -330,6 +330,10 @@ async function updateBuyers(trx: Trx, ws: number, now: Date, inc: KpisSince, col
     select kd.id, false as replace, kd.paid_at, kd.then, kd.dn, kd.active, kd.buys from kd where not exists (select 1 from kr where kr.id = kd.id)
     union all
     select kr.id, true, kr.last_paid, kr.then, kr.n12, kr.active, false from kr`.execute(trx);
+  // Its key's statistics: without them the planner takes kn's ids for 200 values shared by
+  // hundreds of rows each, a poor hash, and hashes the whole of kpi_buyers instead of the
+  // day's few changes (1M rows, 70 MB) for the pass below: 0.85 s against 0.57 s at 1M buyers.
+  await sql`analyze kn (id)`.execute(trx);
   // The single pass over kpi_buyers (the table has no index): the buyer KPIs are counted on
   // the figures as they will be, and the rows to write are noted by their place (ctid), so
   // that the writes after it visit only those rows instead of hash-joining the whole table

@@ -113,6 +113,22 @@ forEachStore('RFM tiers and lifecycle on customers with known answers', (get) =>
   });
 });
 
+forEachStore('frequency breakpoints between whole numbers of orders', (get) => {
+  it('scores a count against 1.5 or 2.5 as "at least" says', async () => {
+    const { db } = get();
+    // orders are whole: "at least 2.5" is "at least 3", however the store compares them
+    await setAnalytics(db, { rfm: { method: 'breakpoints', breakpoints: { recency: [180, 90, 60, 30], frequency: [1.5, 2, 2.5, 4.5], monetary: [500, 1000, 3000, 10000] } } });
+    for (let n = 1; n <= 5; n++) {
+      await addCustomer(db, `n${n}`);
+      await addOrders(db, `n${n}`, Array.from({ length: n }, (_, i) => ({ at: daysBefore(NOW, 5 + i * 20), amount: 100 })));
+    }
+    const r = await runPipeline(get(), { workspaceId: 1, now: NOW, steps: PIPELINE_STEPS });
+    assert.equal(r.status, 'done', r.error);
+    const m = await metrics(db);
+    assert.deepEqual([1, 2, 3, 4, 5].map((n) => m.get(`n${n}`)!.f_score), [1, 3, 4, 4, 5]);
+  });
+});
+
 /** Quintile scores computed independently in TypeScript. */
 function percentRankScores(values: number[], descending: boolean): number[] {
   const n = values.length;

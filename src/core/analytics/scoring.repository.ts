@@ -136,13 +136,25 @@ function breakpointCuts(s: AnalyticsSettings, now: Date): Cuts {
   return { r: b.recency.map((d) => moreThanDays(now, d).toISOString()), f: b.frequency, m: b.monetary.map(String), strict: false };
 }
 
+/**
+ * An orders threshold as a whole number that gives every (whole) count the same answer:
+ * `> x` is `> floor(x)`, `≥ x` is `≥ ceil(x)`. Counts are then compared as integers (a
+ * numeric threshold had the store convert every row's count to numeric), clamped to
+ * what a bigint parameter holds.
+ */
+function wholeOrders(x: number, strict: boolean): number {
+  const w = strict ? Math.floor(x) : Math.ceil(x);
+  return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, w));
+}
+
 function scoreExpr(c: Cuts): { r: RawBuilder<number>; f: RawBuilder<number>; m: RawBuilder<number> } {
   const sum = (terms: RawBuilder<unknown>[]) =>
     terms.length === 0 ? sql<number>`1` : sql<number>`(1 + ${sql.join(terms.map((x) => sql`(${x})::int`), sql` + `)})`;
   const pass = (col: string, v: number | string) => (c.strict ? sql`${sql.ref(col)} > ${v}::numeric` : sql`${sql.ref(col)} >= ${v}::numeric`);
+  const passOrders = (v: number) => (c.strict ? sql`orders_window > ${wholeOrders(v, true)}::bigint` : sql`orders_window >= ${wholeOrders(v, false)}::bigint`);
   return {
     r: sum(c.r.map((t) => sql`last_order_at > ${t}::timestamptz`)),
-    f: sum(c.f.map((v) => pass('orders_window', v))),
+    f: sum(c.f.map(passOrders)),
     m: sum(c.m.map((v) => pass('spend_window', v))),
   };
 }
@@ -200,19 +212,31 @@ function candidates(prev: State | null, now: Date, cuts: Cuts, s: AnalyticsSetti
   if (p.strict !== cuts.strict || p.r.length !== cuts.r.length || p.f.length !== cuts.f.length || p.m.length !== cuts.m.length) return null;
   const t = prev.asOf;
   const moved: RawBuilder<boolean>[] = [sql`inputs_at > ${t}::timestamptz`];
-  const op = cuts.strict ? sql`>` : sql`>=`;
+  // A value passes one threshold and not the other ⇔ it lies between them: written as a
+  // range (`v > lo and v <= hi` for `>` or `≤` tests, `v >= lo and v < hi` for `≥`), whose
+  // first comparison settles most rows, rather than as the two tests compared (both always
+  // run; nearly every row fails every term, so the filter costs what its comparisons do).
+  // The bounds are constants: least() and greatest() of them are folded when planned.
+  const between = (col: RawBuilder<unknown>, a: unknown, b: unknown, type: 'timestamptz' | 'bigint' | 'numeric', reach = false) => {
+    const x = sql`${a}::${sql.raw(type)}`;
+    const y = sql`${b}::${sql.raw(type)}`;
+    return reach
+      ? sql<boolean>`(${col} >= least(${x}, ${y}) and ${col} < greatest(${x}, ${y}))`
+      : sql<boolean>`(${col} > least(${x}, ${y}) and ${col} <= greatest(${x}, ${y}))`;
+  };
   cuts.r.forEach((x, i) => {
-    if (Date.parse(x) !== Date.parse(p.r[i]!)) moved.push(sql`(last_order_at > ${p.r[i]}::timestamptz) <> (last_order_at > ${x}::timestamptz)`);
+    if (Date.parse(x) !== Date.parse(p.r[i]!)) moved.push(between(sql`last_order_at`, p.r[i], x, 'timestamptz'));
   });
+  const whole = (x: number) => wholeOrders(x, cuts.strict);
   cuts.f.forEach((x, i) => {
-    if (x !== p.f[i]) moved.push(sql`(orders_window ${op} ${p.f[i]}::numeric) <> (orders_window ${op} ${x}::numeric)`);
+    if (whole(x) !== whole(p.f[i]!)) moved.push(between(sql`orders_window`, whole(p.f[i]!), whole(x), 'bigint', !cuts.strict));
   });
   cuts.m.forEach((x, i) => {
-    if (x !== p.m[i]) moved.push(sql`(spend_window ${op} ${p.m[i]}::numeric) <> (spend_window ${op} ${x}::numeric)`);
+    if (x !== p.m[i]) moved.push(between(sql`spend_window`, p.m[i], x, 'numeric', !cuts.strict));
   });
   const l = s.lifecycle;
-  const crossed = (col: RawBuilder<unknown>, d: number) =>
-    sql<boolean>`(${col} <= ${moreThanDays(t, d)}::timestamptz) <> (${col} <= ${moreThanDays(now, d)}::timestamptz)`;
+  // `col ≤ moreThanDays(·)` answered differently at the last run's time and at now.
+  const crossed = (col: RawBuilder<unknown>, d: number) => between(col, moreThanDays(t, d), moreThanDays(now, d), 'timestamptz');
   const lo = sql`last_order_at`;
   const fo = sql`first_order_at`;
   moved.push(crossed(lo, l.churnDays), crossed(lo, l.dormantDays), crossed(sql`greatest(last_order_at, last_event_at)`, l.inactiveDays));
