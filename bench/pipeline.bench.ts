@@ -252,6 +252,13 @@ async function pipelineCase(kind: 'postgres' | 'pglite', customers: number): Pro
   try {
     await migrate(store);
     console.log(`\n${label}: load average ${load()} at the start`);
+    if (kind === 'postgres') {
+      // The server's memory and WAL settings move these figures (docs/architecture.md, "Server settings").
+      const names = ['shared_buffers', 'work_mem', 'max_wal_size', 'checkpoint_timeout', 'autovacuum'];
+      const r = await sql<{ name: string; setting: string }>`
+        select name, current_setting(name) as setting from pg_settings where name = any(${names}::text[]) order by array_position(${names}::text[], name)`.execute(store.db);
+      console.log(`  server: PostgreSQL ${(await sql<{ v: string }>`select current_setting('server_version') as v`.execute(store.db)).rows[0]!.v}, ${r.rows.map((x) => `${x.name} ${x.setting}`).join(', ')}`);
+    }
     if (!reuse) {
       const t0 = performance.now();
       let last = 0;

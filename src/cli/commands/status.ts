@@ -14,6 +14,7 @@ function print(s: Status, json: boolean): void {
   if (s.figuresLost) {
     process.stdout.write('customer figures   gone after a crash; a pipeline run is queued to compute them again (docs/analytics.md, "After a crash")\n');
   }
+  for (const a of s.serverAdvice ?? []) process.stdout.write(`${`postgres ${a.setting}`.padEnd(18)} ${a.value}: ${a.advice}\n`);
 }
 
 export function registerStatus(program: Command): void {
@@ -32,6 +33,6 @@ export function registerStatus(program: Command): void {
         print((await res.json()) as Status, Boolean(opts.json));
         return;
       }
-      await withStore('status', async ({ store }) => print(await getStatus(store.db, DEFAULT_WORKSPACE_ID), Boolean(opts.json)));
+      await withStore('status', async ({ store }) => print(await getStatus(store.db, DEFAULT_WORKSPACE_ID, { server: store.kind === 'postgres' }), Boolean(opts.json)));
     });
 }
