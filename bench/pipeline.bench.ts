@@ -17,7 +17,7 @@
 //   LIUKE_BENCH_DB=liuke_bench_pipeline_123           # reuse a kept database: no load, not dropped
 //   LIUKE_BENCH_DROP=liuke_bench_pipeline_123         # drop a kept database and exit
 //   LIUKE_BENCH_DAYS=3                                # incremental days in a row after the full run (default 1)
-//   LIUKE_BENCH_VACUUM=1                              # vacuum analyze before each day, as autovacuum would
+//   LIUKE_BENCH_VACUUM=1                              # vacuum analyze and a checkpoint before each day, as between daily runs
 //   LIUKE_BENCH_WORKER_JOBS=4 LIUKE_BENCH_WORKER_CUSTOMERS=20000
 //   LIUKE_BENCH_CONCURRENCY=1                         # steps at once (default: the runner's, 2 on PostgreSQL)
 //
@@ -49,7 +49,7 @@ const ADMIN_URL = process.env.LIUKE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.
 const NOW = new Date('2025-06-30T12:00:00Z');
 const DAY = 86_400_000;
 const ANALYTICS = ['customer_metrics', 'rfm_lifecycle', 'cohorts', 'kpis'];
-/** LIUKE_BENCH_VACUUM=1: `vacuum analyze` before each incremental day, as autovacuum would between daily runs. */
+/** LIUKE_BENCH_VACUUM=1: `vacuum analyze` and `checkpoint` before each incremental day, as autovacuum and the checkpointer would between daily runs. */
 const VACUUM = process.env.LIUKE_BENCH_VACUUM === '1';
 const STEP_NAMES = process.env.LIUKE_BENCH_STEPS?.split(',').filter(Boolean);
 const STEPS = STEP_NAMES ? PIPELINE_STEPS.filter((s) => STEP_NAMES.includes(s.name)) : PIPELINE_STEPS;

@@ -118,6 +118,8 @@ export interface Status {
   lastImport: { entity: string; fileName: string; status: string; finishedAt: string | null } | null;
   /** The customer figures are being computed again after a crash emptied them. */
   figuresLost: boolean;
+  /** PostgreSQL settings below what the data needs (empty on the embedded store). */
+  serverAdvice: { setting: string; value: string; advice: string }[];
 }
 
 export interface ApiKey {

@@ -37,31 +37,32 @@ export interface ServerAdvice {
   advice: string;
 }
 
-/** From this many customers in a workspace a 128 MB buffer pool slows the daily run (bench/RESULTS.md, nineteenth session). */
+/** From this many customers in a workspace the packaged server settings slow the daily run (bench/RESULTS.md, nineteenth session). */
 export const ADVISE_FROM_CUSTOMERS = 100_000;
-/** A buffer pool below this is the packaged default's size, not one set for the machine. */
-const SMALL_SHARED_BUFFERS = 1024 ** 3;
+/** Below these the settings are the packaged defaults' sizes (128 MB, 1 GB), not ones set for the machine. */
+export const ADVISED_MINIMUM = { shared_buffers: 1024 ** 3, max_wal_size: 2 * 1024 ** 3 } as const;
 
 /**
- * What to change on a PostgreSQL server for a workspace of `customers`: the buffer pool.
- * At 1M customers on 2 cores, a day's run took 4.4–5.0 s with shared_buffers 2 or 6 GB
- * and 5.0–6.5 s with the default 128 MB: the run rewrites customer_metrics, whose pages
- * then leave a small pool one by one, each written out by the backend that needs the room.
+ * What to change on a PostgreSQL server for a workspace of `customers`. At 1M customers
+ * on 2 cores a day's run took 5.0–6.5 s with the packaged shared_buffers 128 MB and
+ * 4.4–5.0 s with 2 or 6 GB: the run rewrites customer_metrics, whose pages then leave a
+ * small pool one by one, each written out by the backend that needs the room. With
+ * max_wal_size 1 GB a checkpoint could begin in the middle of a run (a full pass writes
+ * about 560 MB of WAL; such days took 5.4–5.5 s); with 6 GB and 4 GB, 4.3–4.6 s.
  */
 export async function serverAdvice(db: Kysely<Database>, customers: number): Promise<ServerAdvice[]> {
   if (customers < ADVISE_FROM_CUSTOMERS) return [];
-  const r = await sql<{ bytes: string; value: string }>`
-    select setting::bigint * pg_size_bytes(unit) as bytes, current_setting('shared_buffers') as value
-    from pg_settings where name = 'shared_buffers'`.execute(db);
-  const row = r.rows[0];
-  if (!row || Number(row.bytes) >= SMALL_SHARED_BUFFERS) return [];
-  return [
-    {
-      setting: 'shared_buffers',
-      value: row.value,
-      advice: `with ${customers.toLocaleString('en')} customers, give shared_buffers about a quarter of the machine's memory (at least 1GB) and restart PostgreSQL: the daily analytics run at 1M customers took about 15 % less time with it (docs/architecture.md, "Server settings")`,
-    },
-  ];
+  const r = await sql<{ name: keyof typeof ADVISED_MINIMUM; bytes: string; value: string }>`
+    select name, pg_size_bytes(current_setting(name)) as bytes, current_setting(name) as value
+    from pg_settings where name in ('shared_buffers', 'max_wal_size') order by name desc`.execute(db);
+  const n = customers.toLocaleString('en');
+  const why = {
+    shared_buffers: `with ${n} customers, give shared_buffers about a quarter of the machine's memory (at least 1GB) and restart PostgreSQL: the daily analytics run at 1M customers took about 15 % less time with it`,
+    max_wal_size: `with ${n} customers, set max_wal_size to a few GB (4GB) and reload PostgreSQL: with less, a checkpoint can begin in the middle of the daily run and slow it`,
+  };
+  return r.rows
+    .filter((x) => Number(x.bytes) < ADVISED_MINIMUM[x.name])
+    .map((x) => ({ setting: x.name, value: x.value, advice: `${why[x.name]} (docs/architecture.md, "Server settings")` }));
 }
 
 /** `server`: the store is a PostgreSQL server (its settings are then checked; PGlite's are its own). */
