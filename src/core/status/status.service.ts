@@ -48,7 +48,7 @@ export const ADVISED_MINIMUM = { shared_buffers: 1024 ** 3, max_wal_size: 2 * 10
  * 4.4–5.0 s with 2 or 6 GB: the run rewrites customer_metrics, whose pages then leave a
  * small pool one by one, each written out by the backend that needs the room. With
  * max_wal_size 1 GB a checkpoint could begin in the middle of a run (a full pass writes
- * about 560 MB of WAL; such days took 5.4–5.5 s); with 6 GB and 4 GB, 4.3–4.6 s.
+ * about 560 MB of WAL; such days took 5.4–5.5 s); with 6 GB and 4 GB, 4.3–4.7 s on six days of seven.
  */
 export async function serverAdvice(db: Kysely<Database>, customers: number): Promise<ServerAdvice[]> {
   if (customers < ADVISE_FROM_CUSTOMERS) return [];
