@@ -37,7 +37,11 @@ export interface ServerAdvice {
   advice: string;
 }
 
-/** From this many customers in a workspace the packaged server settings slow the daily run (bench/RESULTS.md, nineteenth session). */
+/**
+ * From this many customers in a workspace status gives the advice: the packaged settings'
+ * cost was measured at 1M (bench/RESULTS.md, nineteenth session); a tenth of that is a
+ * threshold chosen, not measured: below it customer_metrics is a few tens of MB.
+ */
 export const ADVISE_FROM_CUSTOMERS = 100_000;
 /** Below these the settings are the packaged defaults' sizes (128 MB, 1 GB), not ones set for the machine. */
 export const ADVISED_MINIMUM = { shared_buffers: 1024 ** 3, max_wal_size: 2 * 1024 ** 3 } as const;
