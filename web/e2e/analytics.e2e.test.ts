@@ -252,6 +252,49 @@ describe('analytics pages in Chromium', { skip: skipReason() }, () => {
     await shot(page, 'a15-risk-capacity');
   });
 
+  it('tells an administrator, not a viewer, which PostgreSQL settings are too small for a large workspace', async () => {
+    // The advice comes from a PostgreSQL server with 100,000 customers or more (tested in
+    // status.test.ts on the real server); this store is PGlite, so the page is given what such a
+    // server answers: /api/status with its serverAdvice, the rest as this server says it.
+    const large = async (route: import('playwright-core').Route) => {
+      const real = await (await route.fetch()).json();
+      await route.fulfill({
+        json: {
+          ...real,
+          counts: { ...real.counts, customers: 1_000_000 },
+          serverAdvice: [
+            { setting: 'shared_buffers', value: '128MB', minimum: '1GB', advice: 'with 1,000,000 customers, give shared_buffers …' },
+            { setting: 'max_wal_size', value: '1GB', minimum: '2GB', advice: 'with 1,000,000 customers, set max_wal_size …' },
+          ],
+        },
+      });
+    };
+    await page.route('**/api/status', large);
+    try {
+      await page.goto(`${srv.url}/`);
+      const notice = page.getByTestId('server-advice');
+      await notice.filter({ hasText: 'PostgreSQL 配置对 1,000,000 位客户而言偏小' }).waitFor();
+      assert.match(await notice.locator('[data-setting="shared_buffers"]').innerText(), /shared_buffers 当前为 128MB.*至少 1GB.*重启 PostgreSQL/);
+      assert.match(await notice.locator('[data-setting="max_wal_size"]').innerText(), /max_wal_size 当前为 1GB.*至少设为 2GB/);
+      await shot(page, 'a17-server-advice-zh');
+
+      await createUser(store.db, { workspaceId: 1, email: 'viewer@example.com', role: 'viewer', name: '只读', locale: 'zh-CN', password: PASSWORD, actor: 'test', now: NOW });
+      const { ctx, page: viewer } = await openPage(browser, 'zh-CN', 15_000);
+      try {
+        await viewer.route('**/api/status', large);
+        await signIn(viewer, srv.url, 'viewer@example.com', PASSWORD);
+        await viewer.getByTestId('count-customers').filter({ hasText: '1,000,000' }).waitFor();
+        assert.equal(await viewer.getByTestId('server-advice').count(), 0);
+      } finally {
+        await ctx.close();
+      }
+    } finally {
+      await page.unroute('**/api/status', large);
+    }
+    // the store itself: PGlite, nothing to advise
+    assert.deepEqual((await api<{ serverAdvice: unknown[] }>('/api/status')).serverAdvice, []);
+  });
+
   it('says on the dashboard when a crash has emptied the figures, until the queued run has computed them again', async () => {
     // What crash recovery does to the unlogged tables (customer_metrics and its state among them).
     await emptyUnlogged(store.db);

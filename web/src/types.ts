@@ -119,7 +119,7 @@ export interface Status {
   /** The customer figures are being computed again after a crash emptied them. */
   figuresLost: boolean;
   /** PostgreSQL settings below what the data needs (empty on the embedded store). */
-  serverAdvice: { setting: string; value: string; advice: string }[];
+  serverAdvice: { setting: 'shared_buffers' | 'max_wal_size'; value: string; minimum: string; advice: string }[];
 }
 
 export interface ApiKey {

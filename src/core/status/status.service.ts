@@ -32,8 +32,12 @@ export interface Status {
 }
 
 export interface ServerAdvice {
-  setting: string;
+  setting: 'shared_buffers' | 'max_wal_size';
+  /** The server's value as it shows it (e.g. "128MB"). */
   value: string;
+  /** The least this advice asks for, in the server's notation (e.g. "1GB"). */
+  minimum: string;
+  /** What to change and why, in English (the CLI prints it; the web app says it in the user's language from the fields). */
   advice: string;
 }
 
@@ -66,7 +70,7 @@ export async function serverAdvice(db: Kysely<Database>, customers: number): Pro
   };
   return r.rows
     .filter((x) => Number(x.bytes) < ADVISED_MINIMUM[x.name])
-    .map((x) => ({ setting: x.name, value: x.value, advice: `${why[x.name]} (docs/architecture.md, "Server settings")` }));
+    .map((x) => ({ setting: x.name, value: x.value, minimum: `${ADVISED_MINIMUM[x.name] / 1024 ** 3}GB`, advice: `${why[x.name]} (docs/architecture.md, "Server settings")` }));
 }
 
 /** `server`: the store is a PostgreSQL server (its settings are then checked; PGlite's are its own). */

@@ -23,8 +23,8 @@ forEachStore('status: server settings too small for the data', (get, kind) => {
     // this machine's packaged configuration (128MB, 1GB) gets both; a tuned server neither
     const small = shown.rows.filter((x) => bytes(x.value) < (x.name === 'shared_buffers' ? 1024 ** 3 : 2 * 1024 ** 3));
     assert.deepEqual(
-      advice.map((a) => [a.setting, a.value]),
-      small.map((x) => [x.name, x.value]),
+      advice.map((a) => [a.setting, a.value, a.minimum]),
+      small.map((x) => [x.name, x.value, x.name === 'shared_buffers' ? '1GB' : '2GB']),
     );
     for (const a of advice) assert.match(a.advice, /1,000,000 customers.*docs\/architecture\.md/);
     assert.match(advice.find((a) => a.setting === 'shared_buffers')?.advice ?? 'quarter of the machine', /quarter of the machine's memory/);

@@ -5,6 +5,7 @@ import { useEffect, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { usePipeline } from '../analytics/pipeline.ts';
+import { useAuth } from '../auth.tsx';
 import { type KpiRow, kpiValue, percent, pick, type Report, TIER_COLOURS } from '../analytics/report.ts';
 import { Chart } from '../components/Chart.tsx';
 import { PipelinePanel, RunPipelineButton } from '../components/PipelinePanel.tsx';
@@ -18,6 +19,7 @@ import type { Status } from '../types.ts';
 export function DashboardPage() {
   const { t } = useTranslation();
   const f = useFormat();
+  const { me } = useAuth();
   const status = useApi<Status>('/api/status');
   const kpis = useApi<Report<KpiRow>>('/api/reports/kpis');
   const tiers = useApi<Report<TierRow>>('/api/reports/tiers');
@@ -46,6 +48,7 @@ export function DashboardPage() {
           {t('dashboard.figuresLost')}
         </div>
       ) : null}
+      {status.data && status.data.serverAdvice.length > 0 && me?.user.role === 'admin' ? <ServerAdvice data={status.data} /> : null}
       {status.loading && !status.data ? <Loading /> : null}
       {status.error ? <ErrorState error={status.error} onRetry={status.reload} /> : null}
       {status.data ? (
@@ -263,6 +266,26 @@ export function TierBadge({ tier }: { tier: string | null | undefined }) {
     <span className={`tier-badge tier-${k}`} title={tierName(t, tier)}>
       {k === 'none' ? t('tiers.none') : k}
     </span>
+  );
+}
+
+/** PostgreSQL settings too small for a large workspace (status' serverAdvice): for whoever runs the server. */
+function ServerAdvice({ data }: { data: Status }) {
+  const { t } = useTranslation();
+  const f = useFormat();
+  return (
+    <div className="alert alert-warn" role="status" data-testid="server-advice">
+      <strong>{t('dashboard.serverAdviceTitle', { customers: f.number(data.counts.customers ?? 0) })}</strong>
+      <p>{t('dashboard.serverAdviceIntro')}</p>
+      <ul>
+        {data.serverAdvice.map((a) => (
+          <li key={a.setting} data-setting={a.setting}>
+            {t(`dashboard.serverAdvice_${a.setting}`, { value: a.value, minimum: a.minimum, defaultValue: a.advice })}
+          </li>
+        ))}
+      </ul>
+      <p className="small">{t('dashboard.serverAdviceMore')}</p>
+    </div>
   );
 }
 
