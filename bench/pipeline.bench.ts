@@ -214,6 +214,8 @@ async function writeDay(store: Store, dir: string, customers: number, k = 1): Pr
   // nEvents customers drawn evenly from the whole table, the same ones for a day k on the
   // same data. A block sample (tablesample system) came short on a reused database, whose
   // customers table has half-empty pages: one day drew 17,657 customers for 40,000 events.
+  // (Days with the block sample's neighbouring customers, enough of them, took as long as
+  // with these: bench/RESULTS.md, twentieth session.)
   const ids = (
     await sql<{ id: string }>`select id from customers where workspace_id = 1 and not is_stub order by md5(id || ${String(k)}) limit ${nEvents}`.execute(store.db)
   ).rows.map((r) => r.id);
