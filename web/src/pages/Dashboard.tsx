@@ -1,6 +1,8 @@
 // The dashboard: the KPI board (metric, current, target, 7-day trend, anomaly,
 // department — Table 6), the value-tier summary, the latest pipeline run with
-// its steps and "Run pipeline now", and the store's entity counts.
+// its steps and "Run pipeline now", and the store's entity counts; notices when a
+// crash emptied the figures and, for administrators, when the PostgreSQL server's
+// settings are too small for the workspace (status' serverAdvice).
 import { useEffect, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
