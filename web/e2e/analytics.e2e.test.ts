@@ -6,7 +6,7 @@
 // Debian's Chromium through playwright-core; screenshots to test-artifacts/web/.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { scoreAll } from '../../src/core/churn/scoring.ts';
 import { trainChurn } from '../../src/core/churn/training.ts';
 import { createDemoBusiness } from '../../src/core/demo/demo.service.ts';
@@ -256,7 +256,7 @@ describe('analytics pages in Chromium', { skip: skipReason() }, () => {
     // The advice comes from a PostgreSQL server with 100,000 customers or more (tested in
     // status.test.ts on the real server); this store is PGlite, so the page is given what such a
     // server answers: /api/status with its serverAdvice, the rest as this server says it.
-    const large = async (route: import('playwright-core').Route) => {
+    const large = async (route: Route) => {
       const real = await (await route.fetch()).json();
       await route.fulfill({
         json: {
