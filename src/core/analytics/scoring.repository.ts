@@ -584,7 +584,7 @@ export async function tierOn(db: Kysely<Database>, workspaceId: number, customer
 }
 
 /** The pipeline's RFM and lifecycle step. */
-export async function runScoringStep(ctx: StepContext): Promise<Record<string, unknown> | undefined> {
+export async function runScoringStep(ctx: StepContext): Promise<{ mode: 'full' | 'incremental'; changed: number; shards?: number }> {
   const s = await loadAnalyticsSettings(ctx.db, ctx.workspaceId);
   // Two shards at once on a server (PGlite has one connection): the writes are one
   // backend's work, and the day's scoring at 1M customers was mostly writes.
