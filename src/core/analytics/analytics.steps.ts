@@ -32,8 +32,8 @@ export const customerMetricsStep: Step = {
  * Analyzes the tables whose statistics are missing or older than a tenth of their
  * rows' changes (autovacuum's own threshold): analyzing six tables on every full run
  * cost more server time than the customer figures' own aggregation of orders.
- * `changed`: rows the caller knows it changed in them, counted with the server's own
- * count (which can lag by a second or more).
+ * `changed`: rows the caller itself changed in them, which counts when the server's own
+ * count is lower (it can lag a second or more behind the writes).
  */
 async function analyzeStale(ctx: StepContext, tables: string[], changed = 0): Promise<void> {
   const r = await sql<{ relname: string; stale: boolean }>`
