@@ -27,7 +27,7 @@ export const customerMetricsStep: Step = {
     // or on the other workspaces' alone. The pass's own count of rows written decides, not only the
     // server's: a backend passes its counts on at most once a second, so right after the pass they can
     // lack every row it wrote, and a new workspace's rows (20,000 beside another 20,000) were then
-    // planned as one, its scoring looping over them for each (77 s instead of 0.5 s).
+    // planned as one, its scoring looping over them for each (77 s, in a job that otherwise takes 8 s).
     if (r.mode === 'full') await analyzeStale(ctx, ['customer_metrics'], r.customers + r.removed);
     // an incremental pass inserts the rows of new customers: as many as a load brought
     else await analyzeTables(ctx, await underestimatedTables(ctx, ['customer_metrics']));
@@ -80,9 +80,8 @@ async function underestimatedTables(ctx: StepContext, tables: string[]): Promise
  * the statistics (of the other workspace's rows) then count its rows as one or two. Its
  * first pass joined them by loops over each other: 51.7 s for 8,000 customers beside
  * 100,000, against 0.8 s, and growing with the square. Checked by counting at most that
- * many of its rows (through the workspace's index
- * prefix), so only when the estimate is under 100,000: an estimate that large is no
- * such mistake, and counting would cost.
+ * many of its rows (through the workspace's index prefix), so only when the estimate is
+ * under 100,000: an estimate that large is no such mistake, and counting would cost.
  */
 async function workspaceUnderestimated(ctx: StepContext, table: string): Promise<boolean> {
   const plan = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) select 1 from ${sql.table(table)} where workspace_id = ${ctx.workspaceId}::int`.execute(ctx.db);
