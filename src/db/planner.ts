@@ -11,6 +11,18 @@ export async function estimatedRows(db: Kysely<Database>, table: 'customers' | '
   return Number(r.rows[0]?.n ?? 0);
 }
 
+/**
+ * The planner's estimate of the rows `query` returns (its plan's top node, `explain
+ * (format json)`; 0 if the plan has none). PGlite returns the plan as text, a server as
+ * parsed JSON.
+ */
+export async function plannedRows(db: Kysely<Database>, query: RawBuilder<unknown>): Promise<number> {
+  const r = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) ${query}`.execute(db);
+  const raw = r.rows[0]?.['QUERY PLAN'];
+  const doc = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan?: { 'Plan Rows'?: number } }[] | undefined;
+  return Number(doc?.[0]?.Plan?.['Plan Rows'] ?? 0);
+}
+
 /** Rows in a temporary table of the current pass. */
 export async function countRows(db: Kysely<Database>, temp: 'cm_shift' | 'scoring_changed'): Promise<number> {
   const r = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(temp)}`.execute(db);

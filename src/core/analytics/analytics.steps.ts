@@ -1,5 +1,6 @@
 // The analytics steps of the daily pipeline.
 import { sql } from 'kysely';
+import { plannedRows } from '../../db/planner.ts';
 import type { Step, StepContext } from '../pipeline/pipeline.ts';
 import { runCohortsStep } from './cohorts.ts';
 import { runKpisStep } from './kpis.ts';
@@ -84,10 +85,7 @@ async function underestimatedTables(ctx: StepContext, tables: string[]): Promise
  * under 100,000: an estimate that large is no such mistake, and counting would cost.
  */
 async function workspaceUnderestimated(ctx: StepContext, table: string): Promise<boolean> {
-  const plan = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) select 1 from ${sql.table(table)} where workspace_id = ${ctx.workspaceId}::int`.execute(ctx.db);
-  const raw = plan.rows[0]?.['QUERY PLAN'];
-  const doc = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan?: { 'Plan Rows'?: number } }[] | undefined;
-  const planned = Number(doc?.[0]?.Plan?.['Plan Rows'] ?? 0);
+  const planned = await plannedRows(ctx.db, sql`select 1 from ${sql.table(table)} where workspace_id = ${ctx.workspaceId}::int`);
   if (!(planned < 100_000)) return false;
   const enough = Math.ceil(2 * planned) + 1_000;
   const r = await sql<{ n: number }>`

@@ -1,5 +1,6 @@
 // Customer list, search, profile, figures and timeline: SQL only.
 import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
+import { plannedRows } from '../../db/planner.ts';
 import type { CustomersTable, Database } from '../../db/schema.ts';
 
 export const SORTS = ['id', 'name', 'registered_at', 'last_order_at', 'orders', 'spend'] as const;
@@ -176,11 +177,9 @@ export async function totalOf(
   const key = JSON.stringify([workspaceId, f]);
   const hit = estimates.get(key);
   if (hit && now.getTime() - hit.at < ESTIMATE_TTL_MS) return { total: hit.total, exact: false };
-  const plan = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) ${withMatches(workspaceId, f)} select 1 from customers c
-      where ${sql.join(conditions(workspaceId, f), sql` and `)}`.execute(db);
-  const raw = plan.rows[0]?.['QUERY PLAN'];
-  const doc = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: { 'Plan Rows': number } }[];
-  const estimate = Math.round(doc[0]?.Plan['Plan Rows'] ?? 0);
+  const estimate = Math.round(
+    await plannedRows(db, sql`${withMatches(workspaceId, f)} select 1 from customers c where ${sql.join(conditions(workspaceId, f), sql` and `)}`),
+  );
   const total = Math.max(COUNT_CAP + 1, f.q ? Math.min(estimate, SEARCH_CAP) : estimate);
   if (estimates.size >= 1_000) estimates.clear();
   estimates.set(key, { total, at: now.getTime() });
